@@ -1,0 +1,223 @@
+/*
+ * EEMBC test-harness protocol core (our implementation of spec section 2).
+ *
+ * Deliberate differences from the reference firmware, all on error paths the reference leaves
+ * unguarded (a board must not corrupt memory on a bad host):
+ *   - a command longer than EE_CMD_SIZE characters is rejected whole instead of silently truncated;
+ *   - `db load N` with N larger than the buffer is rejected with an e-[...] reply;
+ *   - `db <hex>` with no load in progress, or past the announced size, is rejected;
+ *   - a `db <hex>` chunk with a bad digit pair stores nothing;
+ *   - `infer` without a complete input is refused by th_load_tensor with an e-[...] reply.
+ */
+#include "ee_core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "th_api.h"
+
+#define MSG_READY "m-ready\r\n"
+
+static char cmd_buf[EE_CMD_SIZE + 1];
+static size_t cmd_len;
+static int cmd_overflow;
+
+static uint8_t db_buf[EE_DB_BUFFER_SIZE];
+static size_t db_expected; /* size announced by `db load` */
+static size_t db_received; /* bytes stored since that `db load` */
+
+size_t ee_get_buffer(uint8_t *dst, size_t max) {
+    size_t n = db_received < max ? db_received : max;
+    memcpy(dst, db_buf, n);
+    return n;
+}
+
+void ee_timestamp(void) {
+#if EE_CFG_ENERGY_MODE
+    th_timestamp_pulse();
+#else
+    th_printf("m-lap-us-%llu\r\n", (unsigned long long)th_time_us());
+#endif
+}
+
+/* Parses a decimal integer token; returns 0 when the whole token is not a number. */
+static int parse_long(const char *tok, long *out) {
+    char *end;
+    if (tok == NULL || *tok == '\0') return 0;
+    *out = strtol(tok, &end, 10);
+    return *end == '\0';
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static void db_load(const char *arg) {
+    long n;
+    if (arg == NULL) {
+        th_printf("e-[Command 'db load' requires the # of bytes]\r\n");
+        return;
+    }
+    if (!parse_long(arg, &n) || n <= 0) {
+        th_printf("e-[Command 'db load' must be >0 bytes]\r\n");
+        return;
+    }
+    if ((unsigned long)n > EE_DB_BUFFER_SIZE) {
+        th_printf("e-[Supplied buffer size %ld exceeds maximum of %u]\r\n", n, (unsigned)EE_DB_BUFFER_SIZE);
+        return;
+    }
+    db_expected = (size_t)n;
+    db_received = 0;
+    th_printf("m-[Expecting %ld bytes]\r\n", n);
+}
+
+static void db_print(void) {
+    for (size_t i = 0; i < db_received; i += 8) {
+        th_printf("m-buffer");
+        for (size_t j = i; j < i + 8 && j < db_received; ++j) th_printf("-%02x", db_buf[j]);
+        th_printf("\r\n");
+    }
+}
+
+static void db_hex(const char *hex) {
+    size_t digits = strlen(hex);
+    if (digits % 2 != 0) {
+        th_printf("e-[Insufficent number of hex digits]\r\n"); /* sic: the reference wording */
+        return;
+    }
+    if (db_received >= db_expected) {
+        th_printf("e-[No db load in progress]\r\n");
+        return;
+    }
+    /* Validate up to the byte that completes the load (later digits are ignored, as in the reference). */
+    size_t wanted = db_expected - db_received;
+    size_t pairs = digits / 2 < wanted ? digits / 2 : wanted;
+    for (size_t i = 0; i < pairs; ++i) {
+        if (hex_value(hex[2 * i]) < 0 || hex_value(hex[2 * i + 1]) < 0) {
+            th_printf("e-[Invalid hex digit '%c%c']\r\n", hex[2 * i], hex[2 * i + 1]);
+            return;
+        }
+    }
+    for (size_t i = 0; i < pairs; ++i)
+        db_buf[db_received++] = (uint8_t)(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+    if (db_received == db_expected) th_printf("m-load-done\r\n");
+}
+
+static void db_command(void) {
+    const char *sub = strtok(NULL, EE_CMD_DELIMITER);
+    if (sub == NULL)
+        th_printf("e-[Command 'db' requires a subcommand]\r\n");
+    else if (strcmp(sub, "load") == 0)
+        db_load(strtok(NULL, EE_CMD_DELIMITER));
+    else if (strcmp(sub, "print") == 0)
+        db_print();
+    else
+        db_hex(sub);
+}
+
+/* infer N W: load (untimed), W warm-up runs (untimed), then N timed runs between two timestamps. */
+static void infer_command(void) {
+    long n = 1, warmup = 10; /* the reference defaults */
+    const char *tok = strtok(NULL, EE_CMD_DELIMITER);
+    if (tok != NULL) {
+        if (!parse_long(tok, &n) || n <= 0) {
+            th_printf("e-[Inference iterations must be >0]\r\n");
+            return;
+        }
+        tok = strtok(NULL, EE_CMD_DELIMITER);
+        if (tok != NULL && (!parse_long(tok, &warmup) || warmup < 0)) {
+            th_printf("e-[Inference warmup must be >=0]\r\n");
+            return;
+        }
+    }
+    if (th_load_tensor() != 0) return;
+    th_printf("m-warmup-start-%ld\r\n", warmup);
+    for (long i = 0; i < warmup; ++i) th_infer();
+    th_printf("m-warmup-done\r\n");
+    th_printf("m-infer-start-%ld\r\n", n);
+    ee_timestamp();
+    th_pre();
+    for (long i = 0; i < n; ++i) th_infer();
+    th_post();
+    ee_timestamp();
+    th_printf("m-infer-done\r\n");
+    th_results();
+}
+
+static void help_command(void) {
+    th_printf("%s\r\n", EE_FW_VERSION);
+    th_printf("\r\n");
+    th_printf("help         : Print this information\r\n");
+    th_printf("name         : Print the name of the device\r\n");
+    th_printf("profile      : Print the firmware version and the model id\r\n");
+    th_printf("timestamp    : Generate a timestamp\r\n");
+    th_printf("db SUBCMD    : Manipulate the input byte buffer\r\n");
+    th_printf("  load N     : Expect N bytes (at most %u) and reset the load position\r\n",
+              (unsigned)EE_DB_BUFFER_SIZE);
+    th_printf("  HH[HH]*    : Load 8-bit hex byte(s) until N bytes\r\n");
+    th_printf("  print      : Print the loaded bytes as hex\r\n");
+    th_printf("infer N [W]  : Load the input, run W warm-up then N timed inferences (default N=1 W=10)\r\n");
+    th_printf("results      : Print the result vector of the last inference\r\n");
+}
+
+static void run_command(char *cmd) {
+    const char *tok = strtok(cmd, EE_CMD_DELIMITER);
+    if (tok == NULL) {
+        /* empty command: nothing to do */
+    } else if (strcmp(tok, "name") == 0) {
+        th_printf("m-name-%s-[%s]\r\n", EE_DEVICE_NAME, th_vendor_name());
+    } else if (strcmp(tok, "profile") == 0) {
+        th_printf("m-profile-[%s]\r\n", EE_FW_VERSION);
+        th_printf("m-model-[%s]\r\n", th_model_id());
+    } else if (strcmp(tok, "help") == 0) {
+        help_command();
+    } else if (strcmp(tok, "timestamp") == 0) {
+        ee_timestamp();
+    } else if (strcmp(tok, "db") == 0) {
+        db_command();
+    } else if (strcmp(tok, "infer") == 0) {
+        infer_command();
+    } else if (strcmp(tok, "results") == 0) {
+        th_results();
+    } else {
+        th_printf("e-[Unknown command: %s]\r\n", tok);
+    }
+    th_printf(MSG_READY);
+}
+
+void ee_serial_callback(char c) {
+    if (c == '\r' || c == '\n' || c == '\0') return; /* hosts and terminals may add these */
+    if (c != EE_CMD_TERMINATOR) {
+        if (cmd_len < EE_CMD_SIZE)
+            cmd_buf[cmd_len++] = c;
+        else
+            cmd_overflow = 1;
+        return;
+    }
+    cmd_buf[cmd_len] = '\0';
+    if (cmd_overflow) {
+        th_printf("e-[Command exceeds %d characters]\r\n", EE_CMD_SIZE);
+        th_printf(MSG_READY);
+    } else {
+        run_command(cmd_buf);
+    }
+    cmd_len = 0;
+    cmd_overflow = 0;
+}
+
+void ee_benchmark_initialize(void) {
+    th_serialport_initialize();
+#if EE_CFG_ENERGY_MODE
+    th_printf("m-timestamp-mode-energy\r\n");
+    th_timestamp_pin_idle();
+#else
+    th_printf("m-timestamp-mode-performance\r\n");
+#endif
+    ee_timestamp();
+    th_final_initialize();
+    th_printf("m-init-done\r\n");
+    th_printf(MSG_READY);
+}

@@ -1,0 +1,36 @@
+/*
+ * EEMBC "ULPMark for tinyML" test-harness protocol core, shared by every board.
+ * Wire format: ../shared/spec/mlperf-tiny.md section 2 (commands end with '%', replies are
+ * "\r\n"-terminated lines, every command ends with "m-ready").
+ */
+#ifndef EE_CORE_H
+#define EE_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EE_FW_VERSION "ULPMark for tinyML Firmware V0.0.1"
+#define EE_DEVICE_NAME "dut"
+#define EE_CMD_SIZE 80
+#define EE_CMD_TERMINATOR '%'
+#define EE_CMD_DELIMITER " "
+
+#ifndef EE_CFG_ENERGY_MODE
+#define EE_CFG_ENERGY_MODE 0
+#endif
+
+/* Size of the `db` input buffer; a task sets it to its input size (ad01: one 2560-byte window). */
+#ifndef EE_DB_BUFFER_SIZE
+#define EE_DB_BUFFER_SIZE 27648
+#endif
+
+/* Boot: serial port, timestamp mode banner, model init, then "m-init-done" and "m-ready". */
+void ee_benchmark_initialize(void);
+/* Feed one received character; runs the command when the terminator arrives. */
+void ee_serial_callback(char c);
+/* Copy up to `max` of the bytes received by `db` into `dst`; returns how many were copied. */
+size_t ee_get_buffer(uint8_t *dst, size_t max);
+/* Timestamp: performance mode prints m-lap-us-<us>, energy mode pulses the timestamp pin. */
+void ee_timestamp(void);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * Host HAL: the emulated board. The "UART" is a pseudo-terminal (default) or a TCP socket on
+ * 127.0.0.1, the timer is CLOCK_MONOTONIC, and the timestamp GPIO is a line on stderr. The
+ * serial path is printed on stdout as "serial: <path>" so that any EEMBC host tool can connect.
+ *
+ *   dut_host [--pty [--link PATH]] | [--tcp PORT]
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ee_core.h"
+#include "th_api.h"
+
+#ifndef TH_VENDOR_NAME_STRING
+#define TH_VENDOR_NAME_STRING "emulated"
+#endif
+
+static int link_fd = -1;   /* what we read from and write to */
+static int listen_fd = -1; /* TCP mode: accept a new client when one leaves */
+static int keep_slave_fd = -1;
+static uint64_t boot_us;
+
+static uint64_t monotonic_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t th_time_us(void) { return monotonic_us() - boot_us; }
+
+void th_timestamp_pulse(void) { fprintf(stderr, "gpio: timestamp falling edge at %llu us\n", (unsigned long long)th_time_us()); }
+
+void th_timestamp_pin_idle(void) {}
+
+const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
+
+void th_serialport_initialize(void) {}
+
+static void write_all(const char *p, size_t n) {
+    while (n > 0 && link_fd >= 0) {
+        ssize_t w = write(link_fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            return; /* peer gone: drop output, like a UART with nobody listening */
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void th_printf(const char *fmt, ...) {
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0) write_all(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static int accept_client(void) {
+    int fd = accept(listen_fd, NULL, NULL);
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* no Nagle delay per reply */
+    }
+    return fd;
+}
+
+int th_getchar(void) {
+    static char buf[4096];
+    static ssize_t len, pos;
+    while (pos >= len) {
+        len = read(link_fd, buf, sizeof buf);
+        pos = 0;
+        if (len > 0) break;
+        if (len < 0 && errno == EINTR) continue;
+        if (listen_fd < 0) return -1;
+        close(link_fd); /* TCP client left: wait for the next one */
+        link_fd = accept_client();
+        if (link_fd < 0) return -1;
+        len = 0;
+    }
+    return (unsigned char)buf[pos++];
+}
+
+static void open_pty(const char *link_path) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
+        perror("dut_host: cannot open a pseudo-terminal");
+        exit(2);
+    }
+    const char *slave = ptsname(master);
+    /* Hold the slave open ourselves: reads on the master then never fail while hosts come and go,
+     * and the line discipline can be set to raw before any host opens it. */
+    keep_slave_fd = open(slave, O_RDWR | O_NOCTTY);
+    struct termios t;
+    if (keep_slave_fd < 0 || tcgetattr(keep_slave_fd, &t) != 0) {
+        perror("dut_host: cannot configure the pseudo-terminal");
+        exit(2);
+    }
+    cfmakeraw(&t);
+    tcsetattr(keep_slave_fd, TCSANOW, &t);
+    link_fd = master;
+    if (link_path != NULL) {
+        unlink(link_path);
+        if (symlink(slave, link_path) != 0) {
+            perror("dut_host: cannot create the --link symlink");
+            exit(2);
+        }
+        printf("serial: %s\n", link_path);
+    } else {
+        printf("serial: %s\n", slave);
+    }
+}
+
+static void open_tcp(int port) {
+    listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof addr;
+    if (bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(listen_fd, 1) != 0 ||
+        getsockname(listen_fd, (struct sockaddr *)&addr, &alen) != 0) {
+        perror("dut_host: cannot listen on 127.0.0.1");
+        exit(2);
+    }
+    printf("serial: socket://127.0.0.1:%d\n", ntohs(addr.sin_port));
+    fflush(stdout);
+    link_fd = accept_client();
+    if (link_fd < 0) {
+        perror("dut_host: accept");
+        exit(2);
+    }
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: dut_host [--pty [--link PATH]] | [--tcp PORT (0 = any free port)]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    const char *link_path = NULL;
+    int tcp_port = -1;
+    for (int i = 1; i < argc; ++i) {
+        if (strcmp(argv[i], "--pty") == 0) continue;
+        if (strcmp(argv[i], "--link") == 0 && i + 1 < argc) link_path = argv[++i];
+        else if (strcmp(argv[i], "--tcp") == 0 && i + 1 < argc) tcp_port = atoi(argv[++i]);
+        else usage();
+    }
+    signal(SIGPIPE, SIG_IGN);
+    boot_us = monotonic_us();
+    if (tcp_port >= 0)
+        open_tcp(tcp_port);
+    else
+        open_pty(link_path);
+    fflush(stdout);
+    ee_benchmark_initialize();
+    for (int c; (c = th_getchar()) >= 0;) ee_serial_callback((char)c);
+    return 0;
+}
