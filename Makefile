@@ -1,0 +1,50 @@
+# MLPerf Tiny FPGA harness.
+#   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE]
+#   make test            the test suite
+#   make dut task=ad board=pynq_z2   start the emulated DUT of a built flow (prints its serial path)
+#   make setup           venv + pinned Python packages + the Debian packages the builds need
+task  ?=
+board ?= pynq_z2
+flow  ?= hls4ml
+data  ?= auto
+dut   ?= emulated
+PY    := .venv/bin/python
+STAMP := .venv/.installed
+DEBS  := build-essential
+export TQDM_MININTERVAL ?= 2
+
+.PHONY: all setup test dut bench clean
+all: $(STAMP)
+ifeq ($(task),)
+	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE]"; exit 2
+else
+	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --dut $(dut) \
+	  $(if $(from),--from $(from)) $(if $(to),--to $(to))
+endif
+
+setup: $(STAMP)
+
+# torch first (the pinned CPU wheel; an unpinned torch pulls a multi-GB CUDA build), finn-plus last
+# without its dependencies (it pins brevitas 0.13.0, broken with torch 2.13: ../shared/spec/toolchains.md A.2).
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+	@for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	test -x $(PY) || python3.11 -m venv .venv
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+dut: $(STAMP)
+	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data)
+
+bench: $(STAMP)
+	$(PY) bench/emulated_dut.py
+
+clean:
+	rm -rf build
