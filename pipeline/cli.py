@@ -1,0 +1,72 @@
+"""Command line of the pipeline (the Makefile calls it).
+
+    python -m pipeline run --task ad --board pynq_z2 [--flow hls4ml] [--data auto|synthetic|PATH]
+                           [--dut emulated|PORT] [--from STAGE] [--to STAGE] [--force] [--set KEY=VALUE ...]
+    python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT]
+
+Stages: data -> train -> convert -> build -> run -> report, written under build/<task>-<flow>-<board>/.
+`dut` starts the emulated DUT of a built flow and prints the serial path it listens on, for any
+EEMBC-compatible host tool.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from pipeline.stages import STAGES, Flow, run_stages
+
+
+def _overrides(pairs: list[str]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--set expects KEY=VALUE (e.g. train.epochs=2), got '{pair}'")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def _flow(args) -> Flow:
+    return Flow(task=args.task, board=args.board, flow=args.flow, data=args.data, dut=getattr(args, "dut", "emulated"),
+                build_root=args.build_root.resolve(), overrides=_overrides(args.set),
+                iterations=getattr(args, "iterations", None), window_seconds=getattr(args, "window_seconds", 10.0),
+                modes=getattr(args, "modes", ["performance", "accuracy"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--task", required=True, help="kws | ad | ic")
+    common.add_argument("--board", required=True, help="pynq_z2 | arty_a7")
+    common.add_argument("--flow", default="hls4ml", help="hls4ml | finn (default: %(default)s)")
+    common.add_argument("--data", default="auto", help="auto | synthetic | PATH of a real dataset (default: %(default)s)")
+    common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a task.yaml value")
+    common.add_argument("--build-root", type=Path, default=Path(os.environ.get("BUILD_ROOT", "build")))
+
+    r = sub.add_parser("run", parents=[common], help="run the stages")
+    r.add_argument("--dut", default="emulated", help="emulated | serial port or pyserial URL of a board")
+    r.add_argument("--from", dest="start", choices=STAGES, help="re-run from this stage")
+    r.add_argument("--to", dest="stop", choices=STAGES, help="stop after this stage")
+    r.add_argument("--force", action="store_true", help="re-run stages even when their inputs are unchanged")
+    r.add_argument("--iterations", type=int, help="measured inferences per performance window (default: calibrated)")
+    r.add_argument("--window-seconds", type=float, default=10.0, help="calibrated window length (run rules: >= 10 s)")
+    r.add_argument("--modes", nargs="+", default=["performance", "accuracy"], choices=["performance", "accuracy"])
+
+    d = sub.add_parser("dut", parents=[common], help="start the emulated DUT of a built flow")
+    d.add_argument("--tcp", type=int, help="listen on 127.0.0.1:PORT instead of a pty (0: any free port)")
+
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    flow = _flow(args)
+    if args.command == "run":
+        run_stages(flow, args.start, args.stop, args.force)
+        return 0
+    binary = flow.root / "build" / flow.manifest("build")["outputs"]["emulated_dut"]
+    os.execv(binary, [str(binary), *(["--tcp", str(args.tcp)] if args.tcp is not None else [])])

@@ -1,0 +1,97 @@
+"""ToyCar data on disk: find it (real or synthetic), turn it into features and EEMBC test files.
+
+EEMBC test files (spec 1.6, 1.7): `<out>/ad01/<wav stem>_hist_librosa.bin` holds the 200 x 128
+float32 little-endian log-mel matrix (102 400 bytes); `y_labels.csv` lists normal files then
+anomalous ones as `file,2,class,2560,512` with no header, like the official list.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from tasks.ad import features
+
+log = logging.getLogger(__name__)
+
+WAV_NAME = re.compile(r"^(normal|anomaly)_id_(\d\d)_(\d{8})\.wav$")
+WINDOW_BYTES = 2560
+STRIDE_BYTES = 512
+
+
+class DatasetError(SystemExit):
+    """A dataset folder that is missing or not in the DCASE 2020 task 2 layout."""
+
+
+@dataclass(frozen=True)
+class TestFile:
+    wav: Path
+    anomalous: bool
+
+    @property
+    def bin_name(self) -> str:
+        return f"{self.wav.stem}_hist_librosa.bin"
+
+
+def check_layout(root: Path) -> tuple[list[Path], list[TestFile]]:
+    """Train WAVs and test files of a ToyCar folder; raises DatasetError naming what is wrong."""
+    if not root.is_dir():
+        raise DatasetError(f"dataset folder {root} does not exist")
+    train = sorted(p for p in (root / "train").glob("*.wav") if WAV_NAME.match(p.name))
+    tests = sorted(p for p in (root / "test").glob("*.wav") if WAV_NAME.match(p.name))
+    problems = []
+    if not train:
+        problems.append(f"no {root}/train/normal_id_XX_NNNNNNNN.wav files")
+    if any(p.name.startswith("anomaly") for p in train):
+        problems.append(f"{root}/train holds anomaly files (the training set must be normal only)")
+    normal = [TestFile(p, False) for p in tests if p.name.startswith("normal")]
+    anomalous = [TestFile(p, True) for p in tests if p.name.startswith("anomaly")]
+    if not normal or not anomalous:
+        problems.append(f"{root}/test needs both normal_id_XX_*.wav and anomaly_id_XX_*.wav files")
+    if problems:
+        raise DatasetError("not a DCASE 2020 task 2 machine folder (expected train/ and test/):\n  " + "\n  ".join(problems))
+    return train, normal + anomalous
+
+
+def train_windows(paths: list[Path], cfg: features.FeatureConfig) -> np.ndarray:
+    parts = [features.windows(features.log_mel(p, cfg), cfg.frames) for p in tqdm(paths, desc="train features", unit="wav")]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def export_eembc(tests: list[TestFile], cfg: features.FeatureConfig, out: Path) -> int:
+    """Write the EEMBC test files and y_labels.csv into out (the `ad01` folder)."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for t in tqdm(tests, desc="EEMBC test files", unit="file"):
+        matrix = features.log_mel(t.wav, cfg)
+        (out / t.bin_name).write_bytes(matrix.astype("<f4").tobytes())
+        rows.append([t.bin_name, 2, int(t.anomalous), WINDOW_BYTES, STRIDE_BYTES])
+    with open(out / "y_labels.csv", "w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class LabelledFile:
+    name: str
+    label: int
+    windows: np.ndarray  # (196, 640) float32
+
+
+def read_eembc(folder: Path) -> list[LabelledFile]:
+    """Read back an EEMBC ad01 folder as the DUT sees it: every window of every listed file."""
+    files = []
+    with open(folder / "y_labels.csv", newline="") as f:
+        for row in csv.reader(f):
+            name, _, label, window, stride = row[:5]
+            data = (folder / name).read_bytes()
+            w, s = int(window), int(stride)
+            wins = [np.frombuffer(data[o : o + w], "<f4") for o in range(0, len(data) - w + 1, s)]
+            files.append(LabelledFile(name, int(label), np.stack(wins)))
+    return files

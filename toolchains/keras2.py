@@ -1,0 +1,21 @@
+"""Keras 2 for QKeras and hls4ml, set up in one place.
+
+QKeras 0.9.0 needs Keras 2 (tf-keras), which TensorFlow >= 2.16 only gives with TF_USE_LEGACY_KERAS=1,
+and hls4ml 1.3 picks its Keras-3 front end whenever `import keras` resolves to Keras 3
+(../shared/spec/toolchains.md, Part C). Import everything Keras-related through this module.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tf_keras  # noqa: E402
+
+sys.modules["keras"] = tf_keras
+
+import tensorflow as tf  # noqa: E402
+
+keras = tf_keras
+__all__ = ["keras", "tf"]
