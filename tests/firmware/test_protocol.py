@@ -1,0 +1,154 @@
+"""The emulated DUT answers every command of spec 2.3 byte-exactly, over a real pty with pyserial."""
+
+from __future__ import annotations
+
+import re
+import struct
+import time
+
+import pytest
+import serial
+
+from runner.emulated import emulated_dut
+
+READY = b"m-ready\r\n"
+
+
+class Raw:
+    """Bytes in, bytes out: no parsing between the test and the DUT."""
+
+    def __init__(self, url: str):
+        self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
+        time.sleep(0.2)
+        self.port.reset_input_buffer()  # the boot banner
+
+    def send(self, raw: bytes, timeout: float = 10.0) -> bytes:
+        self.port.write(raw)
+        got, deadline = b"", time.monotonic() + timeout
+        while not got.endswith(READY):
+            assert time.monotonic() < deadline, f"no m-ready after {raw[:40]!r}; got {got!r}"
+            got += self.port.read(max(1, self.port.in_waiting))
+        return got
+
+    def cmd(self, text: str) -> bytes:
+        return self.send(text.encode() + b"%")
+
+
+@pytest.fixture(scope="module")
+def dut(dut_binary):
+    with emulated_dut(dut_binary) as url:
+        raw = Raw(url)
+        yield raw
+        raw.port.close()
+
+
+def window(values) -> bytes:
+    return struct.pack("<640f", *values)
+
+
+def load(dut: Raw, data: bytes) -> bytes:
+    assert dut.cmd(f"db load {len(data)}") == f"m-[Expecting {len(data)} bytes]\r\n".encode() + READY
+    reply = b""
+    for i in range(0, len(data), 31):
+        reply = dut.cmd("db " + data[i : i + 31].hex())
+    return reply
+
+
+def test_name_profile_help(dut):
+    assert dut.cmd("name") == b"m-name-dut-[mlperf-tiny-fpga_pynq_z2_emulated]\r\n" + READY
+    assert dut.cmd("profile") == b"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[ad01]\r\n" + READY
+    help_text = dut.cmd("help")
+    assert help_text.startswith(b"ULPMark for tinyML Firmware V0.0.1\r\n\r\n")
+    for word in (b"name", b"profile", b"timestamp", b"db", b"infer", b"results"):
+        assert word in help_text
+
+
+def test_timestamp_is_monotonic_microseconds(dut):
+    first = int(re.fullmatch(rb"m-lap-us-(\d+)\r\nm-ready\r\n", dut.cmd("timestamp")).group(1))
+    time.sleep(0.05)
+    second = int(re.fullmatch(rb"m-lap-us-(\d+)\r\nm-ready\r\n", dut.cmd("timestamp")).group(1))
+    assert 40_000 <= second - first <= 2_000_000
+
+
+def test_db_load_hex_print(dut):
+    assert dut.cmd("db load 10") == b"m-[Expecting 10 bytes]\r\n" + READY
+    assert dut.cmd("db 0001020304") == READY
+    assert dut.cmd("db print") == b"m-buffer-00-01-02-03-04\r\n" + READY
+    # upper case digits, and digits past the announced size are ignored after m-load-done
+    assert dut.cmd("db 0A0B0C0D0Eff") == b"m-load-done\r\n" + READY
+    assert dut.cmd("db print") == b"m-buffer-00-01-02-03-04-0a-0b-0c\r\nm-buffer-0d-0e\r\n" + READY
+
+
+@pytest.mark.parametrize(
+    "command, reply",
+    [
+        ("db", b"e-[Command 'db' requires a subcommand]\r\n"),
+        ("db load", b"e-[Command 'db load' requires the # of bytes]\r\n"),
+        ("db load 0", b"e-[Command 'db load' must be >0 bytes]\r\n"),
+        ("db load 2561", b"e-[Supplied buffer size 2561 exceeds maximum of 2560]\r\n"),
+        ("infer 0", b"e-[Inference iterations must be >0]\r\n"),
+        ("infer 1 -1", b"e-[Inference warmup must be >=0]\r\n"),
+        ("bogus 1 2", b"e-[Unknown command: bogus]\r\n"),
+        ("", b""),
+    ],
+)
+def test_error_replies(dut, command, reply):
+    assert dut.cmd(command) == reply + READY
+
+
+def test_hex_errors_store_nothing(dut):
+    assert dut.cmd("db load 4") == b"m-[Expecting 4 bytes]\r\n" + READY
+    assert dut.cmd("db 012") == b"e-[Insufficent number of hex digits]\r\n" + READY
+    assert dut.cmd("db 01zz") == b"e-[Invalid hex digit 'zz']\r\n" + READY
+    assert dut.cmd("db print") == READY  # nothing stored by the rejected chunks
+    assert dut.cmd("db 01020304") == b"m-load-done\r\n" + READY
+    assert dut.cmd("db 05") == b"e-[No db load in progress]\r\n" + READY
+
+
+def test_over_long_command_is_rejected_whole(dut):
+    assert dut.cmd("x" * 80) == b"e-[Unknown command: " + b"x" * 80 + b"]\r\n" + READY  # exactly 80 fits
+    assert dut.cmd("x" * 81) == b"e-[Command exceeds 80 characters]\r\n" + READY
+    assert dut.cmd("db " + "ab" * 100) == b"e-[Command exceeds 80 characters]\r\n" + READY
+    assert dut.cmd("name") == b"m-name-dut-[mlperf-tiny-fpga_pynq_z2_emulated]\r\n" + READY  # parser recovered
+
+
+def test_cr_lf_nul_are_ignored(dut):
+    assert dut.send(b"\r\nna\0me\r\n%") == b"m-name-dut-[mlperf-tiny-fpga_pynq_z2_emulated]\r\n" + READY
+
+
+def test_infer_without_complete_input(dut):
+    assert dut.cmd("db load 2560") == b"m-[Expecting 2560 bytes]\r\n" + READY
+    assert dut.cmd("db 00") == READY
+    assert dut.cmd("infer 1 0") == b"e-[ad01 needs 2560 input bytes, 1 loaded]\r\n" + READY
+
+
+def test_infer_sequence_and_results(dut):
+    assert load(dut, window([-25.0] * 640)) == b"m-load-done\r\n" + READY
+    reply = dut.cmd("infer 20 3").decode()
+    m = re.fullmatch(
+        r"m-warmup-start-3\r\nm-warmup-done\r\nm-infer-start-20\r\nm-lap-us-(\d+)\r\nm-lap-us-(\d+)\r\n"
+        r"m-infer-done\r\nm-results-\[(\d+\.\d{4})\]\r\nm-ready\r\n",
+        reply,
+    )
+    assert m, reply
+    assert int(m.group(2)) > int(m.group(1))
+    assert dut.cmd("results").decode() == f"m-results-[{m.group(3)}]\r\nm-ready\r\n"
+    # defaults: N=1, W=10
+    assert dut.cmd("infer").startswith(b"m-warmup-start-10\r\nm-warmup-done\r\nm-infer-start-1\r\n")
+
+
+def test_tcp_socket_link_with_boot_banner(dut_binary):
+    """Over TCP the first client sees the boot sequence of spec 2.2, then normal replies."""
+    with emulated_dut(dut_binary, ("--tcp", "0")) as url:
+        assert url.startswith("socket://127.0.0.1:")
+        raw = serial.serial_for_url(url, timeout=0.05)
+        raw.write(b"profile%")
+        got, deadline = b"", time.monotonic() + 5
+        while not (b"m-model" in got and got.endswith(READY)) and time.monotonic() < deadline:
+            got += raw.read(256)
+        raw.close()
+    assert re.fullmatch(
+        rb"m-timestamp-mode-performance\r\nm-lap-us-\d+\r\nm-init-done\r\nm-ready\r\n"
+        rb"m-profile-\[ULPMark for tinyML Firmware V0.0.1\]\r\nm-model-\[ad01\]\r\nm-ready\r\n",
+        got,
+    ), got
