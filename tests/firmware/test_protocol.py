@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import struct
 import time
 
@@ -141,12 +142,12 @@ def test_tcp_socket_link_with_boot_banner(dut_binary):
     """Over TCP the first client sees the boot sequence of spec 2.2, then normal replies."""
     with emulated_dut(dut_binary, ("--tcp", "0")) as url:
         assert url.startswith("socket://127.0.0.1:")
-        raw = serial.serial_for_url(url, timeout=0.05)
-        raw.write(b"profile%")
-        got, deadline = b"", time.monotonic() + 5
-        while not (b"m-model" in got and got.endswith(READY)) and time.monotonic() < deadline:
-            got += raw.read(256)
-        raw.close()
+        # a plain socket: pyserial's socket:// open() discards pending input, the banner with it
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5) as conn:
+            conn.sendall(b"profile%")
+            got = b""
+            while not (b"m-model" in got and got.endswith(READY)):
+                got += conn.recv(256)
     assert re.fullmatch(
         rb"m-timestamp-mode-performance\r\nm-lap-us-\d+\r\nm-init-done\r\nm-ready\r\n"
         rb"m-profile-\[ULPMark for tinyML Firmware V0.0.1\]\r\nm-model-\[ad01\]\r\nm-ready\r\n",

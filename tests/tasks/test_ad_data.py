@@ -44,7 +44,8 @@ def test_synthetic_is_deterministic_and_anomalies_differ():
         sf.write(path, synthetic.clip(SPEC, 3, 1, 0, fault), 16000, subtype="PCM_16")
         spectrum[fault] = features.log_mel(path, cfg).mean(axis=0)
     # a whine adds energy in high mel bands that the normal motor leaves near the noise floor
-    assert np.max(spectrum["whine"][80:] - spectrum[None][80:]) > 10.0
+    assert np.max(spectrum["whine"][80:] - spectrum[None][80:]) > 3.0
+    np.testing.assert_allclose(spectrum["whine"][:40], spectrum[None][:40], atol=0.1)  # the motor is unchanged
 
 
 def test_front_end_shapes_and_frame_major_windows(toycar):
