@@ -15,7 +15,7 @@ from pathlib import Path
 
 from boards import board as boards
 from boards import firmware
-from pipeline.artifacts import REPO, StageDir, json_digest, read_json, source_digest
+from pipeline.artifacts import REPO, StageDir, json_digest, source_digest
 from tasks import load_recipe
 
 log = logging.getLogger("pipeline")
@@ -189,7 +189,3 @@ def run_stages(f: Flow, start: str | None = None, stop: str | None = None, force
         log.info("[%s] running -> %s", name, stage.path)
         m = stage.run(key, inputs, lambda out, n=name: STAGE_DEFS[n][3](f, out))
         log.info("[%s] done in %.1f s", name, m["seconds"])
-
-
-def read_stage(f: Flow, name: str, file: str):
-    return read_json(f.root / name / file)

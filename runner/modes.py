@@ -18,7 +18,7 @@ MIN_WINDOW_S = 10.0
 SEPARATOR = "-" * 57
 
 
-def _record(session: Session, entry: Entry, window: bytes, result, mode: str, throughput: float | None = None) -> None:
+def _record(session: Session, entry: Entry, result, mode: str, throughput: float | None = None) -> None:
     infer = {
         "start_time": result.start_us,
         "end_time": result.end_us,
@@ -78,7 +78,7 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
             if runtime > MIN_WINDOW_S:
                 lines.append("    Runtime requirements have been met.")
         throughputs.append(throughput)
-        _record(session, entry, window, r, "performance", throughput)
+        _record(session, entry, r, "performance", throughput)
     median = float(np.median(throughputs))
     if len(chosen) != PERF_LOOPS:
         lines.append(f"{stamp()} ulp-mlperf: ERROR 1 - loop_count was not exactly 5.")
@@ -104,7 +104,7 @@ def accuracy(dut: Dut, entries: list[Entry], session: Session) -> dict:
                 dut.load(window)
                 r = dut.infer(1, 0)
                 vectors.append(r.results)
-                _record(session, entry, window, r, "accuracy")
+                _record(session, entry, r, "accuracy")
                 bar.update()
             per_file.append(vectors)
     labels = np.array([int(e.label) for e in entries])
