@@ -32,13 +32,15 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], baud: int
     with SerialTransport(url, baud) as transport:
         dut = Dut(transport)
         summary["name"] = dut.name()
+        # emulated DUTs say so in their name (boards/emulated/hal): their timings are host CPU time
+        summary["dut_kind"] = "emulated" if summary["name"].endswith("_emulated") else "hardware"
         summary["firmware"], summary["model"] = dut.profile()
         entries = eembc_dataset.load(dataset_path, summary["model"])
         for mode in mode_list:
             name = MODE_NAMES[mode]
             session = Session(out / name, name)
             transport.echo = session.raw
-            session.log(f"DUT {summary['name']} on {url}, model {summary['model']}, firmware {summary['firmware']}")
+            session.log(f"DUT {summary['name']} ({summary['dut_kind']}) on {url}, model {summary['model']}, firmware {summary['firmware']}")
             try:
                 if name == "performance":
                     summary["throughput"] = modes.performance(dut, entries, session, iterations, warmups, target_s)
