@@ -85,13 +85,10 @@ class LabelledFile:
 
 
 def read_eembc(folder: Path) -> list[LabelledFile]:
-    """Read back an EEMBC ad01 folder as the DUT sees it: every window of every listed file."""
-    files = []
-    with open(folder / "y_labels.csv", newline="") as f:
-        for row in csv.reader(f):
-            name, _, label, window, stride = row[:5]
-            data = (folder / name).read_bytes()
-            w, s = int(window), int(stride)
-            wins = [np.frombuffer(data[o : o + w], "<f4") for o in range(0, len(data) - w + 1, s)]
-            files.append(LabelledFile(name, int(label), np.stack(wins)))
-    return files
+    """Read back an EEMBC ad01 folder exactly as the runner slices it for the DUT."""
+    from runner import dataset as eembc
+
+    return [
+        LabelledFile(e.file, int(e.label), np.stack([np.frombuffer(w, "<f4") for w in e.windows()]))
+        for e in eembc.load(folder.parent, folder.name)
+    ]
