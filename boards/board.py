@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
+
+from common.config import Strict as _Strict
+from common.config import load_yaml
+from common.errors import ConfigError
 
 BOARDS_DIR = Path(__file__).resolve().parent
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class Processor(_Strict):
     name: str  # e.g. "ARM Cortex-A9 (Zynq PS)"
-    isa: str  # arm | microblaze: which HAL and cross compiler
+    isa: Literal["arm", "microblaze"]  # which HAL and cross compiler
     clock_mhz: float = Field(gt=0)
+    cross_compiler: str  # e.g. arm-none-eabi-gcc
     qemu_machine: str | None = None  # QEMU machine that runs this processor's firmware
+
+
+class Baud(_Strict):
+    """DUT baud rate per runner mode (spec 2.1): energy mode talks through the interface board."""
+
+    performance: int = Field(gt=0)
+    accuracy: int = Field(gt=0)
+    energy: int = Field(gt=0)
 
 
 class Uart(_Strict):
     device: str
-    baud: dict[str, int]  # per runner mode: performance, accuracy, energy
-    usb: str | None = None  # VID:PID of the board's USB-UART bridge
+    baud: Baud
+    usb: str | None = Field(None, pattern=r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$")  # VID:PID of the USB-UART bridge
 
 
 class Timer(_Strict):
@@ -34,8 +43,8 @@ class Timer(_Strict):
 
 class TimestampGpio(_Strict):
     pin: str
-    idle: str = "high"
-    hold_us: int = Field(ge=1)
+    idle: Literal["high"] = "high"  # the runners detect a falling edge (spec 2.6)
+    hold_us: int = Field(ge=50)  # the EEMBC runner filters pulses shorter than 50 us
 
 
 class Power(_Strict):
@@ -66,11 +75,10 @@ def available() -> list[str]:
     return sorted(p.parent.name for p in BOARDS_DIR.glob("*/board.yaml"))
 
 
-def load(name: str) -> Board:
-    path = BOARDS_DIR / name / "board.yaml"
-    if not path.is_file():
-        raise SystemExit(f"unknown board '{name}': choose one of {', '.join(available())}")
-    try:
-        return Board.model_validate(yaml.safe_load(path.read_text()))
-    except ValidationError as e:
-        raise SystemExit(f"{path}: invalid board description:\n{e}") from None
+def load(name: str, path: Path | None = None) -> Board:
+    """The board called `name` (boards/<name>/board.yaml), or the description at `path`."""
+    if path is None:
+        path = BOARDS_DIR / name / "board.yaml"
+        if not path.is_file():
+            raise ConfigError(f"unknown board '{name}': choose one of {', '.join(available())}")
+    return load_yaml(path, Board, what="board description")

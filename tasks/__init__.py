@@ -1,17 +1,24 @@
-"""Task recipes, by name. A recipe turns a dataset into a trained model and tells the toolchains
-and the firmware what they need (see tasks/ad/recipe.py)."""
+"""Task recipes, found by folder: tasks/<name>/recipe.py with its task.yaml. A recipe turns a dataset
+into a trained model and tells the toolchains and the firmware what they need (see tasks/ad/recipe.py)."""
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
-RECIPES = {"ad": "tasks.ad.recipe"}
-PLANNED = ["kws", "ic"]
+from common.errors import ConfigError
+
+TASKS_DIR = Path(__file__).resolve().parent
+PLANNED = ["kws", "ic"]  # MLPerf Tiny tasks whose recipes are not written yet
+
+
+def available() -> list[str]:
+    return sorted(p.parent.name for p in TASKS_DIR.glob("*/recipe.py"))
 
 
 def load_recipe(name: str, overrides: dict | None = None):
-    if name in PLANNED:
-        raise SystemExit(f"task '{name}' is not implemented yet; available: {', '.join(RECIPES)}")
-    if name not in RECIPES:
-        raise SystemExit(f"unknown task '{name}': choose one of {', '.join(RECIPES)}")
-    return importlib.import_module(RECIPES[name]).Recipe(overrides)
+    if name not in available():
+        if name in PLANNED:
+            raise ConfigError(f"task '{name}' is not implemented yet; available: {', '.join(available())}")
+        raise ConfigError(f"unknown task '{name}': choose one of {', '.join(available())}")
+    return importlib.import_module(f"tasks.{name}.recipe").Recipe(overrides)

@@ -1,23 +1,19 @@
-"""Schema of tasks/ad/task.yaml, validated on load."""
+"""Schema of tasks/ad/task.yaml, validated on load (pure pydantic: validating imports no TensorFlow
+and no audio library). Cross-field rules keep the front end, the model and the firmware consistent."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, model_validator
 
-from tasks.ad.features import FeatureConfig
-from tasks.ad.model_qkeras import ModelConfig
+from common.config import Strict, load_yaml
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
+FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (spec 1.6)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SyntheticConfig(_Strict):
+class SyntheticConfig(Strict):
     machine_ids: list[int] = Field(min_length=1)
     train_per_id: int = Field(ge=1)
     test_normal_per_id: int = Field(ge=1)
@@ -26,37 +22,115 @@ class SyntheticConfig(_Strict):
     seed: int
 
 
-class DataConfig(_Strict):
+class DataConfig(Strict):
     real_path: str
     synthetic: SyntheticConfig
 
 
-class TrainConfig(_Strict):
+class FeatureConfig(Strict):
+    """The reference log-mel front end (spec 1.6); the defaults are the reference's."""
+
+    n_fft: int = Field(1024, gt=0)
+    hop_length: int = Field(512, gt=0)
+    n_mels: int = Field(128, gt=0)
+    power: float = Field(2.0, gt=0)
+    frames: int = Field(5, gt=0)
+    first_frame: int = Field(50, ge=0)
+    last_frame: int = Field(250, gt=0)
+
+    @model_validator(mode="after")
+    def _frames_fit(self):
+        if self.last_frame - self.first_frame < self.frames:
+            raise ValueError(f"first_frame..last_frame ({self.first_frame}..{self.last_frame}) holds fewer than frames={self.frames} frames")
+        return self
+
+    @property
+    def kept_frames(self) -> int:
+        return self.last_frame - self.first_frame
+
+    @property
+    def windows_per_file(self) -> int:
+        return self.kept_frames - self.frames + 1
+
+
+class Quant(Strict):
+    """QKeras quantized_bits(bits, integer): `integer` bits left of the point, excluding the sign."""
+
+    bits: int = Field(ge=2, le=32)
+    integer: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _fits(self):
+        if self.integer > self.bits - 1:
+            raise ValueError(f"integer={self.integer} leaves no room in {self.bits} bits (sign bit included)")
+        return self
+
+    @property
+    def frac(self) -> int:
+        return self.bits - self.integer - 1
+
+
+class ModelConfig(Strict):
+    inputs: int = Field(640, gt=0)
+    hidden: list[int] = Field([64, 64, 8, 64, 64], min_length=1)
+    input_quant: Quant = Quant(bits=16, integer=8)
+    weight_quant: Quant = Quant(bits=8, integer=0)
+    bias_quant: Quant = Quant(bits=8, integer=3)
+    output_bias_quant: Quant = Quant(bits=16, integer=8)
+    relu_bits: int = Field(8, ge=2)
+    relu_integer: int = Field(5, ge=0)
+
+    @model_validator(mode="after")
+    def _widths(self):
+        if any(w <= 0 for w in self.hidden):
+            raise ValueError(f"hidden widths must be > 0, got {self.hidden}")
+        return self
+
+
+class TrainConfig(Strict):
     epochs: int = Field(ge=1)
     batch_size: int = Field(ge=1)
     learning_rate: float = Field(gt=0)
     seed: int = 0
 
 
-class ADTask(_Strict):
+class Gate(Strict):
+    """Minimum AUC of the trained model on the test files, per kind of data. Both are required:
+    a missing threshold is an error, never a disabled gate."""
+
+    synthetic: float = Field(gt=0, le=1)
+    real: float = Field(gt=0, le=1)
+
+
+class ADTask(Strict):
     name: str
-    model_id: str
+    model_id: str = Field(pattern=r"^[a-z]+\d\d$")
     data: DataConfig
     features: FeatureConfig
     model: ModelConfig
     train: TrainConfig
-    min_auc: dict[str, float]
+    min_auc: Gate
+
+    @model_validator(mode="after")
+    def _model_matches_features(self):
+        window = self.features.frames * self.features.n_mels
+        if self.model.inputs != window:
+            raise ValueError(
+                f"model.inputs={self.model.inputs} must equal features.frames x features.n_mels = "
+                f"{self.features.frames} x {self.features.n_mels} = {window}"
+            )
+        return self
+
+    @property
+    def window_bytes(self) -> int:
+        """One `db` input: a window of float32 values (the DUT's input buffer size)."""
+        return self.model.inputs * FLOAT_BYTES
+
+    @property
+    def stride_bytes(self) -> int:
+        """Consecutive windows start one frame apart."""
+        return self.features.n_mels * FLOAT_BYTES
 
 
 def load(path: Path = TASK_YAML, overrides: dict | None = None) -> ADTask:
-    raw = yaml.safe_load(path.read_text())
-    for dotted, value in (overrides or {}).items():
-        node = raw
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[leaf] = value
-    try:
-        return ADTask.model_validate(raw)
-    except ValidationError as e:
-        raise SystemExit(f"{path}: invalid task configuration:\n{e}") from None
+    return load_yaml(path, ADTask, overrides, "task configuration")

@@ -12,18 +12,9 @@ from pathlib import Path
 
 import librosa
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
-
-class FeatureConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    n_fft: int = 1024
-    hop_length: int = 512
-    n_mels: int = 128
-    power: float = 2.0
-    frames: int = 5
-    first_frame: int = 50
-    last_frame: int = 250
+from common.errors import DatasetError
+from tasks.ad.config import FeatureConfig
 
 
 def log_mel(path: Path, cfg: FeatureConfig) -> np.ndarray:
@@ -34,9 +25,8 @@ def log_mel(path: Path, cfg: FeatureConfig) -> np.ndarray:
     )
     db = 20.0 / cfg.power * np.log10(mel + sys.float_info.epsilon)
     kept = db.T[cfg.first_frame : cfg.last_frame]
-    expected = cfg.last_frame - cfg.first_frame
-    if kept.shape[0] != expected:
-        raise ValueError(f"{path}: only {db.shape[1]} frames, need at least {cfg.last_frame} (clip too short)")
+    if kept.shape[0] != cfg.kept_frames:
+        raise DatasetError(f"{path}: only {db.shape[1]} frames, need at least {cfg.last_frame} (clip too short)")
     return np.ascontiguousarray(kept, dtype=np.float32)
 
 

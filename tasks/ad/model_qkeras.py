@@ -7,33 +7,8 @@ can put the float window on the same grid, alpha=1 quantizers (no hidden scales)
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
+from tasks.ad.config import ModelConfig, Quant
 from toolchains.keras2 import keras
-
-
-class Quant(BaseModel):
-    """QKeras quantized_bits(bits, integer): `integer` bits left of the point, excluding the sign."""
-
-    model_config = ConfigDict(extra="forbid")
-    bits: int
-    integer: int
-
-    @property
-    def frac(self) -> int:
-        return self.bits - self.integer - 1
-
-
-class ModelConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    inputs: int = 640
-    hidden: list[int] = [64, 64, 8, 64, 64]
-    input_quant: Quant = Quant(bits=16, integer=8)
-    weight_quant: Quant = Quant(bits=8, integer=0)
-    bias_quant: Quant = Quant(bits=8, integer=3)
-    output_bias_quant: Quant = Quant(bits=16, integer=8)
-    relu_bits: int = 8
-    relu_integer: int = 5
 
 
 def input_quantizer(cfg: ModelConfig):

@@ -1,0 +1,55 @@
+"""YAML configuration files validated on load against a pydantic schema, with `--set a.b=value`
+overrides; every problem becomes a ConfigError naming the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from common.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """A schema node that rejects unknown keys (a misspelt key is an error, not a silent default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def apply_overrides(raw: dict, overrides: dict, where: str) -> dict:
+    """Set dotted keys (`train.epochs`) in a parsed YAML mapping; the parents must be mappings."""
+    for dotted, value in (overrides or {}).items():
+        node, path = raw, []
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            path.append(key)
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"{where}: cannot set '{dotted}': '{'.'.join(path)}' is {child!r}, not a mapping")
+            node = child
+        node[leaf] = value
+    return raw
+
+
+def load_yaml(path: Path, schema: type[M], overrides: dict | None = None, what: str = "configuration") -> M:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    raw = apply_overrides(raw, overrides or {}, str(path))
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as e:
+        problems = "\n".join(
+            f"  {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"{path}: invalid {what}:\n{problems}") from None

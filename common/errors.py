@@ -1,0 +1,36 @@
+"""The harness's exceptions. Library code raises these; only the command lines turn them into exit
+messages, so a caller (a test, the pipeline, a notebook) can catch exactly what it expects."""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Anything the harness reports to a user as a clear message rather than a traceback."""
+
+
+class ConfigError(HarnessError):
+    """A task, board or command-line configuration that does not validate."""
+
+
+class DatasetError(HarnessError):
+    """A dataset folder or EEMBC test folder that is missing or malformed."""
+
+
+class GateError(HarnessError):
+    """A check between stages failed (a metric below its threshold, a non-bit-exact emulation)."""
+
+
+class BuildError(HarnessError):
+    """A compiler or tool run failed, or a tool the step cannot do without is missing."""
+
+
+class DutError(HarnessError):
+    """The DUT did not answer, answered something unexpected, or went away."""
+
+
+class DutRejected(DutError):
+    """The DUT answered a command with an e-[...] line: the command or its input was refused."""
+
+
+class DutLost(DutError):
+    """The link to the DUT closed or failed mid-session (pty closed, USB unplugged, QEMU exited)."""

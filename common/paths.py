@@ -1,0 +1,14 @@
+"""Where the repository is and where generated output goes: one build root, relative to the
+repository (override with the BUILD_ROOT environment variable), for every command."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def build_root() -> Path:
+    root = os.environ.get("BUILD_ROOT")
+    return Path(root).expanduser().resolve() if root else REPO / "build"
