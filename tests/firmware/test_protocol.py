@@ -1,10 +1,13 @@
-"""The emulated DUT answers every command of spec 2.3 byte-exactly, over a real pty with pyserial."""
+"""The emulated DUT answers every command of spec 2.3 byte-exactly, over a real pty with pyserial,
+and refuses what a careless or stale host could send. The firmware here is the real protocol core,
+host HAL and ad01 task code with the identity stub accelerator (builds in about a second)."""
 
 from __future__ import annotations
 
 import re
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
@@ -13,6 +16,7 @@ import serial
 from runner.emulated import emulated_dut
 
 READY = b"m-ready\r\n"
+NAME = b"m-name-dut-[mlperf-tiny-fpga_pynq_z2_emulated]\r\n"
 
 
 class Raw:
@@ -36,8 +40,8 @@ class Raw:
 
 
 @pytest.fixture(scope="module")
-def dut(dut_binary):
-    with emulated_dut(dut_binary) as url:
+def dut(stub_dut):
+    with emulated_dut(stub_dut["performance"]) as url:
         raw = Raw(url)
         yield raw
         raw.port.close()
@@ -55,12 +59,16 @@ def load(dut: Raw, data: bytes) -> bytes:
     return reply
 
 
+def score(reply: bytes) -> float:
+    return float(re.search(rb"m-results-\[([^]]+)\]", reply).group(1))
+
+
 def test_name_profile_help(dut):
-    assert dut.cmd("name") == b"m-name-dut-[mlperf-tiny-fpga_pynq_z2_emulated]\r\n" + READY
+    assert dut.cmd("name") == NAME + READY
     assert dut.cmd("profile") == b"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[ad01]\r\n" + READY
     help_text = dut.cmd("help")
     assert help_text.startswith(b"ULPMark for tinyML Firmware V0.0.1\r\n\r\n")
-    for word in (b"name", b"profile", b"timestamp", b"db", b"infer", b"results"):
+    for word in (b"name", b"profile", b"timestamp", b"db", b"infer", b"results", b"10000000"):
         assert word in help_text
 
 
@@ -86,9 +94,20 @@ def test_db_load_hex_print(dut):
         ("db", b"e-[Command 'db' requires a subcommand]\r\n"),
         ("db load", b"e-[Command 'db load' requires the # of bytes]\r\n"),
         ("db load 0", b"e-[Command 'db load' must be >0 bytes]\r\n"),
+        ("db load -3", b"e-[Command 'db load' must be >0 bytes]\r\n"),
+        ("db load abc", b"e-[Command 'db load' needs a decimal # of bytes, got 'abc']\r\n"),
+        ("db load 0x10", b"e-[Command 'db load' needs a decimal # of bytes, got '0x10']\r\n"),
         ("db load 2561", b"e-[Supplied buffer size 2561 exceeds maximum of 2560]\r\n"),
+        ("db load 16 16", b"e-[Unexpected argument '16']\r\n"),
         ("infer 0", b"e-[Inference iterations must be >0]\r\n"),
+        ("infer -4 0", b"e-[Inference iterations must be >0]\r\n"),
         ("infer 1 -1", b"e-[Inference warmup must be >=0]\r\n"),
+        ("infer 10000001 0", b"e-[Inference iterations must be a decimal number from 1 to 10000000, got '10000001']\r\n"),
+        ("infer 2000000000000 0", b"e-[Inference iterations must be a decimal number from 1 to 10000000, got '2000000000000']\r\n"),
+        ("infer 1e20 0", b"e-[Inference iterations must be a decimal number from 1 to 10000000, got '1e20']\r\n"),
+        ("infer +5 0", b"e-[Inference iterations must be a decimal number from 1 to 10000000, got '+5']\r\n"),
+        ("infer 1 x", b"e-[Inference warmup must be a decimal number from 0 to 10000000, got 'x']\r\n"),
+        ("infer 1 0 7", b"e-[Unexpected argument '7']\r\n"),
         ("bogus 1 2", b"e-[Unknown command: bogus]\r\n"),
         ("", b""),
     ],
@@ -101,6 +120,7 @@ def test_hex_errors_store_nothing(dut):
     assert dut.cmd("db load 4") == b"m-[Expecting 4 bytes]\r\n" + READY
     assert dut.cmd("db 012") == b"e-[Insufficent number of hex digits]\r\n" + READY
     assert dut.cmd("db 01zz") == b"e-[Invalid hex digit 'zz']\r\n" + READY
+    assert dut.cmd("db 00 11") == b"e-[Unexpected argument '11']\r\n" + READY  # not silently half-loaded
     assert dut.cmd("db print") == READY  # nothing stored by the rejected chunks
     assert dut.cmd("db 01020304") == b"m-load-done\r\n" + READY
     assert dut.cmd("db 05") == b"e-[No db load in progress]\r\n" + READY
@@ -110,11 +130,11 @@ def test_over_long_command_is_rejected_whole(dut):
     assert dut.cmd("x" * 80) == b"e-[Unknown command: " + b"x" * 80 + b"]\r\n" + READY  # exactly 80 fits
     assert dut.cmd("x" * 81) == b"e-[Command exceeds 80 characters]\r\n" + READY
     assert dut.cmd("db " + "ab" * 100) == b"e-[Command exceeds 80 characters]\r\n" + READY
-    assert dut.cmd("name") == b"m-name-dut-[mlperf-tiny-fpga_pynq_z2_emulated]\r\n" + READY  # parser recovered
+    assert dut.cmd("name") == NAME + READY  # parser recovered
 
 
 def test_cr_lf_nul_are_ignored(dut):
-    assert dut.send(b"\r\nna\0me\r\n%") == b"m-name-dut-[mlperf-tiny-fpga_pynq_z2_emulated]\r\n" + READY
+    assert dut.send(b"\r\nna\0me\r\n%") == NAME + READY
 
 
 def test_infer_without_complete_input(dut):
@@ -123,8 +143,25 @@ def test_infer_without_complete_input(dut):
     assert dut.cmd("infer 1 0") == b"e-[ad01 needs 2560 input bytes, 1 loaded]\r\n" + READY
 
 
-def test_infer_sequence_and_results(dut):
+@pytest.mark.parametrize("bad_load", ["db load 999999", "db load 0", "db load abc", "db load"])
+def test_a_refused_load_discards_the_previous_input(dut, bad_load):
+    """A stale window must never be scored after the host's new load was refused."""
     assert load(dut, window([-25.0] * 640)) == b"m-load-done\r\n" + READY
+    assert dut.cmd("infer 1 0").startswith(b"m-warmup-start-0")
+    assert dut.cmd(bad_load).startswith(b"e-[")
+    assert dut.cmd("infer 1 0") == b"e-[ad01 needs 2560 input bytes, 0 loaded]\r\n" + READY
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_input_is_refused(dut, bad):
+    values = [-25.0] * 640
+    values[17] = bad
+    assert load(dut, window(values)) == b"m-load-done\r\n" + READY
+    assert dut.cmd("infer 1 0") == b"e-[ad01 input value 17 is not a finite number]\r\n" + READY
+
+
+def test_infer_sequence_and_results(dut):
+    assert load(dut, window([-25.1] * 640)) == b"m-load-done\r\n" + READY
     reply = dut.cmd("infer 20 3").decode()
     m = re.fullmatch(
         r"m-warmup-start-3\r\nm-warmup-done\r\nm-infer-start-20\r\nm-lap-us-(\d+)\r\nm-lap-us-(\d+)\r\n"
@@ -132,15 +169,35 @@ def test_infer_sequence_and_results(dut):
         reply,
     )
     assert m, reply
-    assert int(m.group(2)) > int(m.group(1))
+    assert int(m.group(2)) >= int(m.group(1))
+    # the stub returns the input on its 2-fractional-bit grid: -25.1 -> -25.0, squared error 0.01
+    assert float(m.group(3)) == pytest.approx(0.01, abs=1e-4)
     assert dut.cmd("results").decode() == f"m-results-[{m.group(3)}]\r\nm-ready\r\n"
     # defaults: N=1, W=10
     assert dut.cmd("infer").startswith(b"m-warmup-start-10\r\nm-warmup-done\r\nm-infer-start-1\r\n")
 
 
-def test_tcp_socket_link_with_boot_banner(dut_binary):
+def test_scores_follow_the_input(dut):
+    """Different windows give the scores the input map predicts (so results are not stale)."""
+    for value, expected in ((-25.1, 0.01), (-25.25, 0.0), (-30.2, 0.0025)):
+        load(dut, window([value] * 640))
+        assert score(dut.cmd("infer 1 0")) == pytest.approx(expected, abs=1e-4)
+
+
+def test_energy_build_prints_no_timestamps(stub_dut):
+    """EE_CFG_ENERGY_MODE=1: the banner says energy, and timestamps are pin pulses, not lines."""
+    with emulated_dut(stub_dut["energy"], ("--tcp", "0")) as url:
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5) as conn:
+            conn.sendall(b"timestamp%")
+            got = b""
+            while got.count(READY) < 2:
+                got += conn.recv(256)
+    assert got == b"m-timestamp-mode-energy\r\nm-init-done\r\n" + READY + READY
+
+
+def test_tcp_socket_link_with_boot_banner(stub_dut):
     """Over TCP the first client sees the boot sequence of spec 2.2, then normal replies."""
-    with emulated_dut(dut_binary, ("--tcp", "0")) as url:
+    with emulated_dut(stub_dut["performance"], ("--tcp", "0")) as url:
         assert url.startswith("socket://127.0.0.1:")
         # a plain socket: pyserial's socket:// open() discards pending input, the banner with it
         with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5) as conn:
@@ -153,3 +210,10 @@ def test_tcp_socket_link_with_boot_banner(dut_binary):
         rb"m-profile-\[ULPMark for tinyML Firmware V0.0.1\]\r\nm-model-\[ad01\]\r\nm-ready\r\n",
         got,
     ), got
+
+
+@pytest.mark.parametrize("port", ["99999", "abc", "-1", "80x", ""])
+def test_bad_tcp_port_is_a_clear_error(stub_dut, port):
+    proc = subprocess.run([str(stub_dut["performance"]), "--tcp", port], capture_output=True, text=True, timeout=10)
+    assert proc.returncode == 2
+    assert f"--tcp needs a port number from 0 to 65535, got '{port}'" in proc.stderr

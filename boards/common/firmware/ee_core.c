@@ -1,12 +1,16 @@
 /*
  * EEMBC test-harness protocol core (our implementation of spec section 2).
  *
- * Deliberate differences from the reference firmware, all on error paths the reference leaves
- * unguarded (a board must not corrupt memory on a bad host):
+ * Deliberate differences from the reference firmware, all on paths the reference leaves unguarded
+ * (a board must neither corrupt memory nor score stale data on a bad host):
  *   - a command longer than EE_CMD_SIZE characters is rejected whole instead of silently truncated;
- *   - `db load N` with N larger than the buffer is rejected with an e-[...] reply;
- *   - `db <hex>` with no load in progress, or past the announced size, is rejected;
+ *   - numbers must be plain decimals (no sign but '-', no spaces, no hex, no exponent), and `infer`
+ *     counts are bounded by EE_MAX_ITERATIONS, so a typo cannot start a run of hours;
+ *   - a rejected `db load` (too large, zero, not a number) also discards the previous input, so a
+ *     following `infer` is refused instead of running on stale data;
+ *   - `db <hex>` with no load in progress, or with more than one hex token, is rejected;
  *   - a `db <hex>` chunk with a bad digit pair stores nothing;
+ *   - unexpected extra arguments are rejected rather than ignored;
  *   - `infer` without a complete input is refused by th_load_tensor with an e-[...] reply.
  */
 #include "ee_core.h"
@@ -40,12 +44,27 @@ void ee_timestamp(void) {
 #endif
 }
 
-/* Parses a decimal integer token; returns 0 when the whole token is not a number. */
-static int parse_long(const char *tok, long *out) {
-    char *end;
-    if (tok == NULL || *tok == '\0') return 0;
-    *out = strtol(tok, &end, 10);
-    return *end == '\0';
+/* Parses a plain decimal token ("-"? digits); returns 0 when it is not one or exceeds +-limit. */
+static int parse_decimal(const char *tok, long limit, long *out) {
+    int negative = (*tok == '-');
+    const char *p = tok + negative;
+    long value = 0;
+    if (*p == '\0') return 0;
+    for (; *p != '\0'; ++p) {
+        if (*p < '0' || *p > '9') return 0;
+        if (value > (limit - (*p - '0')) / 10) return 0;
+        value = value * 10 + (*p - '0');
+    }
+    *out = negative ? -value : value;
+    return 1;
+}
+
+/* The next token must not exist: prints an error and returns 0 if it does. */
+static int no_more_arguments(void) {
+    const char *extra = strtok(NULL, EE_CMD_DELIMITER);
+    if (extra == NULL) return 1;
+    th_printf("e-[Unexpected argument '%s']\r\n", extra);
+    return 0;
 }
 
 static int hex_value(char c) {
@@ -57,11 +76,18 @@ static int hex_value(char c) {
 
 static void db_load(const char *arg) {
     long n;
+    /* Whatever happens below, the previous input is gone: a refused load must not leave it scoreable. */
+    db_expected = 0;
+    db_received = 0;
     if (arg == NULL) {
         th_printf("e-[Command 'db load' requires the # of bytes]\r\n");
         return;
     }
-    if (!parse_long(arg, &n) || n <= 0) {
+    if (!parse_decimal(arg, 2147483647L, &n)) {
+        th_printf("e-[Command 'db load' needs a decimal # of bytes, got '%s']\r\n", arg);
+        return;
+    }
+    if (n <= 0) {
         th_printf("e-[Command 'db load' must be >0 bytes]\r\n");
         return;
     }
@@ -69,8 +95,8 @@ static void db_load(const char *arg) {
         th_printf("e-[Supplied buffer size %ld exceeds maximum of %u]\r\n", n, (unsigned)EE_DB_BUFFER_SIZE);
         return;
     }
+    if (!no_more_arguments()) return;
     db_expected = (size_t)n;
-    db_received = 0;
     th_printf("m-[Expecting %ld bytes]\r\n", n);
 }
 
@@ -84,6 +110,7 @@ static void db_print(void) {
 
 static void db_hex(const char *hex) {
     size_t digits = strlen(hex);
+    if (!no_more_arguments()) return;
     if (digits % 2 != 0) {
         th_printf("e-[Insufficent number of hex digits]\r\n"); /* sic: the reference wording */
         return;
@@ -112,10 +139,29 @@ static void db_command(void) {
         th_printf("e-[Command 'db' requires a subcommand]\r\n");
     else if (strcmp(sub, "load") == 0)
         db_load(strtok(NULL, EE_CMD_DELIMITER));
-    else if (strcmp(sub, "print") == 0)
-        db_print();
+    else if (strcmp(sub, "print") == 0) {
+        if (no_more_arguments()) db_print();
+    }
     else
         db_hex(sub);
+}
+
+/* Parses an `infer` count into *out; prints the error and returns 0 when it is not acceptable. */
+static int infer_count(const char *tok, long minimum, const char *what, long *out) {
+    if (!parse_decimal(tok, EE_MAX_ITERATIONS, out)) {
+        th_printf("e-[Inference %s must be a decimal number from %ld to %ld, got '%s']\r\n", what, minimum,
+                  (long)EE_MAX_ITERATIONS, tok);
+        return 0;
+    }
+    if (*out < minimum) {
+        /* the reference's wording for these two cases */
+        if (minimum > 0)
+            th_printf("e-[Inference iterations must be >0]\r\n");
+        else
+            th_printf("e-[Inference warmup must be >=0]\r\n");
+        return 0;
+    }
+    return 1;
 }
 
 /* infer N W: load (untimed), W warm-up runs (untimed), then N timed runs between two timestamps. */
@@ -123,15 +169,10 @@ static void infer_command(void) {
     long n = 1, warmup = 10; /* the reference defaults */
     const char *tok = strtok(NULL, EE_CMD_DELIMITER);
     if (tok != NULL) {
-        if (!parse_long(tok, &n) || n <= 0) {
-            th_printf("e-[Inference iterations must be >0]\r\n");
-            return;
-        }
+        if (!infer_count(tok, 1, "iterations", &n)) return;
         tok = strtok(NULL, EE_CMD_DELIMITER);
-        if (tok != NULL && (!parse_long(tok, &warmup) || warmup < 0)) {
-            th_printf("e-[Inference warmup must be >=0]\r\n");
-            return;
-        }
+        if (tok != NULL && !infer_count(tok, 0, "warmup", &warmup)) return;
+        if (tok != NULL && !no_more_arguments()) return;
     }
     if (th_load_tensor() != 0) return;
     th_printf("m-warmup-start-%ld\r\n", warmup);
@@ -159,7 +200,8 @@ static void help_command(void) {
               (unsigned)EE_DB_BUFFER_SIZE);
     th_printf("  HH[HH]*    : Load 8-bit hex byte(s) until N bytes\r\n");
     th_printf("  print      : Print the loaded bytes as hex\r\n");
-    th_printf("infer N [W]  : Load the input, run W warm-up then N timed inferences (default N=1 W=10)\r\n");
+    th_printf("infer N [W]  : Load the input, run W warm-up then N timed inferences (default N=1 W=10,\r\n");
+    th_printf("               each at most %ld)\r\n", (long)EE_MAX_ITERATIONS);
     th_printf("results      : Print the result vector of the last inference\r\n");
 }
 

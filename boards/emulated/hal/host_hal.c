@@ -154,13 +154,25 @@ static void usage(void) {
     exit(2);
 }
 
+/* A TCP port: decimal digits only, 0..65535 (atoi would turn 99999 into 34463 and "abc" into 0). */
+static int parse_port(const char *text) {
+    char *end;
+    errno = 0;
+    long port = strtol(text, &end, 10);
+    if (*text < '0' || *text > '9' || *end != '\0' || errno != 0 || port > 65535) {
+        fprintf(stderr, "dut_host: --tcp needs a port number from 0 to 65535, got '%s'\n", text);
+        exit(2);
+    }
+    return (int)port;
+}
+
 int main(int argc, char **argv) {
     const char *link_path = NULL;
     int tcp_port = -1;
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--pty") == 0) continue;
         if (strcmp(argv[i], "--link") == 0 && i + 1 < argc) link_path = argv[++i];
-        else if (strcmp(argv[i], "--tcp") == 0 && i + 1 < argc) tcp_port = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--tcp") == 0 && i + 1 < argc) tcp_port = parse_port(argv[++i]);
         else usage();
     }
     signal(SIGPIPE, SIG_IGN);

@@ -1,30 +1,30 @@
 /*
- * ad01 on the DUT: one `db` window is 5 log-mel frames x 128 bins of float32 LE (2560 bytes).
- * th_load_tensor maps it onto the accelerator's integer input exactly as tasks/ad/input_map.py
- * does (offset on the integer grid, power-of-two scale, round half to even, saturate), th_infer
- * runs the accelerator, th_results prints the anomaly score: the mean squared error between the
- * float input and the de-normalised reconstruction (the reference's score).
+ * ad01 on the DUT: one `db` window is frames x mel bins of float32 LE (5 x 128 = 2560 bytes for the
+ * reference front end). th_load_tensor maps it onto the accelerator's integer input exactly as
+ * tasks/ad/input_map.py does (offset on the integer grid, power-of-two scale, round half to even,
+ * saturate), th_infer runs the accelerator, th_results prints the anomaly score: the mean squared
+ * error between the float input and the de-normalised reconstruction (the reference's score).
  */
 #include <math.h>
 #include <string.h>
 
 #include "accel.h"
-#include "ad_params.h" /* generated: AD_INPUT_OFFSET, AD_INPUT_SCALE_LOG2 */
 #include "ee_core.h"
+#include "task_model.h" /* generated from task.yaml and training: TASK_*, AD_INPUT_OFFSET, AD_INPUT_SCALE_LOG2 */
 #include "th_api.h"
 
-#define AD_WINDOW_VALUES 640
-#define AD_WINDOW_BYTES (AD_WINDOW_VALUES * 4)
-
-#if ACCEL_N_IN != AD_WINDOW_VALUES || ACCEL_N_OUT != AD_WINDOW_VALUES
-#error "the ad01 firmware expects a 640-in, 640-out autoencoder"
+#if TASK_INPUT_BYTES != TASK_INPUT_VALUES * 4
+#error "an ad01 window is float32: TASK_INPUT_BYTES must be 4 x TASK_INPUT_VALUES"
+#endif
+#if ACCEL_N_IN != TASK_INPUT_VALUES || ACCEL_N_OUT != TASK_INPUT_VALUES
+#error "the ad01 firmware expects an autoencoder with as many outputs as window values"
 #endif
 
-static float window[AD_WINDOW_VALUES];
+static float window[TASK_INPUT_VALUES];
 static int32_t accel_in[ACCEL_N_IN];
 static int64_t accel_out[ACCEL_N_OUT];
 
-const char *th_model_id(void) { return "ad01"; }
+const char *th_model_id(void) { return TASK_MODEL_ID; }
 
 void th_final_initialize(void) { accel_init(); }
 
@@ -36,17 +36,24 @@ static float le_float(const uint8_t *p) {
 }
 
 int th_load_tensor(void) {
-    static uint8_t bytes[AD_WINDOW_BYTES];
+    static uint8_t bytes[TASK_INPUT_BYTES];
     size_t n = ee_get_buffer(bytes, sizeof bytes);
-    if (n != AD_WINDOW_BYTES) {
-        th_printf("e-[ad01 needs %u input bytes, %u loaded]\r\n", (unsigned)AD_WINDOW_BYTES, (unsigned)n);
+    if (n != TASK_INPUT_BYTES) {
+        th_printf("e-[%s needs %u input bytes, %u loaded]\r\n", TASK_MODEL_ID, (unsigned)TASK_INPUT_BYTES, (unsigned)n);
         return -1;
+    }
+    for (int i = 0; i < TASK_INPUT_VALUES; ++i) {
+        window[i] = le_float(bytes + 4 * i);
+        /* NaN or infinity has no integer input (the cast below would be undefined behaviour). */
+        if (!isfinite(window[i])) {
+            th_printf("e-[%s input value %d is not a finite number]\r\n", TASK_MODEL_ID, i);
+            return -1;
+        }
     }
     const int shift = ACCEL_IN_FRAC + AD_INPUT_SCALE_LOG2;
     const double offset = ldexp((double)AD_INPUT_OFFSET, shift);
     const double lo = -ldexp(1.0, ACCEL_IN_WIDTH - 1), hi = ldexp(1.0, ACCEL_IN_WIDTH - 1) - 1.0;
-    for (int i = 0; i < AD_WINDOW_VALUES; ++i) {
-        window[i] = le_float(bytes + 4 * i);
+    for (int i = 0; i < TASK_INPUT_VALUES; ++i) {
         /* x * 2^shift is exact in double; nearbyint rounds half to even like numpy's rint. */
         double q = nearbyint(ldexp((double)window[i], shift)) - offset;
         accel_in[i] = (int32_t)(q < lo ? lo : q > hi ? hi : q);
@@ -62,10 +69,10 @@ void th_post(void) {}
 
 void th_results(void) {
     double sum = 0.0;
-    for (int i = 0; i < AD_WINDOW_VALUES; ++i) {
+    for (int i = 0; i < TASK_INPUT_VALUES; ++i) {
         double y = ldexp((double)accel_out[i], -(ACCEL_OUT_FRAC + AD_INPUT_SCALE_LOG2)) + AD_INPUT_OFFSET;
         double d = y - (double)window[i];
         sum += d * d;
     }
-    th_printf("m-results-[%.4f]\r\n", sum / AD_WINDOW_VALUES);
+    th_printf("m-results-[%.4f]\r\n", sum / TASK_INPUT_VALUES);
 }
