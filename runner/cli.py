@@ -1,10 +1,13 @@
 """Command line of the EEMBC host runner.
 
     python -m runner --port /dev/ttyUSB1 --dataset DIR --mode p a --out runs/x
-    python -m runner --emulated build/ad-hls4ml-pynq_z2/build/dut_host --dataset DIR
+    python -m runner --emulated build/ad/hls4ml/pynq_z2/build/dut_host --dataset DIR
 
-The dataset folder holds <model id>/y_labels.csv and the .bin files; the DUT's `profile` reply
-picks the model id. Each mode writes <out>/<performance|accuracy>/{log.txt,results.txt,results.json}.
+The dataset folder holds <model id>/y_labels.csv and the .bin files; it is checked before the DUT
+is contacted, and the DUT's `profile` reply picks the model id. Each mode writes
+<out>/<performance|accuracy>/{log.txt,results.txt,results.json} in the MLC runner's formats.
+What the DUT is (a board, QEMU, the emulated board) is what you say it is (--dut-kind; --emulated
+implies it), recorded with the results: nothing is guessed from the DUT's name.
 """
 
 from __future__ import annotations
@@ -13,43 +16,62 @@ import argparse
 import contextlib
 import logging
 import sys
+import time
 from pathlib import Path
 
+from common import provenance as prov
+from common.errors import DutError, HarnessError
+from common.paths import build_root
 from runner import dataset as eembc_dataset
 from runner import modes
 from runner.dut import Dut
 from runner.emulated import emulated_dut
 from runner.session import Session
-from runner.transport import DutError, SerialTransport
+from runner.transport import SerialTransport
 
 log = logging.getLogger("runner")
 MODE_NAMES = {"p": "performance", "a": "accuracy", "performance": "performance", "accuracy": "accuracy"}
 
 
-def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], baud: int = 115200,
-        iterations: int | None = None, warmups: int = 10, target_s: float = modes.MIN_WINDOW_S) -> dict:
-    summary: dict = {"port": url}
+def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenance: prov.Provenance,
+        baud: int = 115200, iterations: int | None = None, warmups: int = 10,
+        target_s: float = modes.MIN_WINDOW_S) -> dict:
+    """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses."""
+    datasets = eembc_dataset.load_all(dataset_path)  # before the DUT is contacted
+    summary: dict = {"port": url, "provenance": provenance.model_dump()}
     with SerialTransport(url, baud) as transport:
         dut = Dut(transport)
-        summary["name"] = dut.name()
-        # emulated DUTs say so in their name (boards/emulated/hal): their timings are host CPU time
-        summary["dut_kind"] = "emulated" if summary["name"].endswith("_emulated") else "hardware"
-        summary["firmware"], summary["model"] = dut.profile()
-        entries = eembc_dataset.load(dataset_path, summary["model"])
+        summary["name"], summary["firmware"], summary["model"] = dut.identify()
+        if summary["model"] not in datasets:
+            raise DutError(f"the DUT runs model {summary['model']}, but {dataset_path} has only "
+                           f"{', '.join(sorted(datasets))} (no {summary['model']}/y_labels.csv)")
+        entries = datasets[summary["model"]]
         for mode in mode_list:
             name = MODE_NAMES[mode]
             session = Session(out / name, name)
             transport.echo = session.raw
-            session.log(f"DUT {summary['name']} ({summary['dut_kind']}) on {url}, model {summary['model']}, firmware {summary['firmware']}")
+            session.log(f"DUT {summary['name']} on {url}, model {summary['model']}, firmware {summary['firmware']}")
+            session.log(f"DUT is: {provenance.describe()}; data: {provenance.data or 'not stated'}")
             try:
                 if name == "performance":
-                    summary["throughput"] = modes.performance(dut, entries, session, iterations, warmups, target_s)
+                    summary["performance"] = modes.performance(dut, entries, session, iterations, warmups, target_s)
                 else:
-                    summary.update(modes.accuracy(dut, entries, session))
+                    summary["accuracy"] = modes.accuracy(dut, entries, session)
+            except HarnessError as e:
+                session.log(f"ERROR: {e}")
+                session.log(f"stopped; the {len(session.results)} records received so far are in results.json")
+                raise
             finally:
                 transport.echo = None
                 session.close()
     return summary
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,22 +79,41 @@ def main(argv: list[str] | None = None) -> int:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", help="serial port or pyserial URL (e.g. /dev/ttyUSB1, socket://127.0.0.1:5555)")
     where.add_argument("--emulated", type=Path, help="start this emulated DUT binary and connect to it")
+    p.add_argument("--dut-kind", choices=["board", "qemu", "host-emulation"], default="board",
+                   help="what is on --port: a physical board (default), firmware in QEMU, or an emulated board")
+    p.add_argument("--data-kind", choices=["real", "synthetic"], help="what the dataset is, recorded with the results")
     p.add_argument("--dataset", type=Path, required=True, help="folder holding <model id>/y_labels.csv")
     p.add_argument("--mode", nargs="+", default=["p", "a"], choices=sorted(MODE_NAMES), help="modes to run (default: p a)")
-    p.add_argument("--out", type=Path, default=Path("build/runs/session"), help="output folder (default: %(default)s)")
-    p.add_argument("--baud", type=int, default=115200)
-    p.add_argument("--iterations", type=int, default=None, help="measured inferences per window (default: calibrated)")
+    p.add_argument("--out", type=Path, help="output folder (default: <build root>/runs/<date_time>)")
+    p.add_argument("--baud", type=_positive, default=115200)
+    p.add_argument("--iterations", type=_positive, default=None, help="measured inferences per window (default: calibrated)")
     p.add_argument("--warmups", type=int, default=10)
     p.add_argument("--window-seconds", type=float, default=modes.MIN_WINDOW_S,
                    help="target length of a calibrated performance window (run rules: >= 10 s)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    out = args.out or build_root() / "runs" / time.strftime("%Y%m%d_%H%M%S")
     try:
-        with (emulated_dut(args.emulated) if args.emulated else contextlib.nullcontext(args.port)) as url:
-            summary = run(url, args.dataset, args.out, args.mode, args.baud, args.iterations, args.warmups, args.window_seconds)
-    except DutError as e:
+        if args.emulated:
+            context = emulated_dut(args.emulated)
+            kind = "host-emulation"
+        else:
+            context = contextlib.nullcontext(args.port)
+            kind = args.dut_kind
+        with context as url:
+            timing = {"board": "board-timer", "qemu": "host-clock", "host-emulation": "host-clock"}[kind]
+            provenance = prov.Provenance(link=kind, timing=timing, data=args.data_kind, port=url)
+            summary = run(url, args.dataset, out, args.mode, provenance, args.baud, args.iterations, args.warmups,
+                          args.window_seconds)
+    except HarnessError as e:
         print(f"runner: {e}", file=sys.stderr)
         return 1
+    print(f"results in {out}")
     for key, value in summary.items():
         print(f"{key}: {value}")
+    problems = summary.get("accuracy", {}).get("file_errors") or []
+    if problems or summary.get("performance", {}).get("error"):
+        print(f"runner: the run is not valid: {summary.get('performance', {}).get('error') or ''} "
+              f"{len(problems)} file(s) could not be scored", file=sys.stderr)
+        return 1
     return 0

@@ -5,23 +5,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from runner.transport import DutError
+from common.errors import DutError, DutRejected
 
 NAME = re.compile(r"^m-name-dut-\[(.*)\]$")
 PROFILE = re.compile(r"^m-profile-\[(.*)\]$")
 MODEL = re.compile(r"^m-model-\[(.*)\]$")
-LAP = re.compile(r"^m-lap-us-(\d+)$")
+LAP = re.compile(r"^m-lap-us-([0-9]+)$")
 RESULTS = re.compile(r"^m-results-\[([^]]+)\]$")
 DB_CHUNK_BYTES = 31  # the MLC runner's chunk when talking to the DUT directly (spec 2.10)
+INFER_TIMEOUT_S = 30.0  # the MLC runner's wait for an infer reply
 
 
 @dataclass
 class InferResult:
+    """An `infer` reply as the MLC runner gathers it (script.py): the first m-lap-us is the start,
+    the last the end; the last m-results line holds the scores."""
+
     iterations: int
     warmups: int
     start_us: int | None
     end_us: int | None
     results: list[float]
+    result_lines: int  # how many m-results lines came back (the MLC runner's total_inferences)
 
     @property
     def elapsed_us(self) -> int | None:
@@ -33,7 +38,7 @@ class InferResult:
 def _errors(command: str, lines: list[str]) -> None:
     errors = [line for line in lines if line.startswith("e-")]
     if errors:
-        raise DutError(f"DUT rejected '{command[:40]}': {' '.join(errors)}")
+        raise DutRejected(f"DUT rejected '{command[:40]}': {' '.join(errors)}")
 
 
 def _match(pattern: re.Pattern, lines: list[str], command: str) -> re.Match:
@@ -42,6 +47,20 @@ def _match(pattern: re.Pattern, lines: list[str], command: str) -> re.Match:
         if m:
             return m
     raise DutError(f"malformed reply to '{command}': expected a line like {pattern.pattern}, got {lines!r}")
+
+
+def parse_infer(lines: list[str], iterations: int, warmups: int) -> InferResult:
+    laps = [int(m.group(1)) for m in map(LAP.match, lines) if m]
+    found = [m.group(1) for m in map(RESULTS.match, lines) if m]
+    command = f"infer {iterations} {warmups}"
+    if "m-infer-done" not in lines or not found:
+        raise DutError(f"malformed reply to '{command}': no m-infer-done and m-results-[...] in {lines!r}")
+    try:
+        results = [float(v) for v in found[-1].split(",") if v.strip()]
+    except ValueError:
+        raise DutError(f"malformed m-results line in reply to '{command}': [{found[-1]}]") from None
+    return InferResult(iterations, warmups, laps[0] if laps else None, laps[-1] if len(laps) > 1 else None,
+                       results, len(found))
 
 
 class Dut:
@@ -53,12 +72,16 @@ class Dut:
         _errors(command, lines)
         return lines
 
-    def name(self) -> str:
-        return _match(NAME, self.command("name"), "name").group(1)
-
-    def profile(self) -> tuple[str, str]:
+    def identify(self) -> tuple[str, str, str]:
+        """(name, firmware, model id), after flushing whatever an earlier host left half-sent."""
+        self.transport.resync()
+        lines = self.command("name")
+        m = next(filter(None, map(NAME.match, lines)), None)
+        if m is None:
+            raise DutError(f"the device on {self.transport.url} answered 'name' with {lines!r}, not m-name-dut-[...]: "
+                           "is it an EEMBC DUT, and is the baud rate right?")
         lines = self.command("profile")
-        return _match(PROFILE, lines, "profile").group(1), _match(MODEL, lines, "profile").group(1)
+        return m.group(1), _match(PROFILE, lines, "profile").group(1), _match(MODEL, lines, "profile").group(1)
 
     def load(self, data: bytes, chunk: int = DB_CHUNK_BYTES) -> None:
         lines = self.command(f"db load {len(data)}")
@@ -69,15 +92,7 @@ class Dut:
         if "m-load-done" not in lines:
             raise DutError(f"DUT did not confirm the {len(data)}-byte load with m-load-done: {lines!r}")
 
-    def infer(self, iterations: int, warmups: int, timeout_s: float = 30.0) -> InferResult:
+    def infer(self, iterations: int, warmups: int, timeout_s: float = INFER_TIMEOUT_S) -> InferResult:
+        # always both numbers: the firmware's default warm-up count is 10, not 0 (spec 2.3)
         command = f"infer {iterations} {warmups}"
-        lines = self.command(command, timeout_s)
-        laps = [int(m.group(1)) for m in map(LAP.match, lines) if m]
-        values = _match(RESULTS, lines, command).group(1)
-        try:
-            results = [float(v) for v in values.split(",") if v.strip()]
-        except ValueError:
-            raise DutError(f"malformed m-results line in reply to '{command}': [{values}]") from None
-        if "m-infer-done" not in lines:
-            raise DutError(f"malformed reply to '{command}': no m-infer-done in {lines!r}")
-        return InferResult(iterations, warmups, laps[0] if laps else None, laps[-1] if len(laps) > 1 else None, results)
+        return parse_infer(self.command(command, timeout_s), iterations, warmups)

@@ -8,7 +8,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from runner.transport import DutError
+from common.errors import DutError
 
 
 @contextmanager

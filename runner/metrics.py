@@ -1,40 +1,56 @@
-"""Accuracy metrics as the MLC runner computes them (spec 3.7)."""
+"""Accuracy metrics exactly as the MLC runner computes them (spec 3.7; main.py summarize_result and
+calculate_accuracy): per-file predictions are the mean of the file's result vectors, each
+multi-value vector first divided by its sum."""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-
-def per_file_predictions(results: list[list[list[float]]]) -> np.ndarray:
-    """Mean over a file's result vectors; multi-value vectors are normalised to sum 1 first."""
-    preds = []
-    for vectors in results:
-        v = np.asarray(vectors, dtype=np.float64)
-        if v.shape[1] > 1:
-            v = v / v.sum(axis=1, keepdims=True)
-        preds.append(v.mean(axis=0))
-    return np.stack(preds)
+AD_THRESHOLDS = 100
 
 
-def auc(labels: np.ndarray, preds: np.ndarray) -> float:
-    if preds.shape[1] == 1:
-        return float(roc_auc_score(labels, preds[:, 0]))
-    if preds.shape[1] == 2:
-        return float(roc_auc_score(labels, preds[:, 1]))
-    return float(roc_auc_score(labels, preds, multi_class="ovr"))
+def per_file_prediction(vectors: list[list[float]]) -> np.ndarray:
+    v = np.asarray(vectors, dtype=np.float64)
+    if v.shape[1] > 1:
+        v = v / v.sum(axis=1, keepdims=True)
+    return v.mean(axis=0)
 
 
 def top1(labels: np.ndarray, preds: np.ndarray) -> float:
-    """Top-1 in percent; for a single score (AD) the MLC runner's best (precision + recall) / 2
-    over 100 thresholds spanning the scores."""
+    """Top-1 in percent. For a single anomaly score (AD) the MLC runner prints instead the best
+    100·(precision + recall)/2 over thresholds min + k/100·(max − min), k = 0…99, a file being
+    anomalous when its score is > the threshold."""
+    labels = np.asarray(labels)
     if preds.shape[1] > 1:
-        return float(100.0 * np.mean(np.argmax(preds, axis=1) == labels))
-    scores, best = preds[:, 0], 0.0
-    for t in np.linspace(scores.min(), scores.max(), 100):
-        predicted = scores >= t
+        return float(100.0 * np.sum(np.argmax(preds, axis=1) == labels) / len(preds))
+    scores = preds[:, 0]
+    best = 0.0
+    # np.arange(0, 1, .01) rather than k/100: the very same floats as the MLC runner's thresholds
+    for threshold in scores.min() + np.arange(0.0, 1.0, 1.0 / AD_THRESHOLDS) * (scores.max() - scores.min()):
+        predicted = scores > threshold
         tp = np.sum(predicted & (labels == 1))
-        precision = tp / max(1, predicted.sum())
-        recall = tp / max(1, np.sum(labels == 1))
-        best = max(best, (precision + recall) / 2)
-    return float(100.0 * best)
+        fp = np.sum(predicted & (labels == 0))
+        fn = np.sum(~predicted & (labels == 1))
+        precision = tp / (tp + fp + 1e-8)
+        recall = tp / (tp + fn + 1e-8)
+        best = max(best, 100 * (precision + recall) / 2)
+    return float(best)
+
+
+def auc(labels: np.ndarray, preds: np.ndarray) -> float | None:
+    """ROC AUC as the MLC runner computes it; None where it is undefined (a class missing from the
+    labels), where the MLC runner would stop with an exception."""
+    labels = np.asarray(labels)
+    if len(set(labels.tolist())) < max(2, preds.shape[1]):
+        return None
+    try:
+        if preds.shape[1] == 1:
+            value = roc_auc_score(labels, preds[:, 0])
+        elif preds.shape[1] == 2:
+            value = roc_auc_score(labels, preds[:, 1])
+        else:
+            value = roc_auc_score(labels, preds, multi_class="ovr")
+    except ValueError:
+        return None
+    return None if np.isnan(value) else float(value)

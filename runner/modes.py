@@ -1,4 +1,5 @@
-"""Performance and accuracy modes, shaped like the MLC runner's test scripts (spec 3.4, 3.6, 3.7)."""
+"""Performance and accuracy modes, shaped like the MLC runner's test scripts (spec 3.4, 3.6, 3.7):
+the same commands in the same order, the same records in results.json and the same results.txt."""
 
 from __future__ import annotations
 
@@ -8,33 +9,42 @@ import time
 import numpy as np
 from tqdm import tqdm
 
+from common.errors import DutError, DutRejected
 from runner import metrics
 from runner.dataset import Entry
-from runner.dut import Dut
+from runner.dut import INFER_TIMEOUT_S, Dut, InferResult
 from runner.session import Session, stamp
 
 PERF_LOOPS = 5
 MIN_WINDOW_S = 10.0
+MAX_ITERATIONS = 10_000_000  # the firmware's bound on `infer` counts (EE_MAX_ITERATIONS)
 SEPARATOR = "-" * 57
+ERROR_1 = "ERROR 1 - loop_count was not exactly 5."
+ERROR_2 = "ERROR 2 - loop exited before 10 seconds elapsed."
 
 
-def _record(session: Session, entry: Entry, result, mode: str, throughput: float | None = None) -> None:
-    infer = {
-        "start_time": result.start_us,
-        "end_time": result.end_us,
-        "results": result.results,
-        "elapsed_time": result.elapsed_us,
-        "total_inferences": result.iterations,
-        "iterations": result.iterations,
-        "warmups": result.warmups,
-    }
+def infer_record(result: InferResult, throughput: float | None = None) -> dict:
+    """The `infer` field of a results.json record, keys in the MLC runner's order."""
+    infer: dict = {}
+    if result.start_us is not None:
+        infer["start_time"] = result.start_us
+    if result.end_us is not None:
+        infer["end_time"] = result.end_us
+    infer["results"] = result.results
+    if result.elapsed_us is not None:
+        infer["elapsed_time"] = result.elapsed_us
+    infer.update(total_inferences=result.result_lines, iterations=result.iterations, warmups=result.warmups)
     if throughput is not None:
         infer["throughput"] = throughput
-    session.results.append({
-        "file": entry.file, "classes": entry.classes, "class": entry.label,
-        "bytes_to_send": entry.bytes_to_send, "stride": entry.stride,
-        "total_length": len(entry.data), "mode": mode, "infer": infer,
-    })
+    return infer
+
+
+def throughput(result: InferResult) -> float:
+    """Inferences per second from the DUT's own timestamps (the MLC runner's arithmetic)."""
+    if result.elapsed_us is None:
+        raise DutError(f"the DUT printed no m-lap-us pair for 'infer {result.iterations} {result.warmups}': "
+                       "performance mode needs the performance build (EE_CFG_ENERGY_MODE=0)")
+    return result.iterations / (result.elapsed_us / 1_000_000) if result.elapsed_us > 0 else 0.0
 
 
 def calibrate(dut: Dut, window: bytes, target_s: float, probe_s: float = 0.5) -> int:
@@ -45,70 +55,123 @@ def calibrate(dut: Dut, window: bytes, target_s: float, probe_s: float = 0.5) ->
     while True:
         r = dut.infer(n, 1)
         elapsed = max(r.elapsed_us or 0, 1)
-        if elapsed >= probe_s * 1e6 or n >= 10**7:
-            return max(10, math.ceil(target_s * 1.05 * n * 1e6 / elapsed))
+        if elapsed >= probe_s * 1e6 or n * 4 > MAX_ITERATIONS:
+            return min(MAX_ITERATIONS, max(10, math.ceil(target_s * 1.05 * n * 1e6 / elapsed)))
         n *= 4
 
 
+def window_block(k: int, result: InferResult, rate: float) -> list[str]:
+    """One window's lines in results.txt, exactly as the MLC runner prints them."""
+    runtime = result.elapsed_us / 1e6
+    lines = [f"Performance results for window {k}", f"    # Inferences : {result.iterations}",
+             f"    Runtime: {runtime} sec.", f"    Throughput: {rate} inf./sec."]
+    if runtime > MIN_WINDOW_S:
+        lines.append("    Runtime requirements have been met.")
+    return lines
+
+
 def performance(dut: Dut, entries: list[Entry], session: Session, iterations: int | None, warmups: int,
-                target_s: float = MIN_WINDOW_S) -> float:
-    """Median throughput (inf/s) over window 0 of the first 5 files; writes results.txt."""
+                target_s: float = MIN_WINDOW_S) -> dict:
+    """Window 0 of the first 5 files, `infer N W` each; the median throughput, or the MLC runner's
+    ERROR 1 / ERROR 2 instead of it when the loop is not valid. Writes results.txt."""
     chosen = entries[:PERF_LOOPS]
     if iterations is None:
         iterations = calibrate(dut, chosen[0].windows()[0], target_s)
-        session.log(f"Calibrated iterations per window: {iterations} (target {target_s:g} s)")
-    lines, throughputs = [], []
+        session.log(f"Calibrated iterations per window: {iterations} (target {target_s:g} s; calibration runs not recorded)")
+    lines, rates, expected_s = [], [], target_s
     loop_start = time.monotonic()
     for k, entry in enumerate(tqdm(chosen, desc="performance", unit="window"), 1):
-        window = entry.windows()[0]
         session.log(f"Loading file {entry.file} segment 0")
-        dut.load(window)
+        dut.load(entry.windows()[0])
         session.log("Load complete.")
-        session.log(f"Running inference with {warmups}/{iterations} (warmup/measured)")
-        expected_s = iterations / max(throughputs[-1], 1e-9) if throughputs else target_s
-        r = dut.infer(iterations, warmups, timeout_s=max(30.0, 3 * expected_s))
-        lines.append(f"Performance results for window {k}")
-        if r.elapsed_us is None or r.elapsed_us <= 0:
-            lines.append("    ERROR: Incomplete time data, throughput set to 0")
-            throughput = 0.0
-        else:
-            runtime = r.elapsed_us / 1e6
-            throughput = iterations / runtime
-            lines += [f"    # Inferences : {iterations}", f"    Runtime: {runtime:.6f} sec.", f"    Throughput: {throughput} inf./sec."]
-            if runtime > MIN_WINDOW_S:
-                lines.append("    Runtime requirements have been met.")
-        throughputs.append(throughput)
-        _record(session, entry, r, "performance", throughput)
-    median = float(np.median(throughputs))
+        r = dut.infer(iterations, warmups, timeout_s=max(INFER_TIMEOUT_S, 3 * expected_s))
+        session.raw(f"Running inference with {warmups}/{iterations} (warmup/measured) iterations ... done")
+        rate = throughput(r)
+        expected_s = iterations / rate if rate > 0 else expected_s
+        rates.append(rate)
+        session.record({**entry.csv_fields(), "total_length": 1 if entry.windowed else None, "infer": infer_record(r, rate)})
+        session.log(f"Performance results for window {k}: {iterations} inferences in {r.elapsed_us / 1e6:.3f} s, "
+                    f"{rate:.3f} inf./sec., m-results {r.results}")
+        lines += window_block(k, r, rate)
+    error = None
     if len(chosen) != PERF_LOOPS:
-        lines.append(f"{stamp()} ulp-mlperf: ERROR 1 - loop_count was not exactly 5.")
-        session.results.append({"error": "error 1"})
+        error = ERROR_1
+        session.results.append({"error": "error 1", "mode": session.letter})
     elif time.monotonic() - loop_start < MIN_WINDOW_S:
-        lines.append(f"{stamp()} ulp-mlperf: ERROR 2 - loop exited before 10 seconds elapsed.")
-        session.results.append({"error": "error 2"})
-    lines += [f"{stamp()} ulp-mlperf: {SEPARATOR}", f"{stamp()} ulp-mlperf: Median throughput is {median:>10.3f} inf./sec.",
-              f"{stamp()} ulp-mlperf: {SEPARATOR}"]
+        error = ERROR_2
+        session.results.append({"error": "error 2", "mode": session.letter})
+    median = None
+    if error:
+        lines.append(f"{stamp()} ulp-mlperf: {error}")
+        session.log(f"not a valid performance result: {error}")
+    else:
+        median = float(np.median(rates))
+        lines += [f"{stamp()} ulp-mlperf: {SEPARATOR}", f"{stamp()} ulp-mlperf: Median throughput is {median:>10.3f} inf./sec.",
+                  f"{stamp()} ulp-mlperf: {SEPARATOR}"]
     session.write_results(lines)
-    return median
+    return {"throughput": median, "error": error, "iterations": iterations, "window_throughputs": rates}
+
+
+def _check_result(entry: Entry, result: InferResult) -> str | None:
+    """Why a result vector cannot be scored, or None."""
+    values = result.results
+    if len(values) != entry.result_length:
+        return f"{len(values)} values in m-results, expected {entry.result_length}"
+    if not all(math.isfinite(v) for v in values):
+        return f"non-finite value in m-results {values}"
+    if len(values) > 1 and sum(values) == 0:
+        return "m-results sums to 0: it cannot be normalised"
+    return None
 
 
 def accuracy(dut: Dut, entries: list[Entry], session: Session) -> dict:
-    """Every window of every file, `infer 1 0`; Top-1 and AUC over per-file mean results."""
+    """Every window of every file, `infer 1 0`; Top-1 and AUC over per-file mean results.
+    A file whose input the DUT refuses, or whose result cannot be scored, is an error of that file:
+    it is recorded and named, left out of the metrics, and the run goes on."""
     total = sum(len(e.windows()) for e in entries)
-    per_file: list[list[list[float]]] = []
+    scored: list[tuple[Entry, np.ndarray]] = []
+    file_errors: list[str] = []
     with tqdm(total=total, desc="accuracy", unit="window") as bar:
         for entry in entries:
-            vectors = []
-            for k, window in enumerate(entry.windows()):
+            windows = entry.windows()
+            base = {**entry.csv_fields(), "total_length": len(windows) if entry.windowed else None}
+            vectors, problem = [], None
+            for k, window in enumerate(windows):
                 session.log(f"Loading file {entry.file} segment {k}")
-                dut.load(window)
-                r = dut.infer(1, 0)
-                vectors.append(r.results)
-                _record(session, entry, r, "accuracy")
+                try:
+                    dut.load(window)
+                    session.log("Load complete.")
+                    r = dut.infer(1, 0)
+                except DutRejected as e:
+                    problem = f"window {k}: {e}"
+                else:
+                    session.raw("Running inference with 0/1 (warmup/measured) iterations ... done")
+                    session.record({**base, "infer": infer_record(r)})
+                    problem = _check_result(entry, r)
+                    problem = problem and f"window {k}: {problem}"
+                    vectors.append(r.results)
                 bar.update()
-            per_file.append(vectors)
-    labels = np.array([int(e.label) for e in entries])
-    preds = metrics.per_file_predictions(per_file)
-    result = {"top1": metrics.top1(labels, preds), "auc": metrics.auc(labels, preds), "files": len(entries), "inferences": total}
-    session.write_results([f"{stamp()} ulp-mlperf: Top 1% = {result['top1']:.1f}", f"{stamp()} ulp-mlperf: AUC = {result['auc']:.3f}"])
+                if problem:
+                    bar.update(len(windows) - k - 1)
+                    break
+            if problem:
+                file_errors.append(f"{entry.file}: {problem}")
+                session.record({**base, "error": problem})
+                session.log(f"ERROR: {entry.file} left out of the metrics: {problem}")
+            else:
+                scored.append((entry, metrics.per_file_prediction(vectors)))
+    result = {"files": len(entries), "inferences": total, "file_errors": file_errors, "top1": None, "auc": None}
+    if not scored:
+        session.log("ERROR: no file could be scored: no accuracy result")
+        return result
+    labels = np.array([int(e.label) for e, _ in scored])
+    preds = np.stack([p for _, p in scored])
+    result["top1"] = metrics.top1(labels, preds)
+    result["auc"] = metrics.auc(labels, preds)
+    lines = [f"{stamp()} ulp-mlperf: Top 1% = {result['top1']:2.1f}"]
+    if result["auc"] is None:
+        session.log(f"AUC is undefined for these files: their labels do not cover every class ({sorted(set(labels))})")
+    else:
+        lines.append(f"{stamp()} ulp-mlperf: AUC = {result['auc']:.3f}")
+    session.write_results(lines)
     return result

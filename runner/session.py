@@ -1,11 +1,17 @@
 """One runner session's files, in the MLC runner's formats (spec 3.9, 5.4):
-log.txt (everything), results.txt (what the submission checker parses), results.json (per window)."""
+log.txt (everything, written as it happens), results.txt (only the lines the submission checker
+parses, as the MLC runner writes them), results.json (one record per inference window, in the MLC
+runner's shape). results.json is written when the session closes, also when it ends in an error,
+so the records received so far stay on disk."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
+
+from common.jsonio import write_json
+
+MODE_LETTERS = {"performance": "p", "accuracy": "a", "energy": "e"}
 
 
 def stamp() -> str:
@@ -17,17 +23,21 @@ class Session:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.mode = mode
+        self.letter = MODE_LETTERS[mode]
         self._log = open(self.folder / "log.txt", "w")
         self.results: list[dict] = []
 
     def log(self, message: str) -> None:
         """A runner message: `MMDD.HHMMSS ulp-mlperf: <message>`."""
-        self._log.write(f"{stamp()} ulp-mlperf: {message}\n")
-        self._log.flush()
+        self.raw(f"{stamp()} ulp-mlperf: {message}")
 
     def raw(self, line: str) -> None:
         """DUT traffic and other lines, as they are."""
         self._log.write(line + "\n")
+        self._log.flush()
+
+    def record(self, record: dict) -> None:
+        self.results.append({**record, "mode": self.letter})
 
     def write_results(self, lines: list[str]) -> None:
         text = "\n".join(lines) + "\n"
@@ -36,5 +46,5 @@ class Session:
         self._log.flush()
 
     def close(self) -> None:
-        (self.folder / "results.json").write_text(json.dumps(self.results, indent=1) + "\n")
+        write_json(self.folder / "results.json", self.results, indent=None)
         self._log.close()

@@ -1,8 +1,10 @@
 """Line transport to a DUT over pyserial (a board's USB-UART, a pty, or socket://host:port).
 
 Replies are lines ending in \\n (\\r and \\0 dropped); a command's reply ends at the first line
-containing `m-ready` (spec 2.1, 3.5). Reads are chunked: pyserial's read_until() reads one byte
-per system call (toolchains.md B.5).
+containing `m-ready` (spec 2.1, 3.5). Every command has one overall deadline, so a DUT that keeps
+talking without ever saying m-ready cannot hang the runner. Reads are chunked: pyserial's
+read_until() reads one byte per system call (toolchains.md B.5). A link that fails (pty closed,
+USB unplugged, socket reset) raises DutLost naming the port and the command in flight.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import time
 
 import serial
 
+from common.errors import DutError, DutLost
 
-class DutError(RuntimeError):
-    """The DUT did not answer, answered with an error, or answered something unexpected."""
+DRAIN_QUIET_S = 0.2  # the boot banner is over when the DUT has been quiet this long ...
+DRAIN_MAX_S = 2.0  # ... or after this long in any case (a DUT that chatters from boot)
 
 
 class SerialTransport:
@@ -24,25 +27,59 @@ class SerialTransport:
             raise DutError(f"cannot open serial port {url}: {e}") from None
         self.url = url
         self.timeout_s = timeout_s
+        self.last_command = "(connecting)"
         self._pending = b""
-        self.echo = None  # callable(str) that sees every line sent and received
+        self.echo = None  # callable(str) that sees the commands sent and the lines received (not `db` data)
         self.drain()
 
-    def drain(self, quiet_s: float = 0.2) -> bytes:
+    # ---- raw I/O with the link's failures turned into DutLost ------------------------------------
+    def _lost(self, e: Exception) -> DutLost:
+        return DutLost(f"lost the DUT on {self.url} during '{self.last_command[:40]}': {e}")
+
+    def _read(self) -> bytes:
+        try:
+            return self.port.read(max(1, self.port.in_waiting))
+        except (serial.SerialException, OSError) as e:
+            raise self._lost(e) from None
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self.port.write(data)
+        except (serial.SerialException, OSError) as e:
+            raise self._lost(e) from None
+
+    def drain(self) -> bytes:
         """Discard what the DUT sent before we talk to it (a boot banner ending in m-ready would
         otherwise be taken as the reply to the first command)."""
         stale = b""
-        deadline = time.monotonic() + quiet_s
-        while time.monotonic() < deadline:
-            chunk = self.port.read(max(1, self.port.in_waiting))
+        start = quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < DRAIN_QUIET_S and time.monotonic() - start < DRAIN_MAX_S:
+            chunk = self._read()
             if chunk:
                 stale += chunk
-                deadline = time.monotonic() + quiet_s
+                quiet_since = time.monotonic()
         self._pending = b""
         return stale
 
+    def resync(self, timeout_s: float = 2.0) -> list[str]:
+        """Flush a partial command an earlier host may have left in the DUT's buffer: send a lone
+        terminator and discard the reply (as the MLC runner's reset_port does)."""
+        self.last_command = "%"
+        self._pending = b""
+        self._write(b"%")
+        lines, deadline = [], time.monotonic() + timeout_s
+        while (line := self._read_line(deadline)) is not None:
+            if "m-ready" in line:
+                break
+            lines.append(line)
+        self._pending = b""
+        return lines
+
     def close(self) -> None:
-        self.port.close()
+        try:
+            self.port.close()
+        except (serial.SerialException, OSError):
+            pass
 
     def __enter__(self):
         return self
@@ -54,24 +91,28 @@ class SerialTransport:
         while b"\n" not in self._pending:
             if time.monotonic() > deadline:
                 return None
-            chunk = self.port.read(max(1, self.port.in_waiting))
-            self._pending += chunk
+            self._pending += self._read()
         line, self._pending = self._pending.split(b"\n", 1)
         return line.replace(b"\r", b"").replace(b"\0", b"").decode("ascii", errors="replace")
 
     def send_command(self, command: str, timeout_s: float | None = None) -> list[str]:
-        """Send `command%`; return the reply lines up to (not including) the m-ready line."""
+        """Send `command%`; return the reply lines up to (not including) the m-ready line.
+        The whole reply must arrive within timeout_s."""
         timeout_s = timeout_s or self.timeout_s
-        if self.echo:
+        self.last_command = command
+        quiet = command.startswith("db ") and not command.startswith("db load")
+        if self.echo and not quiet:
             self.echo(f"host: {command}")
-        self.port.write(command.encode("ascii") + b"%")
+        self._write(command.encode("ascii") + b"%")
         lines: list[str] = []
+        deadline = time.monotonic() + timeout_s
         while True:
-            line = self._read_line(time.monotonic() + timeout_s)
+            line = self._read_line(deadline)
             if line is None:
                 tail = "; ".join(lines[-3:]) or "nothing"
-                raise DutError(f"no response to command '{command[:40]}' within {timeout_s:g} s on {self.url} (received: {tail})")
-            if self.echo and line:
+                raise DutError(f"no complete reply to '{command[:40]}' within {timeout_s:g} s on {self.url} "
+                               f"({len(lines)} lines, last: {tail})")
+            if self.echo and line and not (quiet and line == "m-ready"):
                 self.echo(f"dut: {line}")
             if "m-ready" in line:
                 return lines
