@@ -1,22 +1,35 @@
 """Stage folders on disk: what a stage was made from (manifest.json), and whether it can be skipped.
 
-A stage's key is a digest of its parameters, the manifests of the stages it reads and the source
-files of the code that runs it. A stage whose manifest says "done" with the same key is skipped;
-anything else re-runs it. The stage writes into `<dir>.partial` and the folder is renamed only when
-it succeeded, so a failure halfway never leaves a half-written stage that looks finished.
+A stage's key is a digest of its parameters, the keys of the stages it reads and the source of the
+code that runs it (the stage's own functions, the project modules they import, followed through
+their imports, and any C sources). A stage whose manifest says "done" with the same key is
+skipped; anything else re-runs it. The stage writes into `<dir>.partial` and the folder is renamed
+only when it succeeded, so a failure halfway never leaves a half-written stage that looks finished.
+Outputs name their files relative to the stage folder, so a build tree can be moved.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import inspect
 import json
+import logging
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from common.errors import HarnessError
+from common.jsonio import read_json, write_json
+from common.paths import REPO
+
 MANIFEST = "manifest.json"
+log = logging.getLogger("pipeline")
+
+
+class StageError(HarnessError):
+    """A stage cannot run: its upstream has not run, or its inputs are missing."""
 
 
 def file_digest(path: Path) -> str:
@@ -27,32 +40,66 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def source_digest(paths: list[str]) -> str:
-    """Digest of the source files (relative to the repository) that a stage's result depends on."""
-    h = hashlib.sha256()
-    for rel in sorted(paths):
+def _module_path(name: str) -> Path | None:
+    base = REPO / name.replace(".", "/")
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute module names a Python file imports (`from a.b import c` may name module a.b.c)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def module_closure(modules: list[str]) -> list[Path]:
+    """The project's source files that `modules` run: themselves, their parent packages and every
+    project module they import, transitively. Third-party modules are not followed."""
+    seen: dict[str, Path] = {}
+    todo = list(modules)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_path(name)
+        if path is None:
+            continue
+        seen[name] = path
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
+        todo += sorted(_imports(path))
+    return sorted(set(seen.values()))
+
+
+def source_digest(modules: list[str] = (), files: list[str] = (), functions: list = ()) -> str:
+    """Digest of the code a stage runs: project modules (followed through their imports), other
+    source files or folders (relative to the repository), and the stage's own functions."""
+    paths = set(module_closure(list(modules)))
+    for rel in files:
         root = REPO / rel
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for p in files:
-            if "__pycache__" in p.parts:
-                continue
-            h.update(str(p.relative_to(REPO)).encode())
-            h.update(file_digest(p).encode())
+        if root.is_dir():
+            paths.update(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        else:
+            paths.add(root)
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(str(p.relative_to(REPO)).encode())
+        h.update(file_digest(p).encode())
+    for fn in functions:
+        h.update(inspect.getsource(fn).encode())
     return h.hexdigest()
 
 
 def json_digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def write_json(path: Path, obj) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)
-
-
-def read_json(path: Path):
-    return json.loads(path.read_text())
 
 
 @dataclass
@@ -74,13 +121,31 @@ class StageDir:
         m = self.manifest()
         return m is not None and m.get("status") == "done" and m.get("key") == key
 
+    def artifacts(self) -> dict[str, Path]:
+        """The stage's named outputs as absolute paths (the manifest holds them relative to the folder)."""
+        m = self.manifest()
+        if m is None or m.get("status") != "done":
+            raise StageError(f"stage '{self.name}' has not run ({self.path}): run it first")
+        return {name: self.path / rel for name, rel in m["outputs"].get("artifacts", {}).items()}
+
     def run(self, key: str, inputs: dict, work) -> dict:
-        """Run `work(partial_dir) -> outputs dict` into a fresh folder; record the manifest."""
+        """Run `work(partial_dir) -> outputs dict` into a fresh folder; record the manifest.
+        On failure the partial folder is kept for inspection when it holds anything."""
         partial = self.path.with_name(self.path.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         start = time.time()
-        outputs = work(partial)
+        try:
+            outputs = work(partial)
+        except BaseException:
+            if any(partial.iterdir()):
+                log.error("[%s] failed; what it wrote so far is in %s", self.name, partial)
+            else:
+                partial.rmdir()
+            raise
+        missing = [rel for rel in outputs.get("artifacts", {}).values() if not (partial / rel).exists()]
+        if missing:
+            raise StageError(f"stage '{self.name}' names outputs it did not write: {missing}")
         manifest = {
             "stage": self.name,
             "status": "done",

@@ -2,11 +2,12 @@
 
     python -m pipeline run --task ad --board pynq_z2 [--flow hls4ml] [--data auto|synthetic|PATH]
                            [--dut emulated|PORT] [--from STAGE] [--to STAGE] [--force] [--set KEY=VALUE ...]
-    python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT]
+    python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT] [--energy]
 
-Stages: data -> train -> convert -> build -> run -> report, written under build/<task>-<flow>-<board>/.
-`dut` starts the emulated DUT of a built flow and prints the serial path it listens on, for any
-EEMBC-compatible host tool.
+Stages: data -> train -> convert -> build -> run -> report, written under the build root
+(build/ in the repository, or $BUILD_ROOT): build/<task>/data, build/<task>/<flow>/train and
+build/<task>/<flow>/<board>/{convert,build,run,report}. `dut` starts the emulated DUT of a built
+flow and prints the serial path it listens on, for any EEMBC-compatible host tool.
 """
 
 from __future__ import annotations
@@ -19,24 +20,31 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.stages import STAGES, Flow, run_stages
+from common.errors import ConfigError, HarnessError
+from common.paths import build_root
+from pipeline.stages import RUN_MODES, STAGES, Flow, run_stages
 
 
 def _overrides(pairs: list[str]) -> dict:
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--set expects KEY=VALUE (e.g. train.epochs=2), got '{pair}'")
+        if not sep or not key:
+            raise ConfigError(f"--set expects KEY=VALUE (e.g. train.epochs=2), got '{pair}'")
         out[key] = yaml.safe_load(value)
     return out
 
 
-def _flow(args) -> Flow:
-    return Flow(task=args.task, board=args.board, flow=args.flow, data=args.data, dut=getattr(args, "dut", "emulated"),
-                build_root=args.build_root.resolve(), overrides=_overrides(args.set),
-                iterations=getattr(args, "iterations", None), window_seconds=getattr(args, "window_seconds", 10.0),
-                modes=getattr(args, "modes", ["performance", "accuracy"]))
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is a number from 0 to 65535, got '{text}'")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got '{text}'")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,25 +56,33 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--flow", default="hls4ml", help="hls4ml | finn (default: %(default)s)")
     common.add_argument("--data", default="auto", help="auto | synthetic | PATH of a real dataset (default: %(default)s)")
     common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a task.yaml value")
-    common.add_argument("--build-root", type=Path, default=Path(os.environ.get("BUILD_ROOT", "build")))
+    common.add_argument("--build-root", type=Path, default=None, help="default: $BUILD_ROOT or build/ in the repository")
 
     r = sub.add_parser("run", parents=[common], help="run the stages")
     r.add_argument("--dut", default="emulated", help="emulated | serial port or pyserial URL of a board")
     r.add_argument("--from", dest="start", choices=STAGES, help="re-run from this stage")
     r.add_argument("--to", dest="stop", choices=STAGES, help="stop after this stage")
     r.add_argument("--force", action="store_true", help="re-run stages even when their inputs are unchanged")
-    r.add_argument("--iterations", type=int, help="measured inferences per performance window (default: calibrated)")
+    r.add_argument("--iterations", type=_positive, help="measured inferences per performance window (default: calibrated)")
     r.add_argument("--window-seconds", type=float, default=10.0, help="calibrated window length (run rules: >= 10 s)")
-    r.add_argument("--modes", nargs="+", default=["performance", "accuracy"], choices=["performance", "accuracy"])
+    r.add_argument("--modes", nargs="+", default=RUN_MODES, choices=RUN_MODES)
 
     d = sub.add_parser("dut", parents=[common], help="start the emulated DUT of a built flow")
-    d.add_argument("--tcp", type=int, help="listen on 127.0.0.1:PORT instead of a pty (0: any free port)")
+    d.add_argument("--tcp", type=_port, help="listen on 127.0.0.1:PORT instead of a pty (0: any free port)")
+    d.add_argument("--energy", action="store_true", help="the energy-mode build (no m-lap-us; timestamp pin pulses)")
 
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    flow = _flow(args)
-    if args.command == "run":
-        run_stages(flow, args.start, args.stop, args.force)
-        return 0
-    binary = flow.root / "build" / flow.manifest("build")["outputs"]["emulated_dut"]
+    try:
+        flow = Flow(task=args.task, board=args.board, flow=args.flow, data=args.data,
+                    build_root=args.build_root or build_root(), overrides=_overrides(args.set),
+                    **({"dut": args.dut, "iterations": args.iterations, "window_seconds": args.window_seconds,
+                        "modes": args.modes} if args.command == "run" else {}))
+        if args.command == "run":
+            run_stages(flow, args.start, args.stop, args.force)
+            return 0
+        binary = flow.emulated_dut("energy" if args.energy else "performance")
+    except HarnessError as e:
+        print(f"pipeline: {e}", file=sys.stderr)
+        return 1
     os.execv(binary, [str(binary), *(["--tcp", str(args.tcp)] if args.tcp is not None else [])])

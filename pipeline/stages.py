@@ -1,9 +1,16 @@
 """The stage pipeline: data -> train -> convert -> build -> run -> report.
 
-Each stage is a named, individually runnable step (the FINN builder's idea) writing into
-build/<task>-<flow>-<board>/<stage>/ with a manifest of what it was made from; a stage whose
-inputs are unchanged is skipped. Gates between stages raise with a message (train: metric vs
-task.yaml; convert: hls4ml emulation bit-identical to QKeras).
+Each stage is a named, individually runnable step (the FINN builder's idea) with a manifest of
+what it was made from; a stage whose inputs are unchanged is skipped. Stages live where what they
+depend on says they should, so nothing is redone that need not be:
+
+    build/<task>/data/                      the dataset and EEMBC test files (any flow, any board)
+    build/<task>/<flow>/train/              the trained model (any board)
+    build/<task>/<flow>/<board>/{convert,build,run,report}/
+
+Gates between stages raise with a message (train: metric vs task.yaml; convert: emulation
+bit-identical to the trained model). A stage reads its upstream's outputs through the upstream
+manifest, never by a path convention.
 """
 
 from __future__ import annotations
@@ -15,13 +22,17 @@ from pathlib import Path
 
 from boards import board as boards
 from boards import firmware
-from pipeline.artifacts import REPO, StageDir, json_digest, source_digest
+from common import provenance as prov
+from common.errors import ConfigError
+from common.paths import build_root
+from pipeline.artifacts import StageDir, StageError, json_digest, source_digest
 from tasks import load_recipe
 
 log = logging.getLogger("pipeline")
 
 STAGES = ["data", "train", "convert", "build", "run", "report"]
 FLOWS = ["hls4ml", "finn"]
+RUN_MODES = ["performance", "accuracy"]
 
 
 @dataclass
@@ -31,44 +42,59 @@ class Flow:
     flow: str = "hls4ml"
     data: str = "auto"  # auto | synthetic | PATH
     dut: str = "emulated"  # emulated | a serial port / pyserial URL of a real board
-    build_root: Path = REPO / "build"
+    build_root: Path = field(default_factory=build_root)
     overrides: dict = field(default_factory=dict)  # task.yaml overrides, e.g. {"train.epochs": 2}
-    modes: list[str] = field(default_factory=lambda: ["performance", "accuracy"])
+    modes: list[str] = field(default_factory=lambda: list(RUN_MODES))
     iterations: int | None = None  # measured inferences per performance window; None: calibrate
     window_seconds: float = 10.0
 
     def __post_init__(self):
         if self.flow not in FLOWS:
-            raise SystemExit(f"unknown flow '{self.flow}': choose one of {', '.join(FLOWS)}")
+            raise ConfigError(f"unknown flow '{self.flow}': choose one of {', '.join(FLOWS)}")
         if self.flow == "finn":
-            raise SystemExit("flow=finn is not implemented yet; the walking skeleton runs flow=hls4ml")
+            raise ConfigError("flow=finn is not implemented yet; the walking skeleton runs flow=hls4ml")
+        unknown = sorted(set(self.modes) - set(RUN_MODES))
+        if unknown:
+            raise ConfigError(f"unknown run mode(s) {unknown}: choose from {', '.join(RUN_MODES)}")
+        if self.iterations is not None and self.iterations <= 0:
+            raise ConfigError(f"iterations must be > 0, got {self.iterations}")
+        self.build_root = Path(self.build_root).resolve()
         self.recipe = load_recipe(self.task, self.overrides)
         self.board_cfg = boards.load(self.board)
-        self.root = self.build_root / f"{self.task}-{self.flow}-{self.board}"
+        self.task_root = self.build_root / self.task
+        self.root = self.task_root / self.flow / self.board
         self.data_kind, self.data_path = self.recipe.resolve_data(self.data)
 
     def stage_dir(self, name: str) -> StageDir:
+        if name == "data":
+            return StageDir(name, self.task_root / "data")
+        if name == "train":
+            return StageDir(name, self.task_root / self.flow / "train")
         return StageDir(name, self.root / name)
 
     def manifest(self, name: str) -> dict:
         m = self.stage_dir(name).manifest()
         if m is None or m.get("status") != "done":
-            raise SystemExit(f"stage '{name}' has not run for {self.root.name}: run it first (make ... to={name})")
+            raise StageError(f"stage '{name}' has not run for {self.task}/{self.flow}/{self.board}: run it first (to={name})")
         return m
 
+    def artifacts(self, name: str) -> dict[str, Path]:
+        return self.stage_dir(name).artifacts()
 
-# ---- the stages: (parameters, sources, upstream stages, work) ---------------------------------------
+    def emulated_dut(self, variant: str = "performance") -> Path:
+        return self.artifacts("build")[f"dut_{variant}"]
+
+    def check_dut(self) -> None:
+        """A board's port must exist before any stage runs (a URL such as socket:// is tried later)."""
+        if self.dut != "emulated" and "://" not in self.dut and not Path(self.dut).exists():
+            raise ConfigError(f"dut={self.dut}: no such serial port (connect the board, or use dut=emulated)")
+
+
+# ---- the stages --------------------------------------------------------------------------------
 
 
 def _data_params(f: Flow) -> dict:
-    cfg = f.recipe.cfg
-    params = {"kind": f.data_kind, "features": cfg.features.model_dump()}
-    if f.data_kind == "synthetic":
-        params["synthetic"] = cfg.data.synthetic.model_dump()
-    else:
-        params["path"] = str(f.data_path)
-        params["files"] = sorted(str(p.relative_to(f.data_path)) for p in f.data_path.rglob("*.wav"))
-    return params
+    return f.recipe.data_params(f.data_kind, f.data_path)
 
 
 def _data(f: Flow, out: Path) -> dict:
@@ -77,12 +103,11 @@ def _data(f: Flow, out: Path) -> dict:
 
 def _train_params(f: Flow) -> dict:
     cfg = f.recipe.cfg
-    return {"model": cfg.model.model_dump(), "train": cfg.train.model_dump(), "min_auc": cfg.min_auc}
+    return {"model": cfg.model.model_dump(), "train": cfg.train.model_dump(), "gate": cfg.min_auc.model_dump()}
 
 
 def _train(f: Flow, out: Path) -> dict:
-    data = f.manifest("data")["outputs"]
-    return f.recipe.train(f.root / "data", data["data_kind"], out)
+    return f.recipe.train(f.artifacts("data"), f.manifest("data")["outputs"]["data_kind"], out)
 
 
 def _convert_params(f: Flow) -> dict:
@@ -92,22 +117,23 @@ def _convert_params(f: Flow) -> dict:
 def _convert(f: Flow, out: Path) -> dict:
     from toolchains.hls4ml import convert
 
-    train_dir = f.root / "train"
-    inputs = f.recipe.model_inputs(f.root / "data", train_dir)
-    report = convert.convert(f.recipe.load_model(train_dir), f.board_cfg.part, f.board_cfg.clock_period_ns, inputs, out)
+    trained = f.artifacts("train")
+    inputs = f.recipe.model_inputs(f.artifacts("data"), trained)
+    report = convert.convert(f.recipe.load_model(trained), f.board_cfg.part, f.board_cfg.clock_period_ns, inputs, out)
     log.info("hls4ml emulation vs QKeras: %.2f%% of %d test windows bit-identical", 100 * report["exact_fraction"], report["windows_checked"])
-    return report
+    return {**report, "artifacts": {"convert": "."}}
 
 
 def _build_params(f: Flow) -> dict:
-    return {"board": f.board_cfg.model_dump()}
+    return {"board": f.board_cfg.model_dump(), "input_bytes": f.recipe.input_bytes}
 
 
 def _build(f: Flow, out: Path) -> dict:
-    generated = out / "include"
-    generated.mkdir()
-    firmware.write_header(generated / f"{f.task}_params.h", f"{f.task.upper()}_PARAMS_H", f.recipe.firmware_defines(f.root / "train"))
-    binary = firmware.build_emulated(f.board_cfg, f.recipe.firmware_sources, f.recipe.window_bytes, f.root / "convert", generated, out)
+    from toolchains.hls4ml import convert
+
+    accel = convert.accelerator(f.artifacts("convert")["convert"])
+    defines = f.recipe.firmware_defines(f.artifacts("train"))
+    binaries = firmware.build_emulated(f.board_cfg, f.recipe.firmware_sources, defines, f.recipe.input_bytes, accel, out)
     skipped = {}
     for tool, what in (("vitis_hls", "HLS synthesis of the hls4ml project"), ("vivado", f"{f.board} block design and bitstream")):
         if shutil.which(tool) is None:
@@ -116,7 +142,8 @@ def _build(f: Flow, out: Path) -> dict:
     compiler, path = firmware.cross_compiler(f.board_cfg)
     what = f"{f.board_cfg.processor.name} firmware"
     skipped[what] = "cross build not implemented yet" if path else f"skipped: {compiler} not found on PATH"
-    return {"emulated_dut": str(binary.relative_to(out)), "skipped": skipped}
+    return {"accelerator": accel.name, "skipped": skipped,
+            "artifacts": {f"dut_{variant}": str(b.relative_to(out)) for variant, b in binaries.items()}}
 
 
 def _run_params(f: Flow) -> dict:
@@ -129,62 +156,80 @@ def _run(f: Flow, out: Path) -> dict:
     from runner import cli as runner_cli
     from runner.emulated import emulated_dut
 
-    emulated = f.dut == "emulated"
-    baud = f.board_cfg.uart.baud.get("performance", 115200)
-    binary = f.root / "build" / f.manifest("build")["outputs"]["emulated_dut"]
-    with (emulated_dut(binary) if emulated else contextlib.nullcontext(f.dut)) as url:
-        summary = runner_cli.run(url, f.root / "data" / "eembc", out, f.modes, baud, f.iterations, 10, f.window_seconds)
-    data = f.manifest("data")["outputs"]
-    summary.update({
-        "data_kind": data["data_kind"],
-        "throughput_is": "emulated: hls4ml C++ model on the host CPU, not FPGA speed"
-        if summary["dut_kind"] == "emulated" else "measured on hardware",
-    })
-    return summary
+    data_kind = f.manifest("data")["outputs"]["data_kind"]
+    eembc = f.artifacts("data")["eembc"]
+    summaries = {}
+    # one connection per baud rate (performance and accuracy share the performance build)
+    by_baud: dict[int, list[str]] = {}
+    for mode in f.modes:
+        by_baud.setdefault(getattr(f.board_cfg.uart.baud, mode), []).append(mode)
+    for baud, modes in by_baud.items():
+        if f.dut == "emulated":
+            context, made = emulated_dut(f.emulated_dut("performance")), prov.emulated
+        else:
+            context, made = contextlib.nullcontext(f.dut), prov.board
+        with context as url:
+            provenance = made(data=data_kind, model_origin=f.recipe.model_origin, port=url)
+            summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, f.iterations, 10, f.window_seconds))
+    return summaries
 
 
 def _report(f: Flow, out: Path) -> dict:
     from results import report
 
-    table = report.flow_table(f)
+    table = report.flow_table(f.task, f.flow, f.board, f.manifest("train")["outputs"], f.manifest("convert")["outputs"],
+                              f.manifest("run")["outputs"])
     report.write(table, out)
     print(report.markdown(table))
-    return {"rows": len(table)}
+    return {"rows": len(table), "artifacts": {"table": "results.md", "csv": "results.csv"}}
 
 
-# name: (parameters, source files it depends on, upstream stages, work)
+# name: (parameters, code it runs: modules / files, upstream stages, work)
 STAGE_DEFS = {
-    "data": (_data_params, lambda f: f.recipe.sources["data"], [], _data),
-    "train": (_train_params, lambda f: f.recipe.sources["train"], ["data"], _train),
-    "convert": (_convert_params, lambda f: ["toolchains/hls4ml", "toolchains/keras2.py"], ["train"], _convert),
-    "build": (_build_params, lambda f: ["boards", *f.recipe.sources["firmware"]], ["convert"], _build),
-    "run": (_run_params, lambda f: ["runner"], ["build"], _run),
-    "report": (lambda f: {}, lambda f: ["results"], ["run"], _report),
+    "data": (_data_params, lambda f: {"modules": f.recipe.sources["data"]["modules"]}, [], _data),
+    "train": (_train_params, lambda f: {"modules": f.recipe.sources["train"]["modules"]}, ["data"], _train),
+    "convert": (_convert_params, lambda f: {"modules": ["toolchains.hls4ml.convert", f"tasks.{f.task}.recipe"],
+                                            "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]},
+                ["train"], _convert),
+    "build": (_build_params, lambda f: {"modules": ["boards.firmware", f"tasks.{f.task}.recipe"],
+                                        "files": ["boards/common/firmware", "boards/emulated", *f.recipe.sources["firmware"]["files"]]},
+              ["convert"], _build),
+    "run": (_run_params, lambda f: {"modules": ["runner.cli"]}, ["build"], _run),
+    "report": (lambda f: {}, lambda f: {"modules": ["results.report"]}, ["run"], _report),
 }
 
 
 def stage_key(f: Flow, name: str) -> tuple[str, dict]:
-    params_fn, sources, upstream, _ = STAGE_DEFS[name]
+    params_fn, code, upstream, work = STAGE_DEFS[name]
     inputs = {
         "params": params_fn(f),
-        "sources": source_digest(sources(f)),
+        "sources": source_digest(**code(f), functions=[params_fn, work]),
         "upstream": {u: f.manifest(u)["key"] for u in upstream},
     }
     return json_digest(inputs), inputs
 
 
+SHARED = {"data": "shared by every flow and board of this task", "train": "shared by every board"}
+
+
 def run_stages(f: Flow, start: str | None = None, stop: str | None = None, force: bool = False) -> None:
     first = STAGES.index(start) if start else 0
     last = STAGES.index(stop) if stop else len(STAGES) - 1
+    if last >= STAGES.index("run"):
+        f.check_dut()
     for i, name in enumerate(STAGES):
         if i > last:
             break
         stage = f.stage_dir(name)
-        key, inputs = stage_key(f, name)
-        if i < first or (not force and stage.is_current(key)):
+        note = f" ({SHARED[name]})" if name in SHARED else ""
+        if i < first:
             if stage.manifest() is None:
-                raise SystemExit(f"stage '{name}' has never run for {f.root.name}: start from it (from={name})")
-            log.info("[%s] up to date, skipped", name)
+                raise StageError(f"stage '{name}' has never run for {f.task}/{f.flow}/{f.board}: start from it (from={name})")
+            log.info("[%s] kept as it is (from=%s)%s", name, start, note)
+            continue
+        key, inputs = stage_key(f, name)
+        if not force and stage.is_current(key):
+            log.info("[%s] up to date, skipped%s", name, note)
             continue
         log.info("[%s] running -> %s", name, stage.path)
         m = stage.run(key, inputs, lambda out, n=name: STAGE_DEFS[n][3](f, out))

@@ -1,6 +1,10 @@
-"""Shared fixtures. `small_flow` runs the real pipeline once per session on a small synthetic
-ToyCar set (every stage: data, QKeras training, hls4ml conversion + g++ emulation, firmware build,
-runner over a pty, report); the other tests read what it produced."""
+"""Shared fixtures.
+
+`stub_dut` builds the emulated board's firmware around the identity stand-in accelerator (about a
+second, no model): the protocol and runner tests use it. `small_flow` runs the real pipeline once
+per session on a small synthetic ToyCar set (every stage: data, QKeras training, hls4ml conversion
++ g++ emulation, firmware build, runner over a pty, report); the `slow` tests read what it produced.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,22 @@ def shared(path: str) -> Path:
     return p
 
 
+def build_stub_dut(out: Path, vendor_name: str | None = None) -> dict[str, Path]:
+    from boards import board, firmware
+    from tasks import load_recipe
+
+    recipe = load_recipe("ad")
+    accel = firmware.stub_accelerator(out / "accel", recipe.stub_accelerator())
+    return firmware.build_emulated(board.load("pynq_z2"), recipe.firmware_sources, recipe.firmware_defines(None),
+                                   recipe.input_bytes, accel, out, vendor_name=vendor_name)
+
+
+@pytest.fixture(scope="session")
+def stub_dut(tmp_path_factory) -> dict[str, Path]:
+    """{variant: binary} of the stub-accelerator ad01 firmware on the emulated board."""
+    return build_stub_dut(tmp_path_factory.mktemp("stub_dut"))
+
+
 @pytest.fixture(scope="session")
 def small_flow(tmp_path_factory):
     from pipeline.stages import Flow, run_stages
@@ -36,8 +56,3 @@ def small_flow(tmp_path_factory):
                 overrides=SMALL, iterations=200, window_seconds=0.5)
     run_stages(flow)
     return flow
-
-
-@pytest.fixture(scope="session")
-def dut_binary(small_flow) -> Path:
-    return small_flow.root / "build" / small_flow.manifest("build")["outputs"]["emulated_dut"]

@@ -2,7 +2,8 @@
 
 EEMBC test files (spec 1.6, 1.7): `<out>/ad01/<wav stem>_hist_librosa.bin` holds the 200 x 128
 float32 little-endian log-mel matrix (102 400 bytes); `y_labels.csv` lists normal files then
-anomalous ones as `file,2,class,2560,512` with no header, like the official list.
+anomalous ones as `file,2,class,<window bytes>,<stride bytes>` (2560, 512 for the reference front
+end) with no header, like the official list.
 """
 
 from __future__ import annotations
@@ -16,17 +17,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from common.errors import DatasetError
 from tasks.ad import features
 
 log = logging.getLogger(__name__)
 
 WAV_NAME = re.compile(r"^(normal|anomaly)_id_(\d\d)_(\d{8})\.wav$")
-WINDOW_BYTES = 2560
-STRIDE_BYTES = 512
-
-
-class DatasetError(SystemExit):
-    """A dataset folder that is missing or not in the DCASE 2020 task 2 layout."""
 
 
 @dataclass(frozen=True)
@@ -64,14 +60,14 @@ def train_windows(paths: list[Path], cfg: features.FeatureConfig) -> np.ndarray:
     return np.concatenate(parts).astype(np.float32)
 
 
-def export_eembc(tests: list[TestFile], cfg: features.FeatureConfig, out: Path) -> int:
+def export_eembc(tests: list[TestFile], cfg: features.FeatureConfig, out: Path, window_bytes: int, stride_bytes: int) -> int:
     """Write the EEMBC test files and y_labels.csv into out (the `ad01` folder)."""
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for t in tqdm(tests, desc="EEMBC test files", unit="file"):
         matrix = features.log_mel(t.wav, cfg)
         (out / t.bin_name).write_bytes(matrix.astype("<f4").tobytes())
-        rows.append([t.bin_name, 2, int(t.anomalous), WINDOW_BYTES, STRIDE_BYTES])
+        rows.append([t.bin_name, 2, int(t.anomalous), window_bytes, stride_bytes])
     with open(out / "y_labels.csv", "w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
     return len(rows)
@@ -81,7 +77,7 @@ def export_eembc(tests: list[TestFile], cfg: features.FeatureConfig, out: Path) 
 class LabelledFile:
     name: str
     label: int
-    windows: np.ndarray  # (196, 640) float32
+    windows: np.ndarray  # (windows per file, window values) float32, e.g. (196, 640)
 
 
 def read_eembc(folder: Path) -> list[LabelledFile]:
