@@ -1,7 +1,7 @@
 # MLPerf Tiny FPGA harness.
 #   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE]
 #   make test            the test suite
-#   make dut task=ad board=pynq_z2   start the emulated DUT of a built flow (prints its serial path)
+#   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
 #   make setup           venv + pinned Python packages + the Debian packages the builds need
 task  ?=
 board ?= pynq_z2
@@ -41,7 +41,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests
 
 dut: $(STAMP)
-	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data)
+	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data) $(if $(energy),--energy)
 
 bench: $(STAMP)
 	$(PY) bench/emulated_dut.py

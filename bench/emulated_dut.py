@@ -4,7 +4,7 @@ Measures (host CPU, emulated DUT; not FPGA numbers): the `name` round trip over 
 one 2560-byte window through `db` (83 commands), and accelerator emulation throughput from the
 DUT's own m-lap-us timestamps. Needs a built flow (make task=ad board=pynq_z2 to=build).
 
-    .venv/bin/python bench/emulated_dut.py [--root build/ad-hls4ml-pynq_z2]
+    .venv/bin/python bench/emulated_dut.py [--build-root build] [--task ad] [--board pynq_z2]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.artifacts import read_json  # noqa: E402
+from pipeline.stages import Flow  # noqa: E402
 from runner.dut import Dut  # noqa: E402
 from runner.emulated import emulated_dut  # noqa: E402
 from runner.transport import SerialTransport  # noqa: E402
@@ -35,10 +35,13 @@ def timed(fn, repeat: int) -> list[float]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--root", type=Path, default=Path("build/ad-hls4ml-pynq_z2"))
+    p.add_argument("--build-root", type=Path, default=None)
+    p.add_argument("--task", default="ad")
+    p.add_argument("--board", default="pynq_z2")
     args = p.parse_args()
-    binary = args.root / "build" / read_json(args.root / "build" / "manifest.json")["outputs"]["emulated_dut"]
-    window = (args.root / "data" / "eembc" / "ad01").glob("*.bin").__next__().read_bytes()[:2560]
+    flow = Flow(task=args.task, board=args.board, data="synthetic", **({"build_root": args.build_root} if args.build_root else {}))
+    binary = flow.emulated_dut()
+    window = next((flow.artifacts("data")["eembc"] / flow.recipe.model_id).glob("*.bin")).read_bytes()[:flow.recipe.input_bytes]
     rows = []
     with emulated_dut(binary) as url, SerialTransport(url) as t:
         dut = Dut(t)

@@ -137,15 +137,15 @@ class StageDir:
         start = time.time()
         try:
             outputs = work(partial)
+            missing = [rel for rel in outputs.get("artifacts", {}).values() if not (partial / rel).exists()]
+            if missing:
+                raise StageError(f"stage '{self.name}' names outputs it did not write: {missing}")
         except BaseException:
             if any(partial.iterdir()):
                 log.error("[%s] failed; what it wrote so far is in %s", self.name, partial)
             else:
                 partial.rmdir()
             raise
-        missing = [rel for rel in outputs.get("artifacts", {}).values() if not (partial / rel).exists()]
-        if missing:
-            raise StageError(f"stage '{self.name}' names outputs it did not write: {missing}")
         manifest = {
             "stage": self.name,
             "status": "done",

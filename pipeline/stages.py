@@ -171,7 +171,7 @@ def _run(f: Flow, out: Path) -> dict:
         with context as url:
             provenance = made(data=data_kind, model_origin=f.recipe.model_origin, port=url)
             summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, f.iterations, 10, f.window_seconds))
-    return summaries
+    return {**summaries, "artifacts": {mode: mode for mode in f.modes}}
 
 
 def _report(f: Flow, out: Path) -> dict:

@@ -1,11 +1,20 @@
-"""Configuration is data, validated on load with messages that name the problem."""
+"""Configuration is data, validated where it is read, with messages that name the file and field."""
 
 from __future__ import annotations
 
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import yaml
 
 from boards import board
+from common.errors import ConfigError
 from tasks import load_recipe
+from tests.conftest import REPO
 
 
 def test_every_board_description_validates():
@@ -13,7 +22,7 @@ def test_every_board_description_validates():
     assert {"pynq_z2", "arty_a7"} <= set(names)
     for name in names:
         b = board.load(name)
-        assert b.part.startswith("xc7") and b.uart.baud["energy"] == 9600
+        assert b.part.startswith("xc7") and b.uart.baud.energy == 9600
 
 
 def test_board_facts():
@@ -21,17 +30,75 @@ def test_board_facts():
     assert board.load("arty_a7").processor.isa == "microblaze"
 
 
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda b: b["processor"].update(isa="riscv"), "processor.isa"),
+        (lambda b: b["uart"]["baud"].update(perf=115200), "uart.baud.perf"),
+        (lambda b: b["uart"]["baud"].pop("energy"), "uart.baud.energy"),
+        (lambda b: b["timestamp_gpio"].update(hold_us=10), "timestamp_gpio.hold_us"),
+        (lambda b: b.update(fabric_clock_mhz=-1), "fabric_clock_mhz"),
+        (lambda b: b["uart"].update(usb="FTDI"), "uart.usb"),
+    ],
+)
+def test_a_malformed_board_names_the_field(tmp_path, edit, field):
+    raw = yaml.safe_load((REPO / "boards" / "pynq_z2" / "board.yaml").read_text())
+    edit(raw)
+    path = tmp_path / "board.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: invalid board description:\n") + ".*" + re.escape(field)):
+        board.load("x", path=path)
+
+
 def test_unknown_names_list_the_choices():
-    with pytest.raises(SystemExit, match="choose one of arty_a7, .*pynq_z2"):
+    with pytest.raises(ConfigError, match="choose one of arty_a7, .*pynq_z2"):
         board.load("zedboard")
-    with pytest.raises(SystemExit, match="unknown task 'vww'"):
+    with pytest.raises(ConfigError, match="unknown task 'vww'"):
         load_recipe("vww")
-    with pytest.raises(SystemExit, match="not implemented yet"):
+    with pytest.raises(ConfigError, match="not implemented yet"):
         load_recipe("kws")
 
 
-def test_bad_task_values_are_rejected_with_their_path():
-    with pytest.raises(SystemExit, match=r"train\.epochs"):
-        load_recipe("ad", {"train.epochs": 0})
-    with pytest.raises(SystemExit, match=r"features\.n_ffts"):
-        load_recipe("ad", {"features.n_ffts": 512})
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"train.epochs": 0}, r"train\.epochs: Input should be greater than or equal to 1"),
+        ({"features.n_ffts": 512}, r"features\.n_ffts: Extra inputs are not permitted"),
+        ({"features.n_mels": -128}, r"features\.n_mels: Input should be greater than 0"),
+        ({"features.n_mels": 64}, r"model\.inputs=640 must equal features\.frames x features\.n_mels = 5 x 64 = 320"),
+        ({"min_auc": {"synthetic": 0.9}}, r"min_auc\.real: Field required"),
+        ({"model.input_quant.integer": 16}, r"integer=16 leaves no room in 16 bits"),
+        ({"train.epochs.x": 1}, r"cannot set 'train\.epochs\.x': 'train\.epochs' is 30, not a mapping"),
+    ],
+)
+def test_bad_task_values_are_rejected_with_their_path(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_recipe("ad", overrides)
+
+
+def test_validating_imports_no_tensorflow():
+    code = ("import sys; from tasks import load_recipe; from boards import board; load_recipe('ad'); board.load('pynq_z2'); "
+            "heavy = [m for m in ('tensorflow', 'tf_keras', 'qkeras', 'librosa', 'hls4ml', 'torch') if m in sys.modules]; "
+            "print(heavy); sys.exit(bool(heavy))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_layers_point_one_way():
+    """tasks, toolchains, boards, runner, results and common never import the pipeline."""
+    offenders = []
+    for package in ("tasks", "toolchains", "boards", "runner", "results", "common"):
+        for path in (REPO / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                offenders += [f"{path.relative_to(REPO)} imports {n}" for n in names if n.split(".")[0] == "pipeline"]
+    assert offenders == []
+
+
+def test_library_code_raises_typed_errors():
+    """Only the command lines turn errors into exits: no SystemExit outside cli.py/__main__.py."""
+    raising = [str(p.relative_to(REPO)) for package in ("tasks", "toolchains", "boards", "runner", "results", "common", "pipeline")
+               for p in (REPO / package).rglob("*.py")
+               if p.name not in ("cli.py", "__main__.py") and "SystemExit" in p.read_text()]
+    assert raising == []

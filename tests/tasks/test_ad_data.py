@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from common.errors import DatasetError
 from tasks.ad import dataset, features, synthetic
 from tests.conftest import shared
 
@@ -33,14 +34,14 @@ def test_synthetic_layout_is_dcase(toycar):
     assert (info.samplerate, info.channels, info.subtype, info.frames) == (16000, 1, "PCM_16", 8.5 * 16000)
 
 
-def test_synthetic_is_deterministic_and_anomalies_differ():
+def test_synthetic_is_deterministic_and_anomalies_differ(tmp_path):
     a = synthetic.clip(SPEC, 3, 0, 1, None)
     assert np.array_equal(a, synthetic.clip(SPEC, 3, 0, 1, None))
     assert not np.array_equal(a, synthetic.clip(SPEC, 3, 0, 2, None))
     cfg = features.FeatureConfig()
     spectrum = {}
     for fault in (None, "whine"):
-        path = f"/tmp/_syn_{fault}.wav"
+        path = tmp_path / f"syn_{fault}.wav"
         sf.write(path, synthetic.clip(SPEC, 3, 1, 0, fault), 16000, subtype="PCM_16")
         spectrum[fault] = features.log_mel(path, cfg).mean(axis=0)
     # a whine adds energy in high mel bands that the normal motor leaves near the noise floor
@@ -60,7 +61,7 @@ def test_front_end_shapes_and_frame_major_windows(toycar):
 def test_too_short_clip_is_a_clear_error(tmp_path):
     path = tmp_path / "short.wav"
     sf.write(path, np.zeros(16000 * 2), 16000, subtype="PCM_16")
-    with pytest.raises(ValueError, match="need at least 250"):
+    with pytest.raises(DatasetError, match="need at least 250"):
         features.log_mel(path, features.FeatureConfig())
 
 
@@ -68,7 +69,7 @@ def test_eembc_export_matches_the_official_format(toycar, tmp_path):
     _, tests = dataset.check_layout(toycar)
     assert [t.anomalous for t in tests] == [False, False, True, True, True]  # normal first, like the official list
     out = tmp_path / "ad01"
-    assert dataset.export_eembc(tests, features.FeatureConfig(), out) == 5
+    assert dataset.export_eembc(tests, features.FeatureConfig(), out, 2560, 512) == 5
     rows = list(csv.reader(open(out / "y_labels.csv")))
     assert rows[0] == ["normal_id_03_00000000_hist_librosa.bin", "2", "0", "2560", "512"]
     assert (out / rows[0][0]).stat().st_size == 102_400
@@ -86,17 +87,24 @@ def test_our_row_format_is_the_official_one():
     assert labels == sorted(labels)  # normal files first, as our export writes them
 
 
+def _train_but_no_test_files(root):
+    for folder in ("train", "test"):
+        (root / folder).mkdir(parents=True)
+    sf.write(root / "train" / "normal_id_01_00000000.wav", np.zeros(10), 16000)
+
+
 @pytest.mark.parametrize(
     "make, message",
     [
         (lambda root: None, "does not exist"),
         (lambda root: (root / "train").mkdir(parents=True), "no .*train/normal_id"),
-        (lambda root: [(root / d).mkdir(parents=True) for d in ("train", "test")]
-         or sf.write(root / "train" / "normal_id_01_00000000.wav", np.zeros(10), 16000), "needs both normal"),
+        (_train_but_no_test_files, "needs both normal"),
     ],
 )
 def test_bad_dataset_folder_is_a_clear_error(tmp_path, make, message):
     root = tmp_path / "ToyCar"
     make(root)
-    with pytest.raises(dataset.DatasetError, match=message):
+    with pytest.raises(DatasetError, match=message) as raised:
         dataset.check_layout(root)
+    if make is _train_but_no_test_files:
+        assert "train/normal_id" not in str(raised.value)  # the train file is there: only the test files are missing
