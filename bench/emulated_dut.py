@@ -45,7 +45,7 @@ def main() -> int:
     rows = []
     with emulated_dut(binary) as url, SerialTransport(url) as t:
         dut = Dut(t)
-        rt = timed(dut.name, 200)
+        rt = timed(lambda: dut.command("name"), 200)
         rows.append(("name round trip (pty)", f"{statistics.median(rt) * 1e6:.0f} us", "median of 200"))
         lt = timed(lambda: dut.load(window), 20)
         rows.append(("load one 2560-byte window (83 db commands)", f"{statistics.median(lt) * 1e3:.1f} ms", "median of 20"))
@@ -53,7 +53,7 @@ def main() -> int:
         rows.append(("emulated inference (DUT m-lap-us)", f"{2000 / (r.elapsed_us / 1e6):.0f} inf/s", "infer 2000 10"))
         at = timed(lambda: (dut.load(window), dut.infer(1, 0)), 20)
         rows.append(("accuracy-mode window (load + infer 1 0)", f"{statistics.median(at) * 1e3:.1f} ms", "median of 20"))
-    rows.append(("runner peak RSS", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", "this process"))
+    rows.append(("bench process peak RSS (runner, pipeline imported)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", "this process"))
     width = max(len(r[0]) for r in rows)
     print(f"{'measurement (host CPU, emulated DUT)':<{width}} | value | note")
     for name, value, note in rows:
