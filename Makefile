@@ -2,6 +2,8 @@
 #   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE]
 #   make test            the test suite
 #   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
+#   make export runs="build/ad/hls4ml/pynq_z2/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]
+#                        MLPerf Tiny submission tree under build/submission, checked; refused runs need dry_run=1
 #   make setup           venv + pinned Python packages + the Debian packages the builds need
 task  ?=
 board ?= pynq_z2
@@ -13,7 +15,10 @@ STAMP := .venv/.installed
 DEBS  := build-essential
 export TQDM_MININTERVAL ?= 2
 
-.PHONY: all setup test dut bench clean
+division ?= open
+status   ?= available
+
+.PHONY: all setup test dut bench export clean
 all: $(STAMP)
 ifeq ($(task),)
 	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE]"; exit 2
@@ -42,6 +47,10 @@ test: $(STAMP)
 
 dut: $(STAMP)
 	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data) $(if $(energy),--energy)
+
+export: $(STAMP)
+	@test -n "$(runs)" -a -n "$(org)" || { echo 'usage: make export runs="build/<task>/<flow>/<board>/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]'; exit 2; }
+	$(PY) -m results export $(foreach r,$(runs),--run $(r)) --organization $(org) --division $(division) --status $(status) 	  $(if $(dry_run),--dry-run)
 
 bench: $(STAMP)
 	$(PY) bench/emulated_dut.py

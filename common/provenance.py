@@ -16,7 +16,7 @@ DataKind = Literal["real", "synthetic"]
 
 LINK_TEXT = {
     "host-emulation": "emulated DUT (host build of the firmware, bit-accurate model on the host CPU)",
-    "qemu": "firmware in QEMU (real instruction set, software model behind the accelerator interface)",
+    "qemu": "emulation: firmware in QEMU (real instruction set, software model behind the accelerator interface)",
     "board": "measured on hardware",
 }
 TIMING_TEXT = {

@@ -243,9 +243,9 @@ def test_calibration_targets_the_window_length(fake):
     dut = fake(us_per_inference=100)
     with SerialTransport(dut.port) as t:
         n = modes.calibrate(Dut(t), b"\0" * 2560, target_s=10.0)
-    # probes 10, 40, ..., 10240 inferences; 10240 x 100 us = 1.024 s >= 0.5 s; 10 s x 1.05 margin
+    # probes 10, 40, ..., 10240 inferences; 10240 x 100 us = 1.024 s >= 1 s; then 10 s with the margin
     assert [c for c in dut.commands if c.startswith("infer")] == [f"infer {10 * 4**k} 1" for k in range(6)]
-    assert n == math.ceil(10.0 * 1.05 * 10240 * 1e6 / 1_024_000)
+    assert n == math.ceil(10.0 * modes.CALIBRATION_MARGIN * 10240 * 1e6 / 1_024_000)
 
 
 def test_calibration_respects_the_firmware_bound(fake):

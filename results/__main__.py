@@ -1,0 +1,6 @@
+"""Submission export and checker: python -m results --help."""
+import sys
+
+from results.cli import main
+
+sys.exit(main())

@@ -1,0 +1,54 @@
+"""Command line of the results package.
+
+    python -m results export --run build/ad/hls4ml/pynq_z2/run [--run ...] --organization ORG
+                             [--division open|closed] [--status available|preview|rdi] [--out DIR] [--dry-run]
+    python -m results check DIR [--csv summary.csv]
+
+`export` writes the MLPerf Tiny submission tree from pipeline runs; a run that was not measured on
+a board with real data (or whose windows are invalid) is refused with the reason, unless --dry-run,
+which writes the same tree marked as practice. `check` applies the submission checker's rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from common.errors import HarnessError
+from common.paths import build_root
+from results import checker, submission
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m results", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    e = sub.add_parser("export", help="write a submission tree from runs")
+    e.add_argument("--run", type=Path, action="append", required=True, help="a run stage folder (build/<task>/<flow>/<board>/run)")
+    e.add_argument("--organization", required=True)
+    e.add_argument("--division", choices=["open", "closed"], default="open")
+    e.add_argument("--status", choices=["available", "preview", "rdi"], default="available")
+    e.add_argument("--out", type=Path, default=None, help="default: <build root>/submission")
+    e.add_argument("--dry-run", action="store_true", help="write the tree even for refused runs, marked as practice")
+    c = sub.add_parser("check", help="check a submission tree")
+    c.add_argument("input", type=Path)
+    c.add_argument("--csv", type=Path, default=Path("summary.csv"))
+    args = p.parse_args(argv)
+    try:
+        if args.command == "export":
+            out = args.out or build_root() / "submission"
+            root = submission.export(args.run, out, args.organization, args.division, args.status, args.dry_run)
+            print(f"wrote {root}{' (PRACTICE: not a submission)' if args.dry_run else ''}")
+            report = checker.check(out)
+        else:
+            report = checker.check(args.input, args.csv)
+    except HarnessError as err:
+        print(f"results: {err}", file=sys.stderr)
+        return 1
+    for finding in report.findings:
+        print(finding, file=sys.stderr if finding.level == "error" else sys.stdout)
+    for row in report.rows:
+        print(f"OK {row['Division']}/{row['Organization']}/{row['SystemDesc']}/{row['Model']}: "
+              f"{row['Result']} inf./sec., accuracy {row['Accuracy']}")
+    print("checker: submission looks OK" if report.ok else "checker: submission has errors")
+    return 0 if report.ok else 1
