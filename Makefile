@@ -4,6 +4,7 @@
 #   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
 #   make export runs="build/ad/hls4ml/pynq_z2/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]
 #                        MLPerf Tiny submission tree under build/submission, checked; refused runs need dry_run=1
+#   make report          comparison of every run with the published FPGA results: build/report/index.html
 #   make setup           venv + pinned Python packages + the Debian packages the builds need
 task  ?=
 board ?= pynq_z2
@@ -18,7 +19,7 @@ export TQDM_MININTERVAL ?= 2
 division ?= open
 status   ?= available
 
-.PHONY: all setup test dut bench export clean
+.PHONY: all setup test dut bench export report clean
 all: $(STAMP)
 ifeq ($(task),)
 	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE]"; exit 2
@@ -51,6 +52,9 @@ dut: $(STAMP)
 export: $(STAMP)
 	@test -n "$(runs)" -a -n "$(org)" || { echo 'usage: make export runs="build/<task>/<flow>/<board>/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]'; exit 2; }
 	$(PY) -m results export $(foreach r,$(runs),--run $(r)) --organization $(org) --division $(division) --status $(status) 	  $(if $(dry_run),--dry-run)
+
+report: $(STAMP)
+	$(PY) -m results report
 
 bench: $(STAMP)
 	$(PY) bench/emulated_dut.py

@@ -47,6 +47,15 @@ class TimestampGpio(_Strict):
     hold_us: int = Field(ge=50)  # the EEMBC runner filters pulses shorter than 50 us
 
 
+class Resources(_Strict):
+    """The device's budget (datasheet figures): what a design must fit in."""
+
+    lut: int = Field(gt=0)
+    ff: int = Field(gt=0)
+    bram36: float = Field(gt=0)
+    dsp: int = Field(ge=0)
+
+
 class Power(_Strict):
     method: str
     supply: str
@@ -57,6 +66,7 @@ class Board(_Strict):
     name: str
     title: str
     part: str  # Xilinx part number handed to hls4ml / FINN / Vivado
+    resources: Resources
     fabric_clock_mhz: float = Field(gt=0)
     vendor_name: str  # reported by the DUT's `name` command
     processor: Processor

@@ -181,6 +181,7 @@ def _report(f: Flow, out: Path) -> dict:
                               f.manifest("run")["outputs"])
     report.write(table, out)
     print(report.markdown(table))
+    log.info("all runs beside the published FPGA results: make report (build/report/index.html)")
     return {"rows": len(table), "artifacts": {"table": "results.md", "csv": "results.csv"}}
 
 

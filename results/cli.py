@@ -3,10 +3,13 @@
     python -m results export --run build/ad/hls4ml/pynq_z2/run [--run ...] --organization ORG
                              [--division open|closed] [--status available|preview|rdi] [--out DIR] [--dry-run]
     python -m results check DIR [--csv summary.csv]
+    python -m results report [--build-root build] [--out build/report]
 
 `export` writes the MLPerf Tiny submission tree from pipeline runs; a run that was not measured on
 a board with real data (or whose windows are invalid) is refused with the reason, unless --dry-run,
 which writes the same tree marked as practice. `check` applies the submission checker's rules.
+`report` writes the comparison of every run in the build tree with the published FPGA results:
+comparison.md/.csv, plots and a standalone index.html.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 from common.errors import HarnessError
 from common.paths import build_root
-from results import checker, submission
+from results import checker, page, submission
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +36,17 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("check", help="check a submission tree")
     c.add_argument("input", type=Path)
     c.add_argument("--csv", type=Path, default=Path("summary.csv"))
+    r = sub.add_parser("report", help="compare every run with the published FPGA results")
+    r.add_argument("--build-root", type=Path, default=None, help="default: $BUILD_ROOT or build/ in the repository")
+    r.add_argument("--out", type=Path, default=None, help="default: <build root>/report")
     args = p.parse_args(argv)
+    if args.command == "report":
+        root = args.build_root or build_root()
+        written = page.write(root, args.out or root / "report")
+        print(f"runs used ({len(written['runs'])}):" + "".join(f"\n  {r}" for r in written["runs"]) if written["runs"]
+              else f"no finished runs under {root}: the table holds the published results only")
+        print(f"wrote {written['page']} with {len(written['figures'])} plots")
+        return 0
     try:
         if args.command == "export":
             out = args.out or build_root() / "submission"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from common.provenance import Provenance
+from results.compare import markdown
 
 
 def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run: dict) -> pd.DataFrame:
@@ -37,12 +38,6 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
             rows.append({**base, "quantity": "latency (us)", "value": round(1e6 / perf["throughput"], 2) if perf["throughput"] else None,
                          "where": p.where, "what": f"1 / median throughput; {p.describe()}"})
     return pd.DataFrame(rows)
-
-
-def markdown(table: pd.DataFrame) -> str:
-    header = "| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns) + "\n"
-    body = "".join("| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |\n" for row in table.itertuples(index=False))
-    return header + body
 
 
 def write(table: pd.DataFrame, out: Path) -> None:

@@ -1,0 +1,111 @@
+"""One comparison table across every run in a build tree (tasks, boards, toolchains), beside the
+published hls4ml/FINN FPGA results (published.yaml). Every number carries what it is: measured on
+hardware, modeled, or emulated, and real or synthetic data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from common.jsonio import read_json
+from common.provenance import Provenance
+
+PUBLISHED = Path(__file__).with_name("published.yaml")
+METRIC = {"ad": "AUC", "kws": "top-1 %", "ic": "top-1 %", "vww": "top-1 %"}
+COLUMNS = ["task", "board", "flow", "source", "data", "accuracy", "metric", "accuracy_kind", "latency_us", "latency_kind",
+           "throughput", "energy_uj", "energy_kind", "lut", "bram", "dsp", "resources_kind", "run"]
+
+
+def kind(p: Provenance) -> str:
+    """What a DUT-side number is: measured (a board and its timer), modeled, or emulated."""
+    if p.measured:
+        return "measured"
+    return "modeled" if p.timing == "modeled" else "emulated"
+
+
+@dataclass
+class RunRecord:
+    path: Path
+    task: str
+    flow: str
+    board: str
+    summary: dict
+
+
+def find_runs(build_root: Path) -> list[RunRecord]:
+    """Every finished run stage under build/<task>/<flow>/<board>/run."""
+    runs = []
+    for manifest in sorted(Path(build_root).glob("*/*/*/run/manifest.json")):
+        m = read_json(manifest)
+        if m.get("stage") == "run" and m.get("status") == "done":
+            board_dir = manifest.parent.parent
+            runs.append(RunRecord(manifest.parent, board_dir.parent.parent.name, board_dir.parent.name, board_dir.name, m["outputs"]))
+    return runs
+
+
+def kind_of(run: RunRecord) -> str:
+    return kind(Provenance.model_validate(run.summary["provenance"]))
+
+
+def run_row(run: RunRecord) -> dict:
+    s = run.summary
+    p = Provenance.model_validate(s["provenance"])
+    acc = s.get("accuracy") or {}
+    perf = s.get("performance") or {}
+    metric = METRIC.get(run.task, "accuracy")
+    accuracy = acc.get("auc") if metric == "AUC" else acc.get("top1")
+    throughput = perf.get("throughput")
+    return {
+        "task": run.task, "board": run.board, "flow": run.flow, "source": "this harness", "data": p.data or "not stated",
+        "accuracy": accuracy, "metric": metric, "accuracy_kind": kind(p) if accuracy is not None else None,
+        "latency_us": 1e6 / throughput if throughput else None, "latency_kind": kind(p) if throughput else None,
+        "throughput": throughput, "energy_uj": None, "energy_kind": None,
+        "lut": None, "bram": None, "dsp": None, "resources_kind": None, "run": str(run.path),
+    }
+
+
+def published_rows() -> list[dict]:
+    rows = []
+    for r in yaml.safe_load(PUBLISHED.read_text()):
+        rows.append({
+            "task": r["task"], "board": r["board"], "flow": r["flow"], "source": f"published {r['model']} ({r['round']})",
+            "data": "real", "accuracy": r["accuracy"], "metric": METRIC[r["task"]], "accuracy_kind": "measured",
+            "latency_us": r["latency_us"], "latency_kind": "measured", "throughput": 1e6 / r["latency_us"],
+            "energy_uj": r["energy_uj"], "energy_kind": "measured", "lut": None, "bram": None, "dsp": None,
+            "resources_kind": None, "run": "",
+        })
+    return rows
+
+
+def table(runs: list[RunRecord]) -> pd.DataFrame:
+    rows = [run_row(r) for r in runs] + published_rows()
+    return pd.DataFrame(rows, columns=COLUMNS).sort_values(["task", "board", "flow", "source"], ignore_index=True)
+
+
+def _cell(value, fmt: str, unit: str, note) -> str:
+    """'18.7 µs (measured)', or '–' where there is no number."""
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value:{fmt}}{unit} ({note})"
+
+
+def display(df: pd.DataFrame) -> pd.DataFrame:
+    """The table as people read it: each number with its kind beside it."""
+    return pd.DataFrame({
+        "task": df["task"], "board": df["board"], "flow": df["flow"], "source": df["source"], "data": df["data"],
+        "accuracy": [_cell(v, ".3f" if m == "AUC" else ".1f", "", f"{m}, {k}")
+                     for v, m, k in zip(df["accuracy"], df["metric"], df["accuracy_kind"])],
+        "latency": [_cell(v, ",.1f", " µs", k) for v, k in zip(df["latency_us"], df["latency_kind"])],
+        "energy": [_cell(v, ",.1f", " µJ", k) for v, k in zip(df["energy_uj"], df["energy_kind"])],
+        "LUT / BRAM / DSP": ["–" if pd.isna(lut) else f"{lut:.0f} / {bram:.0f} / {dsp:.0f} ({k})"
+                             for lut, bram, dsp, k in zip(df["lut"], df["bram"], df["dsp"], df["resources_kind"])],
+    })
+
+
+def markdown(df: pd.DataFrame) -> str:
+    header = "| " + " | ".join(df.columns) + " |\n|" + "---|" * len(df.columns) + "\n"
+    body = "".join("| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |\n" for row in df.itertuples(index=False))
+    return header + body

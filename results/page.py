@@ -1,0 +1,96 @@
+"""The comparison as files: comparison.md / comparison.csv, the plots, and a standalone HTML page
+(inline style, plots embedded) that opens in any browser without the build tree beside it."""
+
+from __future__ import annotations
+
+import base64
+import html
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from boards import board as boards
+from results import compare, plots
+
+STYLE = """
+body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+.sub { color: #666; margin-top: 0; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; }
+th, td { padding: .35rem .5rem; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
+th { background: #f5f5f5; position: sticky; top: 0; }
+tr.published td { color: #2166ac; } tr.ours td:first-child { border-left: 3px solid #1b7837; }
+.kind { display: inline-block; padding: 0 .4rem; border-radius: .6rem; font-size: .75rem; background: #eee; }
+.measured { background: #d9f0d3; } .modeled { background: #fee0b6; } .emulated { background: #e0e0e0; }
+.plots { display: flex; flex-wrap: wrap; gap: 1rem; } .plots img { width: calc(50% - .5rem); min-width: 420px; border: 1px solid #eee; }
+.note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .6rem .8rem; }
+code { background: #f3f3f3; padding: 0 .2rem; }
+"""
+
+
+def _png(path: Path) -> str:
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}">'
+
+
+def _table_html(df: pd.DataFrame, shown: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
+    rows = []
+    for (_, raw), (_, row) in zip(df.iterrows(), shown.iterrows()):
+        cells = []
+        for col, value in row.items():
+            text = html.escape(str(value))
+            for k in ("measured", "modeled", "emulated"):  # mark the kind of each number
+                text = text.replace(f", {k})", f', <span class="kind {k}">{k}</span>)').replace(f"({k})", f'(<span class="kind {k}">{k}</span>)')
+            cells.append(f"<td>{text}</td>")
+        css = "ours" if raw["source"] == "this harness" else "published"
+        rows.append(f'<tr class="{css}">{"".join(cells)}</tr>')
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def write(build_root: Path, out: Path) -> dict:
+    """Write the comparison for every run under build_root into out; returns what was written."""
+    out.mkdir(parents=True, exist_ok=True)
+    runs = compare.find_runs(build_root)
+    df = compare.table(runs)
+    shown = compare.display(df)
+    df.to_csv(out / "comparison.csv", index=False)
+    (out / "comparison.md").write_text(compare.markdown(shown))
+    figures = []
+    for task in sorted(set(df["task"])):
+        for cost in ("latency_us", "energy_uj"):
+            path = out / f"{task}_accuracy_vs_{cost.split('_')[0]}.png"
+            if plots.accuracy_against(df, task, cost, path):
+                figures.append(path)
+    budgets = {name: boards.load(name).resources.model_dump() for name in boards.available()}
+    resources = out / "resources_vs_budget.png"
+    has_resources = plots.resources_against_budget(df, budgets, resources)
+    if has_resources:
+        figures.append(resources)
+    notes = []
+    if not has_resources:
+        notes.append("No run has resource estimates yet: hls4ml reports LUT/BRAM/DSP only after Vitis HLS synthesis "
+                     "(not installed here), and FINN estimates come with <code>flow=finn</code>.")
+    if df[df["source"] == "this harness"]["energy_uj"].isna().all():
+        notes.append("No run has an energy figure yet: energy mode (a power monitor on the board's supply) is not run; "
+                     "the energy plots show the published points only.")
+    if any(compare.kind_of(r) != "measured" for r in runs):
+        notes.append("Emulated numbers are host-CPU times of the bit-accurate model behind the real firmware, not FPGA speed; "
+                     "they check the chain, they do not compete with the published figures.")
+    used = "".join(f"<li><code>{html.escape(str(r.path))}</code> ({r.task}, {r.flow}, {r.board}; "
+                   f"{compare.kind_of(r)}, {r.summary['provenance'].get('data') or 'data not stated'})</li>" for r in runs)
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MLPerf Tiny on FPGA: comparison</title>
+<style>{STYLE}</style></head><body>
+<h1>MLPerf Tiny on FPGA boards: where the designs stand</h1>
+<p class="sub">Written {time.strftime('%Y-%m-%d %H:%M')} from {len(runs)} run(s) of this harness and {len(df) - len(runs)} published results.
+Each number says what it is: <span class="kind measured">measured</span> on hardware,
+<span class="kind modeled">modeled</span>, or <span class="kind emulated">emulated</span>; and on which data.</p>
+{''.join(f'<p class="note">{n}</p>' for n in notes)}
+<h2>Comparison</h2>{_table_html(df, shown)}
+<h2>Plots</h2><div class="plots">{''.join(_png(p) for p in figures) or '<p>No plottable figures.</p>'}</div>
+<h2>Runs used</h2><ul>{used or '<li>none: run <code>make task=... board=...</code> first</li>'}</ul>
+<p class="sub">Published figures: hls4ml + FINN team, MLPerf Tiny v0.7/v1.0 open division (results/published.yaml).</p>
+</body></html>
+"""
+    (out / "index.html").write_text(page)
+    return {"runs": [str(r.path) for r in runs], "figures": [p.name for p in figures], "page": str(out / "index.html")}

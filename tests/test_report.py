@@ -1,0 +1,75 @@
+"""The comparison table, plots and page over every run of a build tree, beside the published results."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from results import compare, page, plots, screenshot
+from tests.runs import make_run
+
+
+@pytest.fixture
+def build(tmp_path):
+    make_run(tmp_path / "build", link="host-emulation", timing="host-clock", data="synthetic")
+    make_run(tmp_path / "build", board="arty_a7")  # a measured, real-data run
+    return tmp_path / "build"
+
+
+def test_table_labels_every_number(build):
+    df = compare.table(compare.find_runs(build))
+    ours = df[df["source"] == "this harness"].set_index("board")
+    assert ours.loc["pynq_z2", "latency_kind"] == "emulated" and ours.loc["pynq_z2", "data"] == "synthetic"
+    assert ours.loc["arty_a7", "latency_kind"] == "measured" and ours.loc["arty_a7", "data"] == "real"
+    assert ours.loc["pynq_z2", "latency_us"] == pytest.approx(1e6 / 952.554)
+    published = df[df["source"] != "this harness"]
+    assert len(published) == 9 and set(published["latency_kind"]) == {"measured"}
+    kws = published[(published["task"] == "kws") & (published["board"] == "pynq_z2")].iloc[0]
+    assert (kws["latency_us"], kws["energy_uj"], kws["accuracy"]) == (17.5, 30.7, 82.5)
+    shown = compare.display(df)
+    row = shown[(shown["source"] == "this harness") & (shown["board"] == "pynq_z2")].iloc[0]
+    assert row["latency"] == "1,049.8 µs (emulated)" and row["accuracy"] == "0.889 (AUC, emulated)"
+
+
+def test_pareto_front():
+    assert plots.pareto([(10, 0.8), (20, 0.9), (15, 0.7), (30, 0.85), (5, 0.6)]) == [(5, 0.6), (10, 0.8), (20, 0.9)]
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.kinds, self.open = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        if tag == "span" and "kind" in attrs.get("class", ""):
+            self.kinds.append(attrs["class"].split()[-1])
+
+
+def test_page_is_standalone_and_says_what_each_number_is(build, tmp_path):
+    written = page.write(build, tmp_path / "report")
+    assert sorted(written["runs"]) == sorted(str(p) for p in build.glob("*/*/*/run"))
+    html = (tmp_path / "report" / "index.html").read_text()
+    parsed = _Page()
+    parsed.feed(html)
+    assert len(parsed.images) == len(written["figures"]) >= 6  # latency and energy per task
+    for src in parsed.images:
+        assert base64.b64decode(src.removeprefix("data:image/png;base64,"))[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {"measured", "emulated"} <= set(parsed.kinds)
+    assert "No run has an energy figure yet" in html and "No run has resource estimates yet" in html
+    assert re.search(r"<td>1,049.8 µs \(<span class=\"kind emulated\">emulated</span>\)</td>", html)
+    assert (tmp_path / "report" / "comparison.csv").is_file() and (tmp_path / "report" / "comparison.md").is_file()
+
+
+def test_the_page_renders_in_headless_chromium(build, tmp_path):
+    if screenshot.chromium() is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    written = page.write(build, tmp_path / "report")
+    png = screenshot.screenshot(tmp_path / "report" / "index.html", tmp_path / "shot.png", height=1200)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    assert written["page"].endswith("index.html")
