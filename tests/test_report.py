@@ -73,3 +73,15 @@ def test_the_page_renders_in_headless_chromium(build, tmp_path):
     png = screenshot.screenshot(tmp_path / "report" / "index.html", tmp_path / "shot.png", height=1200)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     assert written["page"].endswith("index.html")
+
+
+def test_resource_plot_only_with_estimates(tmp_path):
+    import pandas as pd
+
+    budgets = {"pynq_z2": {"lut": 53200, "ff": 106400, "bram36": 140, "dsp": 220}}
+    empty = pd.DataFrame([{"task": "kws", "flow": "finn", "board": "pynq_z2", "lut": None, "bram": None, "dsp": None,
+                           "resources_kind": None}])
+    assert not plots.resources_against_budget(empty, budgets, tmp_path / "none.png")
+    estimated = empty.assign(lut=31890, bram=36, dsp=0, resources_kind="modeled")
+    assert plots.resources_against_budget(estimated, budgets, tmp_path / "res.png")
+    assert (tmp_path / "res.png").read_bytes()[:4] == b"\x89PNG"
