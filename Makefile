@@ -1,5 +1,5 @@
 # MLPerf Tiny FPGA harness.
-#   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE]
+#   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE] [resume=1]
 #   make test            the test suite
 #   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
 #   make export runs="build/ad/hls4ml/pynq_z2/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]
@@ -25,7 +25,7 @@ ifeq ($(task),)
 	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE]"; exit 2
 else
 	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --dut $(dut) \
-	  $(if $(from),--from $(from)) $(if $(to),--to $(to))
+	  $(if $(from),--from $(from)) $(if $(to),--to $(to)) $(if $(resume),--resume)
 endif
 
 setup: $(STAMP)

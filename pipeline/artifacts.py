@@ -128,12 +128,14 @@ class StageDir:
             raise StageError(f"stage '{self.name}' has not run ({self.path}): run it first")
         return {name: self.path / rel for name, rel in m["outputs"].get("artifacts", {}).items()}
 
-    def run(self, key: str, inputs: dict, work) -> dict:
-        """Run `work(partial_dir) -> outputs dict` into a fresh folder; record the manifest.
-        On failure the partial folder is kept for inspection when it holds anything."""
+    def run(self, key: str, inputs: dict, work, keep_partial: bool = False) -> dict:
+        """Run `work(partial_dir) -> outputs dict` into a fresh folder (or, with keep_partial, into
+        what an interrupted attempt left); record the manifest. On failure the partial folder is
+        kept for inspection, and for resuming, when it holds anything."""
         partial = self.path.with_name(self.path.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
+        if not keep_partial:
+            shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True, exist_ok=True)
         start = time.time()
         try:
             outputs = work(partial)

@@ -1,7 +1,7 @@
 """Command line of the pipeline (the Makefile calls it).
 
     python -m pipeline run --task ad --board pynq_z2 [--flow hls4ml] [--data auto|synthetic|PATH]
-                           [--dut emulated|PORT] [--from STAGE] [--to STAGE] [--force] [--set KEY=VALUE ...]
+                           [--dut emulated|PORT] [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
     python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT] [--energy]
 
 Stages: data -> train -> convert -> build -> run -> report, written under the build root
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--iterations", type=_positive, help="measured inferences per performance window (default: calibrated)")
     r.add_argument("--window-seconds", type=float, default=10.0, help="calibrated window length (run rules: >= 10 s)")
     r.add_argument("--modes", nargs="+", default=RUN_MODES, choices=RUN_MODES)
+    r.add_argument("--resume", action="store_true", help="go on with the accuracy run an interruption left in run.partial")
 
     d = sub.add_parser("dut", parents=[common], help="start the emulated DUT of a built flow")
     d.add_argument("--tcp", type=_port, help="listen on 127.0.0.1:PORT instead of a pty (0: any free port)")
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         flow = Flow(task=args.task, board=args.board, flow=args.flow, data=args.data,
                     build_root=args.build_root or build_root(), overrides=_overrides(args.set),
                     **({"dut": args.dut, "iterations": args.iterations, "window_seconds": args.window_seconds,
-                        "modes": args.modes} if args.command == "run" else {}))
+                        "modes": args.modes, "resume": args.resume} if args.command == "run" else {}))
         if args.command == "run":
             run_stages(flow, args.start, args.stop, args.force)
             return 0

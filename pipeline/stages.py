@@ -47,6 +47,7 @@ class Flow:
     modes: list[str] = field(default_factory=lambda: list(RUN_MODES))
     iterations: int | None = None  # measured inferences per performance window; None: calibrate
     window_seconds: float = 10.0
+    resume: bool = False  # the run stage goes on from what an interrupted run left in run.partial
 
     def __post_init__(self):
         if self.flow not in FLOWS:
@@ -170,7 +171,8 @@ def _run(f: Flow, out: Path) -> dict:
             context, made = contextlib.nullcontext(f.dut), prov.board
         with context as url:
             provenance = made(data=data_kind, model_origin=f.recipe.model_origin, port=url)
-            summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, f.iterations, 10, f.window_seconds))
+            summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, f.iterations, 10, f.window_seconds,
+                                            resume=f.resume))
     return {**summaries, "artifacts": {mode: mode for mode in f.modes}}
 
 
@@ -233,5 +235,5 @@ def run_stages(f: Flow, start: str | None = None, stop: str | None = None, force
             log.info("[%s] up to date, skipped%s", name, note)
             continue
         log.info("[%s] running -> %s", name, stage.path)
-        m = stage.run(key, inputs, lambda out, n=name: STAGE_DEFS[n][3](f, out))
+        m = stage.run(key, inputs, lambda out, n=name: STAGE_DEFS[n][3](f, out), keep_partial=f.resume and name == "run")
         log.info("[%s] done in %.1f s", name, m["seconds"])

@@ -35,8 +35,9 @@ MODE_NAMES = {"p": "performance", "a": "accuracy", "performance": "performance",
 
 def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenance: prov.Provenance,
         baud: int = 115200, iterations: int | None = None, warmups: int = 10,
-        target_s: float = modes.MIN_WINDOW_S) -> dict:
-    """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses."""
+        target_s: float = modes.MIN_WINDOW_S, resume: bool = False) -> dict:
+    """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses.
+    With resume, accuracy mode goes on from the journal an interrupted run left in out."""
     datasets = eembc_dataset.load_all(dataset_path)  # before the DUT is contacted
     summary: dict = {"port": url, "provenance": provenance.model_dump()}
     with SerialTransport(url, baud) as transport:
@@ -48,7 +49,7 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
         entries = datasets[summary["model"]]
         for mode in mode_list:
             name = MODE_NAMES[mode]
-            session = Session(out / name, name)
+            session = Session(out / name, name, resume=resume and name == "accuracy")
             transport.echo = session.raw
             session.log(f"DUT {summary['name']} on {url}, model {summary['model']}, firmware {summary['firmware']}")
             session.log(f"DUT is: {provenance.describe()}; data: {provenance.data or 'not stated'}")
@@ -57,9 +58,10 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
                     summary["performance"] = modes.performance(dut, entries, session, iterations, warmups, target_s)
                 else:
                     summary["accuracy"] = modes.accuracy(dut, entries, session)
-            except HarnessError as e:
-                session.log(f"ERROR: {e}")
-                session.log(f"stopped; the {len(session.results)} records received so far are in results.json")
+            except (HarnessError, KeyboardInterrupt) as e:
+                session.log(f"ERROR: {e or 'interrupted'}")
+                session.log(f"stopped; the {len(session.results)} records received so far are in results.json "
+                            f"and {session.journal_path.name} (go on with --resume)")
                 raise
             finally:
                 transport.echo = None
@@ -90,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmups", type=int, default=10)
     p.add_argument("--window-seconds", type=float, default=modes.MIN_WINDOW_S,
                    help="target length of a calibrated performance window (run rules: >= 10 s)")
+    p.add_argument("--resume", action="store_true",
+                   help="accuracy mode: go on from where an interrupted run into the same --out stopped")
     args = p.parse_args(argv)
+    if args.resume and args.out is None:
+        p.error("--resume needs the --out folder of the interrupted run")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     out = args.out or build_root() / "runs" / time.strftime("%Y%m%d_%H%M%S")
     try:
@@ -104,10 +110,13 @@ def main(argv: list[str] | None = None) -> int:
             timing = {"board": "board-timer", "qemu": "host-clock", "host-emulation": "host-clock"}[kind]
             provenance = prov.Provenance(link=kind, timing=timing, data=args.data_kind, port=url)
             summary = run(url, args.dataset, out, args.mode, provenance, args.baud, args.iterations, args.warmups,
-                          args.window_seconds)
+                          args.window_seconds, resume=args.resume)
     except HarnessError as e:
         print(f"runner: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"runner: interrupted; what was done is kept in {out}: add --resume to go on", file=sys.stderr)
+        return 130
     print(f"results in {out}")
     for key, value in summary.items():
         print(f"{key}: {value}")

@@ -9,7 +9,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from common.errors import DutError, DutRejected
+from common.errors import DatasetError, DutError, DutRejected
 from runner import metrics
 from runner.dataset import Entry
 from runner.dut import INFER_TIMEOUT_S, Dut, InferResult
@@ -130,40 +130,45 @@ def _check_result(entry: Entry, result: InferResult) -> str | None:
     return None
 
 
+def _finished_files(previous: list[dict], entries: list[Entry]) -> dict[str, list[dict]]:
+    """Records of the files an earlier session finished (every window scored, or an error);
+    a file it was in the middle of is run again from its first window."""
+    names = {e.file for e in entries}
+    strangers = sorted({r.get("file") for r in previous} - names)
+    if strangers:
+        raise DatasetError(f"the journal to resume holds files this dataset does not ({', '.join(map(str, strangers[:3]))}): "
+                           "resume with the dataset of the interrupted run, or start afresh without --resume")
+    by_file: dict[str, list[dict]] = {}
+    for r in previous:
+        by_file.setdefault(r["file"], []).append(r)
+    return {e.file: by_file[e.file] for e in entries if e.file in by_file and (
+        any("error" in r for r in by_file[e.file]) or sum("infer" in r for r in by_file[e.file]) == len(e.windows()))}
+
+
 def accuracy(dut: Dut, entries: list[Entry], session: Session) -> dict:
     """Every window of every file, `infer 1 0`; Top-1 and AUC over per-file mean results.
     A file whose input the DUT refuses, or whose result cannot be scored, is an error of that file:
-    it is recorded and named, left out of the metrics, and the run goes on."""
+    it is recorded and named, left out of the metrics, and the run goes on. Files that an earlier,
+    interrupted session finished (session.previous) are taken from its records, not run again."""
     total = sum(len(e.windows()) for e in entries)
+    finished = _finished_files(session.previous, entries)
+    session.keep([r for e in entries for r in finished.get(e.file, [])])
+    if finished:
+        session.log(f"resuming: {len(finished)} of {len(entries)} files already done")
     scored: list[tuple[Entry, np.ndarray]] = []
     file_errors: list[str] = []
     with tqdm(total=total, desc="accuracy", unit="window") as bar:
         for entry in entries:
             windows = entry.windows()
-            base = {**entry.csv_fields(), "total_length": len(windows) if entry.windowed else None}
-            vectors, problem = [], None
-            for k, window in enumerate(windows):
-                session.log(f"Loading file {entry.file} segment {k}")
-                try:
-                    dut.load(window)
-                    session.log("Load complete.")
-                    r = dut.infer(1, 0)
-                except DutRejected as e:
-                    problem = f"window {k}: {e}"
-                else:
-                    session.raw("Running inference with 0/1 (warmup/measured) iterations ... done")
-                    session.record({**base, "infer": infer_record(r)})
-                    problem = _check_result(entry, r)
-                    problem = problem and f"window {k}: {problem}"
-                    vectors.append(r.results)
-                bar.update()
-                if problem:
-                    bar.update(len(windows) - k - 1)
-                    break
+            if entry.file in finished:
+                records = finished[entry.file]
+                problem = next((r["error"] for r in records if "error" in r), None)
+                vectors = [r["infer"]["results"] for r in records if "infer" in r]
+                bar.update(len(windows))
+            else:
+                vectors, problem = _run_file(dut, entry, windows, session, bar)
             if problem:
                 file_errors.append(f"{entry.file}: {problem}")
-                session.record({**base, "error": problem})
-                session.log(f"ERROR: {entry.file} left out of the metrics: {problem}")
             else:
                 scored.append((entry, metrics.per_file_prediction(vectors)))
     result = {"files": len(entries), "inferences": total, "file_errors": file_errors, "top1": None, "auc": None}
@@ -181,3 +186,30 @@ def accuracy(dut: Dut, entries: list[Entry], session: Session) -> dict:
         lines.append(f"{stamp()} ulp-mlperf: AUC = {result['auc']:.3f}")
     session.write_results(lines)
     return result
+
+
+def _run_file(dut: Dut, entry: Entry, windows: list[bytes], session: Session, bar) -> tuple[list[list[float]], str | None]:
+    """Every window of one file through the DUT; (result vectors, why the file cannot be scored or None)."""
+    base = {**entry.csv_fields(), "total_length": len(windows) if entry.windowed else None}
+    vectors, problem = [], None
+    for k, window in enumerate(windows):
+        session.log(f"Loading file {entry.file} segment {k}")
+        try:
+            dut.load(window)
+            session.log("Load complete.")
+            r = dut.infer(1, 0)
+        except DutRejected as e:
+            problem = f"window {k}: {e}"
+        else:
+            session.raw("Running inference with 0/1 (warmup/measured) iterations ... done")
+            session.record({**base, "infer": infer_record(r)})
+            problem = _check_result(entry, r)
+            problem = problem and f"window {k}: {problem}"
+            vectors.append(r.results)
+        bar.update()
+        if problem:
+            bar.update(len(windows) - k - 1)
+            session.record({**base, "error": problem})
+            session.log(f"ERROR: {entry.file} left out of the metrics: {problem}")
+            break
+    return vectors, problem

@@ -24,7 +24,8 @@ class FakeDut:
         tty.setraw(self._slave)
         self.port = os.ttyname(self._slave)
         self._alive = True
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
         if chatter:
             threading.Thread(target=self._chatter, daemon=True).start()
 
@@ -69,12 +70,24 @@ class FakeDut:
             while b"%" in buffer:
                 command, buffer = buffer.split(b"%", 1)
                 self.commands.append(command.decode())
-                os.write(self.master, self.answer(command.decode()))
+                reply = self.answer(command.decode())
+                if not self._alive:  # closed while answering: the fd numbers may belong to a new pty now
+                    return
+                try:
+                    os.write(self.master, reply)
+                except OSError:  # unplugged by the test
+                    return
 
     def close(self) -> None:
+        """Stop answering, then release the pty (the serving thread first, so it never writes to
+        a file descriptor number that a later pty reuses)."""
         self._alive = False
-        os.close(self.master)
-        os.close(self._slave)
+        for fd in (self._slave, self.master):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            self._thread.join(timeout=2)
 
 
 def write_ad_dataset(root, scores: list[float] | None = None, files: int = 6, windows: int = 4, labels=None) -> None:

@@ -64,3 +64,18 @@ def test_a_failed_stage_keeps_what_it_wrote_and_leaves_nothing_finished(tmp_path
         stage.run("k", {}, lambda out: {"artifacts": {"model": "model.h5"}})
     manifest = stage.run("k", {"a": 1}, lambda out: (out / "m.h5").write_text("") or {"artifacts": {"model": "m.h5"}})
     assert manifest["status"] == "done" and stage.artifacts() == {"model": stage.path / "m.h5"}
+
+
+def test_resume_keeps_what_the_interrupted_attempt_wrote(tmp_path):
+    stage = StageDir("run", tmp_path / "run")
+
+    def interrupted(out):
+        (out / "accuracy.journal.jsonl").write_text('{"file": "a.bin"}\n')
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        stage.run("k", {}, interrupted)
+    seen = []
+    stage.run("k", {}, lambda out: seen.append((out / "accuracy.journal.jsonl").read_text()) or {}, keep_partial=True)
+    assert seen == ['{"file": "a.bin"}\n']
+    assert (stage.path / "accuracy.journal.jsonl").is_file() and not (tmp_path / "run.partial").exists()

@@ -1,0 +1,136 @@
+"""Nothing completed is lost when a run stops (a DUT that vanishes, Ctrl-C), and --resume gives
+exactly the figures of an uninterrupted run."""
+
+from __future__ import annotations
+
+import _thread
+import json
+import os
+import re
+import threading
+
+import pytest
+
+from common import provenance
+from common.errors import DatasetError, DutLost
+from runner.cli import main as runner_main
+from runner.cli import run
+from tests.fake_dut import FakeDut, write_ad_dataset
+
+EMULATED = provenance.emulated()
+STAMP = re.compile(r"^\d{4}\.\d{6} ")
+
+
+def _score(data: bytes) -> str:
+    return f"{1.0 + data[0] * 0.37:.4f}"
+
+
+def _outcome(out):
+    text = [STAMP.sub("", line) for line in (out / "accuracy" / "results.txt").read_text().splitlines()]
+    records = json.loads((out / "accuracy" / "results.json").read_text())
+    return text, [(r["file"], r.get("infer", {}).get("results"), r.get("error")) for r in records]
+
+
+@pytest.fixture
+def data(tmp_path):
+    write_ad_dataset(tmp_path / "data", files=6, windows=5)
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def uninterrupted(data, tmp_path):
+    dut = FakeDut(score=_score)
+    try:
+        run(dut.port, data, tmp_path / "whole", ["accuracy"], EMULATED)
+    finally:
+        dut.close()
+    return _outcome(tmp_path / "whole")
+
+
+def test_a_run_cut_by_a_vanishing_dut_resumes_to_the_same_figures(data, tmp_path, uninterrupted):
+    dying = FakeDut(score=_score)
+    plain, infers = dying.answer, []
+
+    def answer(command):
+        if command.startswith("infer"):
+            infers.append(command)
+            if len(infers) == 13:  # in the middle of the third file: unplugged
+                os.close(dying.master)
+                return b""
+        return plain(command)
+
+    dying.answer = answer
+    with pytest.raises(DutLost):
+        run(dying.port, data, tmp_path / "out", ["accuracy"], EMULATED)
+    journal = [json.loads(line) for line in (tmp_path / "out" / "accuracy.journal.jsonl").read_text().splitlines()]
+    assert len(journal) == 12  # every completed window kept, durably
+    assert not (tmp_path / "out" / "accuracy" / "results.txt").exists()
+
+    fresh = FakeDut(score=_score)
+    try:
+        run(fresh.port, data, tmp_path / "out", ["accuracy"], EMULATED, resume=True)
+    finally:
+        fresh.close()
+    assert sum(c.startswith("infer") for c in fresh.commands) == 30 - 10  # two whole files were not run again
+    assert _outcome(tmp_path / "out") == uninterrupted
+
+
+def test_ctrl_c_keeps_what_was_done_and_resume_finishes(data, tmp_path, uninterrupted, capsys):
+    slow = FakeDut(score=_score)
+    plain = slow.answer
+    count = []
+
+    def answer(command):
+        if command.startswith("infer"):
+            count.append(command)
+            if len(count) == 8:
+                threading.Timer(0.0, _thread.interrupt_main).start()  # the user presses Ctrl-C
+                threading.Event().wait(0.3)
+        return plain(command)
+
+    slow.answer = answer
+    args = ["--port", slow.port, "--dataset", str(data), "--mode", "a", "--out", str(tmp_path / "out"), "--dut-kind", "host-emulation"]
+    try:
+        assert runner_main(args) == 130
+    finally:
+        slow.close()
+    assert "add --resume to go on" in capsys.readouterr().err
+    assert (tmp_path / "out" / "accuracy" / "results.json").is_file()
+    fresh = FakeDut(score=_score)
+    try:
+        assert runner_main([*args[:1], fresh.port, *args[2:], "--resume"]) == 0
+    finally:
+        fresh.close()
+    assert _outcome(tmp_path / "out") == uninterrupted
+
+
+def test_a_torn_last_journal_line_is_dropped(data, tmp_path, uninterrupted):
+    out = tmp_path / "out"
+    (out / "accuracy").mkdir(parents=True)
+    whole = (tmp_path / "whole" / "accuracy.journal.jsonl").read_text().splitlines()
+    (out / "accuracy.journal.jsonl").write_text("\n".join(whole[:7]) + "\n" + whole[7][:20])
+    dut = FakeDut(score=_score)
+    try:
+        run(dut.port, data, out, ["accuracy"], EMULATED, resume=True)
+    finally:
+        dut.close()
+    assert sum(c.startswith("infer") for c in dut.commands) == 30 - 5  # the first file was whole
+    assert _outcome(out) == uninterrupted
+
+
+def test_resuming_with_another_dataset_is_refused(data, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "accuracy.journal.jsonl").write_text(json.dumps({"file": "someone_else.bin", "infer": {"results": [1.0]}}) + "\n")
+    dut = FakeDut(score=_score)
+    try:
+        with pytest.raises(DatasetError, match="someone_else.bin"):
+            run(dut.port, data, out, ["accuracy"], EMULATED, resume=True)
+    finally:
+        dut.close()
+
+
+def test_resume_needs_the_out_folder(data, capsys):
+    with pytest.raises(SystemExit):
+        runner_main(["--port", "/dev/null", "--dataset", str(data), "--resume"])
+    assert "--resume needs the --out folder" in capsys.readouterr().err
