@@ -13,7 +13,7 @@ data  ?= auto
 dut   ?= emulated
 PY    := .venv/bin/python
 STAMP := .venv/.installed
-DEBS  := build-essential
+DEBS  := build-essential clang-14
 export TQDM_MININTERVAL ?= 2
 
 division ?= open
@@ -32,7 +32,7 @@ setup: $(STAMP)
 
 # torch first (the pinned CPU wheel; an unpinned torch pulls a multi-GB CUDA build), finn-plus last
 # without its dependencies (it pins brevitas 0.13.0, broken with torch 2.13: ../shared/spec/toolchains.md A.2).
-$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml Makefile
 	@for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
@@ -58,6 +58,7 @@ report: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/emulated_dut.py
+	$(PY) bench/fuzz_protocol.py
 
 clean:
 	rm -rf build

@@ -18,6 +18,8 @@ from common.errors import BuildError
 
 CORE = BOARDS_DIR / "common" / "firmware"
 HOST_HAL = BOARDS_DIR / "emulated" / "hal" / "host_hal.c"
+FUZZ_TARGET = BOARDS_DIR / "emulated" / "fuzz" / "fuzz_protocol.c"
+FUZZ_COMPILERS = ("clang", "clang-14", "clang-15", "clang-16")
 STUB_ACCEL = BOARDS_DIR / "emulated" / "accel_stub.c"
 VARIANTS = {"performance": 0, "energy": 1}  # binary variant -> EE_CFG_ENERGY_MODE
 
@@ -106,6 +108,30 @@ def build_emulated(board: Board, task_sources: list[Path], task_defines: dict, i
         binaries[variant] = binary
     shutil.rmtree(obj)
     return binaries
+
+
+def fuzz_compiler() -> str | None:
+    """A clang with libFuzzer (Debian's clang-14 package has it), or None."""
+    return next((c for c in map(shutil.which, FUZZ_COMPILERS) if c), None)
+
+
+def build_fuzzer(task_sources: list[Path], task_defines: dict, input_bytes: int, accel: Accelerator, out: Path,
+                 max_iterations: int = 1000) -> Path:
+    """The protocol core and the task code under libFuzzer with ASan and UBSan (every finding
+    aborts). `infer` counts are capped at max_iterations so that one input runs in microseconds."""
+    clang = fuzz_compiler()
+    if clang is None:
+        raise BuildError(f"no clang with libFuzzer on PATH (tried {', '.join(FUZZ_COMPILERS)}): apt-get install clang-14")
+    generated = out / "include"
+    generated.mkdir(parents=True, exist_ok=True)
+    write_header(generated / "task_model.h", "TASK_MODEL_H", task_defines)
+    binary = out / "fuzz_protocol"
+    flags = ["-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-ffp-contract=off",
+             *(f"-I{p}" for p in (CORE, generated, *accel.includes)), f"-DEE_DB_BUFFER_SIZE={input_bytes}",
+             f"-DEE_MAX_ITERATIONS={max_iterations}L", "-DEE_CFG_ENERGY_MODE=0"]
+    _run([clang, *flags, str(FUZZ_TARGET), str(CORE / "ee_core.c"), *map(str, task_sources), *map(str, accel.sources),
+          "-lm", "-o", str(binary)], out)
+    return binary
 
 
 def cross_compiler(board: Board) -> tuple[str, str | None]:

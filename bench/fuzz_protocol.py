@@ -1,0 +1,69 @@
+"""Benchmark: fuzz the firmware's command parser and `db` loader (ee_core.c with the ad01 task code
+and the stub accelerator) with libFuzzer under ASan and UBSan, and print a table.
+
+    .venv/bin/python bench/fuzz_protocol.py [--runs 10000000] [--jobs 1]
+
+Needs clang with libFuzzer (Debian: clang-14; `make test` installs it). Every finding is a crash
+file in build/fuzz/findings/: fix it and keep the input in boards/emulated/fuzz/regressions/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from boards import firmware  # noqa: E402
+from common.paths import build_root  # noqa: E402
+from tasks import load_recipe  # noqa: E402
+
+FUZZ = Path(__file__).resolve().parent.parent / "boards" / "emulated" / "fuzz"
+
+
+def build(out: Path) -> Path:
+    recipe = load_recipe("ad")
+    accel = firmware.stub_accelerator(out / "accel", recipe.stub_accelerator())
+    return firmware.build_fuzzer(recipe.firmware_sources, recipe.firmware_defines(None), recipe.input_bytes, accel, out,
+                                 max_iterations=8)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=10_000_000)
+    args = p.parse_args()
+    out = build_root() / "fuzz"
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "corpus").mkdir(parents=True)
+    (out / "findings").mkdir()
+    for seed in (FUZZ / "seeds").iterdir():
+        shutil.copy(seed, out / "corpus" / seed.name)
+    binary = build(out)
+    start = time.monotonic()
+    proc = subprocess.run([str(binary), f"-runs={args.runs}", "-print_final_stats=1", f"-artifact_prefix={out / 'findings'}/",
+                           str(out / "corpus")], capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    stats = dict(re.findall(r"stat::(\w+):\s+(\d+)", proc.stderr))
+    findings = sorted(p.name for p in (out / "findings").iterdir())
+    sanitizer = len(re.findall(r"ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|libFuzzer)", proc.stderr)) + \
+        len(re.findall(r"runtime error:", proc.stderr))
+    rows = [("executions", stats.get("number_of_executed_units", "?")), ("executions per second", stats.get("average_exec_per_sec", "?")),
+            ("wall time", f"{seconds:.0f} s"), ("corpus units added", stats.get("new_units_added", "?")),
+            ("peak RSS", f"{stats.get('peak_rss_mb', '?')} MB"), ("crashes / findings", str(len(findings))),
+            ("sanitizer reports", str(sanitizer)), ("libFuzzer exit code", str(proc.returncode))]
+    print("fuzzing ee_core.c + ad_model.c + stub accelerator (libFuzzer, ASan, UBSan; host CPU)")
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name:<{width}} | {value}")
+    if findings:
+        print("findings:", ", ".join(findings), f"(in {out / 'findings'})")
+    return 0 if proc.returncode == 0 and not findings else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
