@@ -21,6 +21,7 @@ MAX_ITERATIONS = 10_000_000  # the firmware's bound on `infer` counts (EE_MAX_IT
 SEPARATOR = "-" * 57
 ERROR_1 = "ERROR 1 - loop_count was not exactly 5."
 ERROR_2 = "ERROR 2 - loop exited before 10 seconds elapsed."
+CALIBRATION_MARGIN = 1.2  # a DUT may run faster in a long window than in a probe (seen: 10 % on the emulated board)
 
 
 def infer_record(result: InferResult, throughput: float | None = None) -> dict:
@@ -45,9 +46,6 @@ def throughput(result: InferResult) -> float:
         raise DutError(f"the DUT printed no m-lap-us pair for 'infer {result.iterations} {result.warmups}': "
                        "performance mode needs the performance build (EE_CFG_ENERGY_MODE=0)")
     return result.iterations / (result.elapsed_us / 1_000_000) if result.elapsed_us > 0 else 0.0
-
-
-CALIBRATION_MARGIN = 1.2  # a DUT may run faster in a long window than in a probe (seen: 10 % on the emulated board)
 
 
 def calibrate(dut: Dut, window: bytes, target_s: float, probe_s: float = 1.0) -> int:
