@@ -1,6 +1,7 @@
 """Command line of the EEMBC host runner.
 
     python -m runner --port /dev/ttyUSB1 --dataset DIR --mode p a --out runs/x
+    python -m runner --devices devices.yaml --dataset DIR --mode a      (an MLC runner devices file)
     python -m runner --emulated build/ad/hls4ml/pynq_z2/build/dut_host --dataset DIR
 
 The dataset folder holds <model id>/y_labels.csv and the .bin files; it is checked before the DUT
@@ -23,6 +24,7 @@ from common import provenance as prov
 from common.errors import DutError, HarnessError
 from common.paths import build_root
 from runner import dataset as eembc_dataset
+from runner import devices as device_files
 from runner import modes
 from runner.dut import Dut
 from runner.emulated import emulated_dut
@@ -81,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", help="serial port or pyserial URL (e.g. /dev/ttyUSB1, socket://127.0.0.1:5555)")
     where.add_argument("--emulated", type=Path, help="start this emulated DUT binary and connect to it")
+    where.add_argument("--devices", type=Path, help="find the DUT of this MLC-runner devices.yaml by USB VID:PID "
+                       "(and check_name); its baud per mode overrides --baud")
     p.add_argument("--dut-kind", choices=["board", "qemu", "host-emulation"], default="board",
                    help="what is on --port: a physical board (default), firmware in QEMU, or an emulated board")
     p.add_argument("--data-kind", choices=["real", "synthetic"], help="what the dataset is, recorded with the results")
@@ -100,17 +104,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     out = args.out or build_root() / "runs" / time.strftime("%Y%m%d_%H%M%S")
     try:
-        if args.emulated:
-            context = emulated_dut(args.emulated)
-            kind = "host-emulation"
-        else:
-            context = contextlib.nullcontext(args.port)
-            kind = args.dut_kind
-        with context as url:
-            timing = {"board": "board-timer", "qemu": "host-clock", "host-emulation": "host-clock"}[kind]
-            provenance = prov.Provenance(link=kind, timing=timing, data=args.data_kind, port=url)
-            summary = run(url, args.dataset, out, args.mode, provenance, args.baud, args.iterations, args.warmups,
-                          args.window_seconds, resume=args.resume)
+        # one connection per baud rate: a devices file may give each mode its own
+        groups: dict[tuple[str | None, int], list[str]] = {}
+        for mode in args.mode:
+            port, baud = device_files.find_dut(args.devices, mode) if args.devices else (args.port, args.baud)
+            groups.setdefault((port, baud), []).append(mode)
+        summary = {}
+        for (port, baud), mode_list in groups.items():
+            if args.emulated:
+                context, kind = emulated_dut(args.emulated), "host-emulation"
+            else:
+                context, kind = contextlib.nullcontext(port), args.dut_kind
+            with context as url:
+                timing = {"board": "board-timer", "qemu": "host-clock", "host-emulation": "host-clock"}[kind]
+                provenance = prov.Provenance(link=kind, timing=timing, data=args.data_kind, port=url)
+                summary.update(run(url, args.dataset, out, mode_list, provenance, baud, args.iterations, args.warmups,
+                                   args.window_seconds, resume=args.resume))
     except HarnessError as e:
         print(f"runner: {e}", file=sys.stderr)
         return 1

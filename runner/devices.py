@@ -1,0 +1,138 @@
+"""Devices in the MLC runner's YAML shape (devices.yaml, spec 3.2), read unchanged, and found by
+USB VID:PID through pyserial's port list, optionally confirmed by asking the DUT its name.
+
+    - name: l4r5zi
+      type: dut                      # interface | power | dut
+      baud: {energy: 9600, performance: 115200, accuracy: 115200}   # or one number
+      usb: {0x0483: 0x374B}          # VID: PID or [PIDs]
+      check_name: my_dut             # optional: the name in m-name-dut-[...] must match
+      preference: 2                  # the highest wins when several of a type are found
+
+The last `dut` entry is the DUT (as in the MLC runner). An explicit port or socket:// URL is always
+allowed instead of discovery.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import serial
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from serial.tools import list_ports
+
+from common.errors import ConfigError, DutError
+
+MODES = {"e": "energy", "p": "performance", "a": "accuracy", "energy": "energy", "performance": "performance",
+         "accuracy": "accuracy"}
+NAME = re.compile(r"m-name-dut-\[(.*)\]")
+
+
+class Device(BaseModel):
+    """One entry; unknown keys are kept (the MLC runner's files carry comments and extras)."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+    type: str = Field(pattern=r"^(interface|power|dut)$")
+    preference: int = 0
+    baud: int | dict[str, int] | None = None
+    usb: dict[int, int | list[int]] = Field(default_factory=dict)
+    usb_description: str | None = None
+    check_name: str | None = None
+
+    def baud_for(self, mode: str) -> int:
+        """The baud rate for a runner mode (p, a, e or their names)."""
+        if isinstance(self.baud, int):
+            return self.baud
+        key = MODES.get(mode, mode)
+        if not self.baud or key not in self.baud:
+            raise ConfigError(f"device '{self.name}' has no baud rate for {key} mode (baud: {self.baud})")
+        return self.baud[key]
+
+    def matches(self, vid: int | None, pid: int | None, description: str = "") -> bool:
+        pids = self.usb.get(vid, [])
+        pids = pids if isinstance(pids, list) else [pids]
+        return pid in pids or bool(self.usb_description and self.usb_description in (description or ""))
+
+
+def load(path: Path) -> list[Device]:
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such devices file") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(raw, list):
+        raise ConfigError(f"{path}: expected a list of devices (the MLC runner's devices.yaml shape)")
+    devices = []
+    for i, entry in enumerate(raw):
+        try:
+            devices.append(Device.model_validate(entry))
+        except ValidationError as e:
+            problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+            raise ConfigError(f"{path}: device #{i + 1} ({(entry or {}).get('name', '?')}): {problems}") from None
+    return devices
+
+
+def dut_entry(devices: list[Device]) -> Device:
+    duts = [d for d in devices if d.type == "dut"]
+    if not duts:
+        raise ConfigError("the devices file lists no device of type dut")
+    return duts[-1]
+
+
+def ask_name(port: str, baud: int, timeout_s: float = 1.0) -> str | None:
+    """Send name% and return the name in m-name-dut-[...], or None if the device does not say."""
+    try:
+        with serial.serial_for_url(port, baudrate=baud, timeout=0.05) as link:
+            link.write(b"name%")
+            got, deadline = b"", time.monotonic() + timeout_s
+            while b"m-ready" not in got and time.monotonic() < deadline:
+                got += link.read(max(1, link.in_waiting))
+    except (serial.SerialException, OSError):
+        return None
+    m = NAME.search(got.decode("ascii", errors="replace"))
+    return m.group(1) if m else None
+
+
+@dataclass
+class Found:
+    device: Device
+    port: str
+
+
+def discover(devices: list[Device], mode: str, log=print) -> dict[str, Found]:
+    """{type: (entry, port)} for the connected devices, by VID:PID or USB description; a DUT entry
+    with check_name is only taken where the device answers `name` with that name."""
+    found: dict[str, Found] = {}
+    for port in list_ports.comports():
+        for device in devices:
+            if not device.matches(port.vid, port.pid, port.description):
+                continue
+            if device.type == "dut" and device.check_name is not None:
+                name = ask_name(port.device, device.baud_for(mode))
+                if name != device.check_name:
+                    log(f"{port.device} has the USB id of '{device.name}' but answered name with {name!r}, "
+                        f"not {device.check_name!r}: not taken (check the baud rate, {device.baud_for(mode)})")
+                    continue
+            current = found.get(device.type)
+            if current is None or device.preference > current.device.preference:
+                found[device.type] = Found(device, port.device)
+            break
+    return found
+
+
+def find_dut(devices_file: Path, mode: str, log=print) -> tuple[str, int]:
+    """(port, baud) of the DUT described in an MLC devices file."""
+    devices = load(devices_file)
+    dut = dut_entry(devices)
+    found = discover([d for d in devices if d.type == "dut"], mode, log).get("dut")
+    if found is None:
+        ids = ", ".join(f"{vid:04x}:" + "/".join(f"{p:04x}" for p in (pids if isinstance(pids, list) else [pids]))
+                        for vid, pids in dut.usb.items()) or "none"
+        raise DutError(f"no connected port matches the DUT '{dut.name}' of {devices_file} (USB {ids}): connect it, "
+                       "or give --port (pyserial's list: python -m serial.tools.list_ports -v)")
+    return found.port, found.device.baud_for(mode)
