@@ -17,6 +17,7 @@ from runner.session import Session, stamp
 
 PERF_LOOPS = 5
 MIN_WINDOW_S = 10.0
+MAX_WINDOW_S = 30.0  # the MLC runner's wait for one reply line of `infer` (spec 3.5)
 MAX_ITERATIONS = 10_000_000  # the firmware's bound on `infer` counts (EE_MAX_ITERATIONS)
 SEPARATOR = "-" * 57
 ERROR_1 = "ERROR 1 - loop_count was not exactly 5."
@@ -96,6 +97,9 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
         if r.elapsed_us / 1e6 < MIN_WINDOW_S:
             session.log(f"WARNING: window {k} lasted {r.elapsed_us / 1e6:.3f} s; the run rules ask for at least "
                         f"{MIN_WINDOW_S:g} s per window (raise --iterations or --window-seconds)")
+        elif r.elapsed_us / 1e6 > MAX_WINDOW_S:
+            session.log(f"WARNING: window {k} lasted {r.elapsed_us / 1e6:.3f} s; the MLC runner gives up on a reply after "
+                        f"{MAX_WINDOW_S:g} s, so it could not rerun this (lower --iterations)")
         lines += window_block(k, r, rate)
     error = None
     if len(chosen) != PERF_LOOPS:

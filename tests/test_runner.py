@@ -220,6 +220,18 @@ def test_error_2_replaces_the_median_of_a_short_loop(fake, tmp_path):
     assert text.splitlines()[-1].endswith("ulp-mlperf: ERROR 2 - loop exited before 10 seconds elapsed.")
     assert "Median" not in text and records[-1] == {"error": "error 2", "mode": "p"}
     assert [r["infer"]["throughput"] for r in records[:5]] == [1000.0] * 5
+    log = (tmp_path / "out" / "performance" / "log.txt").read_text()
+    assert "WARNING: window 1 lasted 20.000 s" not in log  # 10-30 s is what the rules and the MLC runner accept
+
+
+def test_windows_outside_10_to_30_seconds_are_flagged_in_the_log(fake, tmp_path):
+    write_ad_dataset(tmp_path / "data")
+    for iterations, expected in ((50_000, "lasted 50.000 s; the MLC runner gives up"), (5_000, "lasted 5.000 s; the run rules ask")):
+        dut = fake(us_per_inference=1000)
+        run(dut.port, tmp_path / "data", tmp_path / "out", ["performance"], EMULATED, iterations=iterations)
+        log = (tmp_path / "out" / "performance" / "log.txt").read_text()
+        assert f"WARNING: window 1 {expected}" in log
+        assert "WARNING" not in (tmp_path / "out" / "performance" / "results.txt").read_text()
 
 
 def test_a_one_second_window_target_gives_error_2(stub_dut, tmp_path):
