@@ -35,14 +35,19 @@ def apply_overrides(raw: dict, overrides: dict, where: str) -> dict:
     return raw
 
 
-def load_yaml(path: Path, schema: type[M], overrides: dict | None = None, what: str = "configuration") -> M:
-    path = Path(path)
+def read_yaml(path: Path):
+    """A YAML file's content; a missing or unparsable file is a ConfigError naming it."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        return yaml.safe_load(Path(path).read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
+
+
+def load_yaml(path: Path, schema: type[M], overrides: dict | None = None, what: str = "configuration") -> M:
+    path = Path(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     raw = apply_overrides(raw, overrides or {}, str(path))

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import serial
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from serial.tools import list_ports
 
+from common.config import read_yaml
 from common.errors import ConfigError, DutError
 
 MODES = {"e": "energy", "p": "performance", "a": "accuracy", "energy": "energy", "performance": "performance",
@@ -59,12 +59,7 @@ class Device(BaseModel):
 
 
 def load(path: Path) -> list[Device]:
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such devices file") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}") from None
+    raw = read_yaml(path)
     if not isinstance(raw, list):
         raise ConfigError(f"{path}: expected a list of devices (the MLC runner's devices.yaml shape)")
     devices = []
