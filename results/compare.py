@@ -4,14 +4,13 @@ hardware, modeled, or emulated, and real or synthetic data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from common.jsonio import read_json
 from common.provenance import Provenance
+from results.runs import Run
 
 PUBLISHED = Path(__file__).with_name("published.yaml")
 METRIC = {"ad": "AUC", "kws": "top-1 %", "ic": "top-1 %", "vww": "top-1 %"}
@@ -26,33 +25,13 @@ def kind(p: Provenance) -> str:
     return "modeled" if p.timing == "modeled" else "emulated"
 
 
-@dataclass
-class RunRecord:
-    path: Path
-    task: str
-    flow: str
-    board: str
-    summary: dict
+def kind_of(run: Run) -> str:
+    return kind(run.provenance)
 
 
-def find_runs(build_root: Path) -> list[RunRecord]:
-    """Every finished run stage under build/<task>/<flow>/<board>/run."""
-    runs = []
-    for manifest in sorted(Path(build_root).glob("*/*/*/run/manifest.json")):
-        m = read_json(manifest)
-        if m.get("stage") == "run" and m.get("status") == "done":
-            board_dir = manifest.parent.parent
-            runs.append(RunRecord(manifest.parent, board_dir.parent.parent.name, board_dir.parent.name, board_dir.name, m["outputs"]))
-    return runs
-
-
-def kind_of(run: RunRecord) -> str:
-    return kind(Provenance.model_validate(run.summary["provenance"]))
-
-
-def run_row(run: RunRecord) -> dict:
+def run_row(run: Run) -> dict:
     s = run.summary
-    p = Provenance.model_validate(s["provenance"])
+    p = run.provenance
     acc = s.get("accuracy") or {}
     perf = s.get("performance") or {}
     metric = METRIC.get(run.task, "accuracy")
@@ -80,7 +59,7 @@ def published_rows() -> list[dict]:
     return rows
 
 
-def table(runs: list[RunRecord]) -> pd.DataFrame:
+def table(runs: list[Run]) -> pd.DataFrame:
     rows = [run_row(r) for r in runs] + published_rows()
     return pd.DataFrame(rows, columns=COLUMNS).sort_values(["task", "board", "flow", "source"], ignore_index=True)
 

@@ -5,17 +5,17 @@ windows (5, each >= 10 s, a median written) and every accuracy file scored. Ever
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from common.provenance import LINK_TEXT, TIMING_TEXT, Provenance
+from common.provenance import LINK_TEXT, TIMING_TEXT
+from results.runs import Run
 
 MIN_WINDOW_S = 10.0
 
 
-def refusals(run_dir: Path, summary: dict) -> list[str]:
-    """Why the run in run_dir (its manifest outputs: `summary`) may not be submitted; [] if it may."""
+def refusals(run: Run) -> list[str]:
+    """Why the run may not be submitted; [] if it may."""
     reasons = []
-    p = Provenance.model_validate(summary["provenance"])
+    p, summary = run.provenance, run.summary
     if p.data != "real":
         reasons.append(f"the data is {p.data or 'not stated'}, not the real test set")
     if p.link != "board":
@@ -28,7 +28,7 @@ def refusals(run_dir: Path, summary: dict) -> list[str]:
     else:
         if perf.get("error") or perf.get("throughput") is None:
             reasons.append(f"the performance run is not valid: {perf.get('error') or 'no median throughput'}")
-        records = json.loads((run_dir / "performance" / "results.json").read_text())
+        records = json.loads((run.path / "performance" / "results.json").read_text())
         for k, r in enumerate((r for r in records if "infer" in r), 1):
             seconds = r["infer"].get("elapsed_time", 0) / 1e6
             if seconds < MIN_WINDOW_S:

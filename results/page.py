@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from boards import board as boards
-from results import compare, plots
+from results import compare, plots, runs as run_folders
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
@@ -51,7 +51,7 @@ def _table_html(df: pd.DataFrame, shown: pd.DataFrame) -> str:
 def write(build_root: Path, out: Path) -> dict:
     """Write the comparison for every run under build_root into out; returns what was written."""
     out.mkdir(parents=True, exist_ok=True)
-    runs = compare.find_runs(build_root)
+    runs = run_folders.find(build_root)
     df = compare.table(runs)
     shown = compare.display(df)
     df.to_csv(out / "comparison.csv", index=False)
@@ -78,7 +78,7 @@ def write(build_root: Path, out: Path) -> dict:
         notes.append("Emulated numbers are host-CPU times of the bit-accurate model behind the real firmware, not FPGA speed; "
                      "they check the chain, they do not compete with the published figures.")
     used = "".join(f"<li><code>{html.escape(str(r.path))}</code> ({r.task}, {r.flow}, {r.board}; "
-                   f"{compare.kind_of(r)}, {r.summary['provenance'].get('data') or 'data not stated'})</li>" for r in runs)
+                   f"{compare.kind_of(r)}, {r.provenance.data or 'data not stated'})</li>" for r in runs)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MLPerf Tiny on FPGA: comparison</title>
 <style>{STYLE}</style></head><body>
 <h1>MLPerf Tiny on FPGA boards: where the designs stand</h1>

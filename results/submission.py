@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from boards import board as boards
 from common.errors import HarnessError
-from common.jsonio import read_json, write_json
+from common.jsonio import write_json
 from common.paths import REPO
 from results import honesty
+from results.runs import Run
 
-BENCHMARKS = {"ad01": "ad", "ic01": "ic", "kws01": "kws", "vww01": "vww"}
 MODES = ("accuracy", "performance")
 RUN_FILES = ("log.txt", "results.txt", "results.json")
 PRACTICE = "PRACTICE RUN - NOT AN MLPERF SUBMISSION"
@@ -32,40 +31,6 @@ TOOLCHAIN_PACKAGES = {"hls4ml": ["hls4ml", "qkeras", "tensorflow"], "finn": ["fi
 
 class ExportRefused(HarnessError):
     """The honesty gate refused at least one run (the reasons are in the message)."""
-
-
-@dataclass
-class Run:
-    """A run stage folder and what the pipeline recorded about it and its flow."""
-
-    path: Path
-    summary: dict
-    task: str
-    flow: str
-    board: str
-
-    @classmethod
-    def load(cls, path: Path) -> "Run":
-        path = Path(path).resolve()
-        manifest = path / "manifest.json"
-        if not manifest.is_file():
-            raise HarnessError(f"{path} is not a finished run stage (no manifest.json): give build/<task>/<flow>/<board>/run")
-        m = read_json(manifest)
-        if m.get("stage") != "run" or m.get("status") != "done":
-            raise HarnessError(f"{manifest} is not a finished run stage")
-        board_dir = path.parent
-        return cls(path, m["outputs"], task=board_dir.parent.parent.name, flow=board_dir.parent.name, board=board_dir.name)
-
-    @property
-    def benchmark(self) -> str:
-        try:
-            return BENCHMARKS[self.summary["model"]]
-        except KeyError:
-            raise HarnessError(f"{self.path}: model {self.summary.get('model')} is not an MLPerf Tiny benchmark") from None
-
-    @property
-    def system_id(self) -> str:
-        return f"{self.board}-{self.flow}"
 
 
 def _version(package: str) -> str:
@@ -109,7 +74,7 @@ def system_description(run: Run, organization: str, division: str, status: str, 
         "Operating System ": "none (bare metal)",
         "Operating System": "none (bare metal)",
         "Other Software Stack": "mlperf-tiny-fpga harness",
-        "Software Notes": f"{notes}Model: {run.summary['provenance'].get('model_origin') or 'not stated'}.",
+        "Software Notes": f"{notes}Model: {run.provenance.model_origin or 'not stated'}.",
         "Quantization Method": "quantization-aware training" if run.flow in TOOLCHAIN_PACKAGES else "not stated",
         "Training framework (open division)": tools,
         "ML Model Compiler(s)": tools,
@@ -151,7 +116,7 @@ def export(runs: list[Path], out: Path, organization: str, division: Literal["cl
     loaded = [Run.load(p) for p in runs]
     if not loaded:
         raise HarnessError("no runs to export")
-    reasons = {r.path: honesty.refusals(r.path, r.summary) for r in loaded}
+    reasons = {r.path: honesty.refusals(r) for r in loaded}
     refused = {p: why for p, why in reasons.items() if why}
     if refused and not dry_run:
         text = "\n".join(f"  {p}:\n" + "\n".join(f"    - {w}" for w in why) for p, why in refused.items())

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from results import compare, page, plots, screenshot
+from results import compare, page, plots, runs, screenshot
 from tests.runs import make_run
 
 
@@ -20,7 +20,7 @@ def build(tmp_path):
 
 
 def test_table_labels_every_number(build):
-    df = compare.table(compare.find_runs(build))
+    df = compare.table(runs.find(build))
     ours = df[df["source"] == "this harness"].set_index("board")
     assert ours.loc["pynq_z2", "latency_kind"] == "emulated" and ours.loc["pynq_z2", "data"] == "synthetic"
     assert ours.loc["arty_a7", "latency_kind"] == "measured" and ours.loc["arty_a7", "data"] == "real"
