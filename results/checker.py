@@ -195,9 +195,10 @@ class _Checker:
                 self.add("error", division, "division", f"'{division.name}' is not closed or open")
                 continue
             for org in sorted(p for p in division.iterdir() if p.is_dir()):
-                if not (org / "results").is_dir() or not self.hygiene(org):
-                    if not (org / "results").is_dir():
-                        self.add("error", org, "results-folder", "no results/ folder")
+                if not (org / "results").is_dir():
+                    self.add("error", org, "results-folder", "no results/ folder")
+                    continue
+                if not self.hygiene(org):
                     continue
                 for system in sorted(p for p in (org / "results").iterdir() if p.is_dir()):
                     desc = self.system(org, system.name)

@@ -154,8 +154,8 @@ def accuracy(dut: Dut, entries: list[Entry], session: Session) -> dict:
     interrupted session finished (session.previous) are taken from its records, not run again."""
     total = sum(len(e.windows()) for e in entries)
     finished = _finished_files(session.previous, entries)
-    session.keep([r for e in entries for r in finished.get(e.file, [])])
-    if finished:
+    if session.previous:  # resuming: the journal keeps only the whole files it had
+        session.keep([r for e in entries for r in finished.get(e.file, [])])
         session.log(f"resuming: {len(finished)} of {len(entries)} files already done")
     scored: list[tuple[Entry, np.ndarray]] = []
     file_errors: list[str] = []
