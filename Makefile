@@ -1,5 +1,6 @@
 # MLPerf Tiny FPGA harness.
-#   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE] [resume=1]
+#   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER]
+#                        [dut=emulated|PORT] [from=STAGE] [to=STAGE] [resume=1]
 #   make test            the test suite
 #   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
 #   make export runs="build/ad/hls4ml/pynq_z2/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]
@@ -11,9 +12,10 @@ board ?= pynq_z2
 flow  ?= hls4ml
 data  ?= auto
 dut   ?= emulated
+model ?= trained
 PY    := .venv/bin/python
 STAMP := .venv/.installed
-DEBS  := build-essential clang-14
+DEBS  := build-essential clang-14 espeak-ng
 export TQDM_MININTERVAL ?= 2
 
 division ?= open
@@ -22,10 +24,10 @@ status   ?= available
 .PHONY: all setup test dut bench export report clean
 all: $(STAMP)
 ifeq ($(task),)
-	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [dut=emulated|PORT] [from=STAGE] [to=STAGE]"; exit 2
+	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER] [dut=emulated|PORT] [from=STAGE] [to=STAGE]"; exit 2
 else
-	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --dut $(dut) \
-	  $(if $(from),--from $(from)) $(if $(to),--to $(to)) $(if $(resume),--resume)
+	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) --dut $(dut) \
+	  $(if $(testset),--testset $(testset)) $(if $(from),--from $(from)) $(if $(to),--to $(to)) $(if $(resume),--resume)
 endif
 
 setup: $(STAMP)
@@ -47,7 +49,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests
 
 dut: $(STAMP)
-	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data) $(if $(energy),--energy)
+	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
+	  $(if $(testset),--testset $(testset)) $(if $(energy),--energy)
 
 export: $(STAMP)
 	@test -n "$(runs)" -a -n "$(org)" || { echo 'usage: make export runs="build/<task>/<flow>/<board>/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]'; exit 2; }

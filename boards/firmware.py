@@ -52,10 +52,11 @@ def write_header(path: Path, guard: str, defines: dict[str, int | float | str]) 
 
 
 def write_accel_model(path: Path, n_in: int, n_out: int, in_width: int, in_frac: int, out_width: int, out_frac: int,
-                      top: str | None = None) -> None:
-    """accel_model.h: the accelerator's I/O words as the firmware sees them (boards/common/firmware/accel.h)."""
+                      top: str | None = None, stream: bool = False) -> None:
+    """accel_model.h: the accelerator's I/O words as the firmware sees them (boards/common/firmware/accel.h);
+    ACCEL_IO_STREAM says the words cross as AXI-stream packets rather than as one array."""
     defines = {"ACCEL_N_IN": n_in, "ACCEL_N_OUT": n_out, "ACCEL_IN_WIDTH": in_width, "ACCEL_IN_FRAC": in_frac,
-               "ACCEL_OUT_WIDTH": out_width, "ACCEL_OUT_FRAC": out_frac}
+               "ACCEL_OUT_WIDTH": out_width, "ACCEL_OUT_FRAC": out_frac, "ACCEL_IO_STREAM": int(stream)}
     if top:
         defines["ACCEL_TOP"] = top
     write_header(path, "ACCEL_MODEL_H", defines)

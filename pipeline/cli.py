@@ -1,7 +1,7 @@
 """Command line of the pipeline (the Makefile calls it).
 
     python -m pipeline run --task ad --board pynq_z2 [--flow hls4ml] [--data auto|synthetic|PATH]
-                           [--dut emulated|PORT] [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
+                           [--model trained|reference] [--testset EEMBC_FOLDER] [--dut emulated|PORT] [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
     python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT] [--energy]
 
 Stages: data -> train -> convert -> build -> run -> report, written under the build root
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--board", required=True, help="pynq_z2 | arty_a7")
     common.add_argument("--flow", default="hls4ml", help="hls4ml | finn (default: %(default)s)")
     common.add_argument("--data", default="auto", help="auto | synthetic | PATH of a real dataset (default: %(default)s)")
+    common.add_argument("--model", default="trained", help="trained | reference: the MLPerf pretrained model, where the task has one (default: %(default)s)")
+    common.add_argument("--testset", help="an EEMBC test folder (<model id>/y_labels.csv + .bin files) to check and run on")
     common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a task.yaml value")
     common.add_argument("--build-root", type=Path, default=None, help="default: $BUILD_ROOT or build/ in the repository")
 
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        flow = Flow(task=args.task, board=args.board, flow=args.flow, data=args.data,
+        flow = Flow(task=args.task, board=args.board, flow=args.flow, data=args.data, model=args.model, testset=args.testset,
                     build_root=args.build_root or build_root(), overrides=_overrides(args.set),
                     **({"dut": args.dut, "iterations": args.iterations, "window_seconds": args.window_seconds,
                         "modes": args.modes, "resume": args.resume} if args.command == "run" else {}))

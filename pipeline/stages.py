@@ -8,6 +8,12 @@ depend on says they should, so nothing is redone that need not be:
     build/<task>/<flow>/train/              the trained model (any board)
     build/<task>/<flow>/<board>/{convert,build,run,report}/
 
+A recipe may offer other models than the one it trains (model=reference: the MLPerf pretrained
+model, imported where `train` would train), and any EEMBC test folder may replace the data stage's
+(testset=PATH): those runs live beside the default ones, in build/<task>/<flow>-<model>/ and
+<board>-<test folder>/, so nothing overwrites anything. A reference model with its own test folder
+needs no data stage at all.
+
 Gates between stages raise with a message (train: metric vs task.yaml; convert: emulation
 bit-identical to the trained model). A stage reads its upstream's outputs through the upstream
 manifest, never by a path convention.
@@ -26,7 +32,7 @@ from common import provenance as prov
 from common.errors import ConfigError
 from common.paths import build_root
 from pipeline.artifacts import StageDir, StageError, json_digest, source_digest
-from tasks import load_recipe
+from tasks import SYNTHETIC_MARK, load_recipe
 
 log = logging.getLogger("pipeline")
 
@@ -48,6 +54,8 @@ class Flow:
     iterations: int | None = None  # measured inferences per performance window; None: calibrate
     window_seconds: float = 10.0
     resume: bool = False  # the run stage goes on from what an interrupted run left in run.partial
+    model: str = "trained"  # trained | another model the recipe offers (e.g. reference)
+    testset: str | None = None  # an EEMBC test folder (<model id>/y_labels.csv + .bin) instead of the data stage's
 
     def __post_init__(self):
         if self.flow not in FLOWS:
@@ -61,16 +69,22 @@ class Flow:
             raise ConfigError(f"iterations must be > 0, got {self.iterations}")
         self.build_root = Path(self.build_root).resolve()
         self.recipe = load_recipe(self.task, self.overrides)
+        if self.model not in self.recipe.models:
+            raise ConfigError(f"task {self.task} has no model '{self.model}': choose one of {', '.join(self.recipe.models)}")
         self.board_cfg = boards.load(self.board)
         self.task_root = self.build_root / self.task
-        self.root = self.task_root / self.flow / self.board
-        self.data_kind, self.data_path = self.recipe.resolve_data(self.data)
+        self.testset_root = eembc_testset(self.testset, self.recipe.model_id) if self.testset else None
+        variant = self.flow if self.model == "trained" else f"{self.flow}-{self.model}"
+        board = self.board if self.testset_root is None else f"{self.board}-{Path(self.testset).resolve().name}"
+        self.root = self.task_root / variant / board
+        self.stages = [s for s in STAGES if not (s == "data" and self.model != "trained" and self.testset_root)]
+        self.data_kind, self.data_path = self.recipe.resolve_data(self.data) if "data" in self.stages else (None, None)
 
     def stage_dir(self, name: str) -> StageDir:
         if name == "data":
             return StageDir(name, self.task_root / "data")
         if name == "train":
-            return StageDir(name, self.task_root / self.flow / "train")
+            return StageDir(name, self.task_root / self.flow / ("train" if self.model == "trained" else self.model))
         return StageDir(name, self.root / name)
 
     def manifest(self, name: str) -> dict:
@@ -82,6 +96,23 @@ class Flow:
     def artifacts(self, name: str) -> dict[str, Path]:
         return self.stage_dir(name).artifacts()
 
+    def eembc(self) -> Path:
+        """The dataset root the runner and the checks read: <root>/<model id>/y_labels.csv + .bin files."""
+        return self.testset_root or self.artifacts("data")["eembc"]
+
+    def eembc_kind(self) -> str:
+        """real | synthetic: what the test files are (a synthetic export carries a SYNTHETIC marker)."""
+        if self.testset_root is None:
+            return self.manifest("data")["outputs"]["data_kind"]
+        return "synthetic" if (self.testset_root / self.recipe.model_id / SYNTHETIC_MARK).exists() else "real"
+
+    def testset_params(self) -> dict:
+        """What a stage reading the test folder is keyed by (its content, not only its path)."""
+        if self.testset_root is None:
+            return {}
+        folder = self.testset_root / self.recipe.model_id
+        return {"testset": str(folder), "content": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir())}
+
     def emulated_dut(self, variant: str = "performance") -> Path:
         return self.artifacts("build")[f"dut_{variant}"]
 
@@ -89,6 +120,16 @@ class Flow:
         """A board's port must exist before any stage runs (a URL such as socket:// is tried later)."""
         if self.dut != "emulated" and "://" not in self.dut and not Path(self.dut).exists():
             raise ConfigError(f"dut={self.dut}: no such serial port (connect the board, or use dut=emulated)")
+
+
+def eembc_testset(path: str, model_id: str) -> Path:
+    """The dataset root for a test folder given as <root>/<model id> or as <root>; errors name what is missing."""
+    folder = Path(path).expanduser().resolve()
+    for root in (folder.parent, folder):
+        if (root / model_id / "y_labels.csv").is_file() and (root / model_id).resolve() in (folder, folder / model_id):
+            return root
+    raise ConfigError(f"testset={path}: not an EEMBC test folder for {model_id} (expected {folder.name if folder.name == model_id else model_id}"
+                      f"/y_labels.csv and the .bin files, the folder named after the model id)")
 
 
 # ---- the stages --------------------------------------------------------------------------------
@@ -103,25 +144,29 @@ def _data(f: Flow, out: Path) -> dict:
 
 
 def _train_params(f: Flow) -> dict:
-    cfg = f.recipe.cfg
-    return {"model": cfg.model.model_dump(), "train": cfg.train.model_dump(), "gate": cfg.min_auc.model_dump()}
+    return {**f.recipe.train_params(f.model), **(f.testset_params() if f.model != "trained" else {})}
 
 
 def _train(f: Flow, out: Path) -> dict:
-    return f.recipe.train(f.artifacts("data"), f.manifest("data")["outputs"]["data_kind"], out)
+    data = f.artifacts("data") if "data" in f.stages else None
+    return f.recipe.train(f.model, data, f.eembc(), f.eembc_kind(), out)
 
 
 def _convert_params(f: Flow) -> dict:
-    return {"part": f.board_cfg.part, "clock_period_ns": f.board_cfg.clock_period_ns}
+    return {"part": f.board_cfg.part, "clock_period_ns": f.board_cfg.clock_period_ns,
+            "hls4ml": f.recipe.hls4ml_settings(f.model).model_dump(), **f.testset_params()}
 
 
 def _convert(f: Flow, out: Path) -> dict:
     from toolchains.hls4ml import convert
 
     trained = f.artifacts("train")
-    inputs = f.recipe.model_inputs(f.artifacts("data"), trained)
-    report = convert.convert(f.recipe.load_model(trained), f.board_cfg.part, f.board_cfg.clock_period_ns, inputs, out)
-    log.info("hls4ml emulation vs QKeras: %.2f%% of %d test windows bit-identical", 100 * report["exact_fraction"], report["windows_checked"])
+    inputs = f.recipe.model_inputs(f.eembc(), trained)
+    report = convert.convert(f.recipe.load_model(trained), f.board_cfg.part, f.board_cfg.clock_period_ns, inputs, out,
+                             f.recipe.hls4ml_settings(f.model))
+    agreement = f"; {100 * report['argmax_agreement']:.2f}% same argmax" if report["argmax_agreement"] is not None else ""
+    log.info("hls4ml emulation vs Keras: %.2f%% of %d test inputs bit-identical%s", 100 * report["exact_fraction"],
+             report["windows_checked"], agreement)
     return {**report, "artifacts": {"convert": "."}}
 
 
@@ -148,7 +193,8 @@ def _build(f: Flow, out: Path) -> dict:
 
 
 def _run_params(f: Flow) -> dict:
-    return {"dut": f.dut, "modes": f.modes, "iterations": f.iterations, "window_seconds": f.window_seconds}
+    return {"dut": f.dut, "modes": f.modes, "iterations": f.iterations, "window_seconds": f.window_seconds,
+            **f.testset_params()}
 
 
 def _run(f: Flow, out: Path) -> dict:
@@ -157,8 +203,8 @@ def _run(f: Flow, out: Path) -> dict:
     from runner import cli as runner_cli
     from runner.emulated import emulated_dut
 
-    data_kind = f.manifest("data")["outputs"]["data_kind"]
-    eembc = f.artifacts("data")["eembc"]
+    data_kind = f.eembc_kind()
+    eembc = f.eembc()
     summaries = {}
     # one connection per baud rate (performance and accuracy share the performance build)
     by_baud: dict[int, list[str]] = {}
@@ -170,17 +216,17 @@ def _run(f: Flow, out: Path) -> dict:
         else:
             context, made = contextlib.nullcontext(f.dut), prov.board
         with context as url:
-            provenance = made(data=data_kind, model_origin=f.recipe.model_origin, port=url)
+            provenance = made(data=data_kind, model_origin=f.recipe.model_origin(f.model), port=url)
             summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, f.iterations, 10, f.window_seconds,
-                                            resume=f.resume))
+                                            resume=f.resume, model_id=f.recipe.model_id))
     return {**summaries, "artifacts": {mode: mode for mode in f.modes}}
 
 
 def _report(f: Flow, out: Path) -> dict:
     from results import report
 
-    table = report.flow_table(f.task, f.flow, f.board, f.manifest("train")["outputs"], f.manifest("convert")["outputs"],
-                              f.manifest("run")["outputs"])
+    table = report.flow_table(f.task, f.flow if f.model == "trained" else f"{f.flow} ({f.model} model)", f.board,
+                              f.manifest("train")["outputs"], f.manifest("convert")["outputs"], f.manifest("run")["outputs"])
     report.write(table, out)
     print(report.markdown(table))
     log.info("all runs beside the published FPGA results: make report (build/report/index.html)")
@@ -190,7 +236,7 @@ def _report(f: Flow, out: Path) -> dict:
 # name: (parameters, code it runs: modules / files, upstream stages, work)
 STAGE_DEFS = {
     "data": (_data_params, lambda f: {"modules": f.recipe.sources["data"]["modules"]}, [], _data),
-    "train": (_train_params, lambda f: {"modules": f.recipe.sources["train"]["modules"]}, ["data"], _train),
+    "train": (_train_params, lambda f: {"modules": f.recipe.sources[f.model]["modules"]}, ["data"], _train),
     "convert": (_convert_params, lambda f: {"modules": ["toolchains.hls4ml.convert", f"tasks.{f.task}.recipe"],
                                             "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]},
                 ["train"], _convert),
@@ -207,7 +253,7 @@ def stage_key(f: Flow, name: str) -> tuple[str, dict]:
     inputs = {
         "params": params_fn(f),
         "sources": source_digest(**code(f), functions=[params_fn, work]),
-        "upstream": {u: f.manifest(u)["key"] for u in upstream},
+        "upstream": {u: f.manifest(u)["key"] for u in upstream if u in f.stages},
     }
     return json_digest(inputs), inputs
 
@@ -223,6 +269,9 @@ def run_stages(f: Flow, start: str | None = None, stop: str | None = None, force
     for i, name in enumerate(STAGES):
         if i > last:
             break
+        if name not in f.stages:
+            log.info("[%s] not needed: model=%s reads the test folder %s", name, f.model, f.testset)
+            continue
         stage = f.stage_dir(name)
         note = f" ({SHARED[name]})" if name in SHARED else ""
         if i < first:

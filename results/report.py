@@ -16,16 +16,21 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
     """Rows from the outputs recorded in the train, convert and run manifests."""
     p = Provenance.model_validate(run["provenance"])
     base = {"task": task, "flow": flow, "board": board, "data": p.data or "not stated"}
+    metric = train["metric"]  # AUC | top-1 %: the task's quality metric, from its recipe
     rows = [
-        {**base, "quantity": "AUC", "value": round(train["auc_qkeras"], 4), "where": "host",
-         "what": "QKeras model on the host (not the DUT)"},
-        {**base, "quantity": "bit-exact windows", "value": round(convert["exact_fraction"], 4), "where": "host",
-         "what": f"hls4ml C++ emulation vs QKeras, {convert['windows_checked']} test windows"},
+        {**base, "quantity": metric, "value": round(train["host_value"], 4), "where": "host",
+         "what": f"{train['host_what']} (not the DUT)"},
+        {**base, "quantity": "bit-exact inputs", "value": round(convert["exact_fraction"], 4), "where": "host",
+         "what": f"hls4ml C++ emulation vs Keras, {convert['windows_checked']} test inputs"},
     ]
+    if convert.get("argmax_agreement") is not None:
+        rows.append({**base, "quantity": "argmax agreement", "value": round(convert["argmax_agreement"], 4), "where": "host",
+                     "what": f"hls4ml C++ emulation vs Keras, {convert['windows_checked']} test inputs"})
     acc = run.get("accuracy")
-    if acc and acc.get("auc") is not None:
+    value = acc and acc.get("auc" if metric == "AUC" else "top1")
+    if value is not None:
         excluded = f", {len(acc['file_errors'])} files left out (errors)" if acc["file_errors"] else ""
-        rows.append({**base, "quantity": "AUC", "value": round(acc["auc"], 4), "where": p.where,
+        rows.append({**base, "quantity": metric, "value": round(value, 4), "where": p.where,
                      "what": f"runner accuracy mode, {acc['files']} files, {acc['inferences']} inferences{excluded}; {p.describe()}"})
     perf = run.get("performance")
     if perf:

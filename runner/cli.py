@@ -37,10 +37,13 @@ MODE_NAMES = {"p": "performance", "a": "accuracy", "performance": "performance",
 
 def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenance: prov.Provenance,
         baud: int = 115200, iterations: int | None = None, warmups: int = 10,
-        target_s: float = modes.MIN_WINDOW_S, resume: bool = False) -> dict:
+        target_s: float = modes.MIN_WINDOW_S, resume: bool = False, model_id: str | None = None) -> dict:
     """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses.
-    With resume, accuracy mode goes on from the journal an interrupted run left in out."""
-    datasets = eembc_dataset.load_all(dataset_path)  # before the DUT is contacted
+    With resume, accuracy mode goes on from the journal an interrupted run left in out. With
+    model_id, only that test folder is read (the others under dataset_path may be incomplete)."""
+    # read and checked before the DUT is contacted
+    datasets = ({model_id: eembc_dataset.load(dataset_path, model_id)} if model_id
+                else eembc_dataset.load_all(dataset_path))
     summary: dict = {"port": url, "provenance": provenance.model_dump()}
     with SerialTransport(url, baud) as transport:
         dut = Dut(transport)

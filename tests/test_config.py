@@ -56,7 +56,7 @@ def test_unknown_names_list_the_choices():
     with pytest.raises(ConfigError, match="unknown task 'vww'"):
         load_recipe("vww")
     with pytest.raises(ConfigError, match="not implemented yet"):
-        load_recipe("kws")
+        load_recipe("ic")
 
 
 @pytest.mark.parametrize(

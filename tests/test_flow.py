@@ -55,7 +55,7 @@ def test_dut_scores_match_the_emulated_model(small_flow):
     """Per-window DUT scores (C quantization in th_load_tensor + accelerator + C MSE) equal the
     Python chain computed from the hls4ml emulation outputs."""
     recipe, data, trained = small_flow.recipe, small_flow.artifacts("data"), small_flow.artifacts("train")
-    windows = np.concatenate([f.windows for f in recipe.test_files(data)])
+    windows = np.concatenate([f.windows for f in recipe.test_files(data["eembc"])])
     emulated = np.load(small_flow.artifacts("convert")["convert"] / "emulated_outputs.npy")
     expected = recipe.score_windows(windows, emulated, trained)
     records = json.loads((small_flow.artifacts("run")["accuracy"] / "results.json").read_text())

@@ -25,7 +25,7 @@ def test_a_missing_board_port_stops_before_any_stage(tmp_path, capsys):
         (["--set", "train.epochs.x=1"], "cannot set 'train.epochs.x'"),
         (["--set", "epochs"], "--set expects KEY=VALUE"),
         (["--flow", "vitis"], "unknown flow 'vitis'"),
-        (["--task", "kws"], "task 'kws' is not implemented yet"),
+        (["--task", "ic"], "task 'ic' is not implemented yet"),
         (["--board", "zedboard"], "unknown board 'zedboard'"),
     ],
 )

@@ -52,6 +52,8 @@ def train(cfg: ADTask, train_windows: Path, test_files: list[LabelledFile], data
     metrics = {
         "metric": "AUC",
         "auc_qkeras": auc,
+        "host_value": auc,
+        "host_what": "QKeras model on the host",
         "final_loss": float(history.history["loss"][-1]),
         "data_kind": data_kind,
         "min_auc": gate,

@@ -1,0 +1,61 @@
+/*
+ * kws01 on the DUT: one `db` input is 49 x 10 int8 MFCCs in the kws01 encoding (scale, zero point:
+ * task.yaml input). th_load_tensor feeds the accelerator the exact integers q - zero_point (the
+ * models fold the input scale into their first layer); th_results prints the softmax of the
+ * accelerator's 12 logits, computed here in double (the host normalises and takes the argmax).
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "accel.h"
+#include "ee_core.h"
+#include "task_model.h" /* generated from task.yaml: TASK_MODEL_ID, TASK_INPUT_BYTES, TASK_CLASSES, KWS_INPUT_ZERO_POINT */
+#include "th_api.h"
+
+#if ACCEL_N_IN != TASK_INPUT_BYTES || ACCEL_N_OUT != TASK_CLASSES
+#error "the kws01 firmware expects one accelerator input per byte and one output per class"
+#endif
+/* the accelerator input's integer part (sign included) must hold every int8 - zero point */
+#define KWS_IN_LIMIT (1L << (ACCEL_IN_WIDTH - ACCEL_IN_FRAC - 1))
+#if -128 - KWS_INPUT_ZERO_POINT < -KWS_IN_LIMIT || 127 - KWS_INPUT_ZERO_POINT > KWS_IN_LIMIT - 1
+#error "the accelerator input type cannot hold the integers int8 - zero point"
+#endif
+
+static int32_t accel_in[ACCEL_N_IN];
+static int64_t accel_out[ACCEL_N_OUT];
+
+const char *th_model_id(void) { return TASK_MODEL_ID; }
+
+void th_final_initialize(void) { accel_init(); }
+
+int th_load_tensor(void) {
+    static uint8_t bytes[TASK_INPUT_BYTES];
+    size_t n = ee_get_buffer(bytes, sizeof bytes);
+    if (n != TASK_INPUT_BYTES) {
+        th_printf("e-[%s needs %u input bytes, %u loaded]\r\n", TASK_MODEL_ID, (unsigned)TASK_INPUT_BYTES, (unsigned)n);
+        return -1;
+    }
+    for (int i = 0; i < TASK_INPUT_BYTES; ++i) {
+        int32_t q = (int8_t)bytes[i];
+        accel_in[i] = (q - KWS_INPUT_ZERO_POINT) * ((int32_t)1 << ACCEL_IN_FRAC);
+    }
+    return 0;
+}
+
+void th_pre(void) {}
+
+void th_infer(void) { accel_run(accel_in, accel_out); }
+
+void th_post(void) {}
+
+void th_results(void) {
+    double logit[TASK_CLASSES], top = -INFINITY, sum = 0.0;
+    for (int i = 0; i < TASK_CLASSES; ++i) {
+        logit[i] = ldexp((double)accel_out[i], -ACCEL_OUT_FRAC);
+        if (logit[i] > top) top = logit[i];
+    }
+    for (int i = 0; i < TASK_CLASSES; ++i) sum += (logit[i] = exp(logit[i] - top)); /* >= 1: never all zero */
+    th_printf("m-results-[");
+    for (int i = 0; i < TASK_CLASSES; ++i) th_printf("%s%.6f", i ? "," : "", logit[i] / sum);
+    th_printf("]\r\n");
+}

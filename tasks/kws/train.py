@@ -1,0 +1,59 @@
+"""Training for kws01: the QKeras DS-CNN on the MFCC features (inputs as the DUT gets them: the
+kws01 int8 encoding minus its zero point), gated on top-1 of the test files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from common.errors import GateError
+from common.jsonio import write_json
+from tasks.kws import testset
+from tasks.kws.config import KWSTask
+
+MODEL_FILE = "model.h5"
+
+
+def to_model_input(features: np.ndarray, cfg: KWSTask) -> np.ndarray:
+    """Float MFCCs -> what the model sees: the kws01 bytes (encoded exactly as the test files are) - zero point."""
+    q = testset.encode(features, cfg.input).astype(np.float32) - cfg.input.zero_point
+    return q.reshape(-1, cfg.features.frames, cfg.features.coefficients, 1)
+
+
+def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+    from toolchains.keras2 import keras, tf  # first: sets up Keras 2 for everything below
+
+    from tqdm.keras import TqdmCallback
+
+    from tasks.kws import model_qkeras
+
+    sets = {name: np.load(data[name]) for name in ("train", "validation")}
+    x_train, y_train = to_model_input(sets["train"]["x"], cfg), sets["train"]["y"]
+    x_val, y_val = to_model_input(sets["validation"]["x"], cfg), sets["validation"]["y"]
+    tf.keras.utils.set_random_seed(cfg.train.seed)
+    model = model_qkeras.build(cfg.model, x_train.shape[1:], len(cfg.classes))
+    model.compile(keras.optimizers.Adam(cfg.train.learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    history = model.fit(x_train, y_train, validation_data=(x_val, y_val), batch_size=cfg.train.batch_size,
+                        epochs=cfg.train.epochs, shuffle=True, verbose=0, callbacks=[TqdmCallback(verbose=0, desc="train")])
+    model.save(out / MODEL_FILE)
+
+    q, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
+    x_test = (q.astype(np.float32) - cfg.input.zero_point).reshape(-1, *x_train.shape[1:])
+    top1 = float(np.mean(model.predict(x_test, batch_size=256, verbose=0).argmax(axis=1) == labels))
+    gate = getattr(cfg.min_top1, data_kind)
+    metrics = {
+        "metric": "top-1 %",
+        "host_value": 100 * top1,
+        "host_what": f"QKeras model on the host, {len(labels)} {data_kind} test files",
+        "validation_accuracy": float(history.history["val_accuracy"][-1]),
+        "final_loss": float(history.history["loss"][-1]),
+        "data_kind": data_kind,
+        "min_top1": gate,
+        "artifacts": {"model": MODEL_FILE},
+    }
+    write_json(out / "metrics.json", metrics)
+    if top1 < gate:
+        raise GateError(f"train gate failed: top-1 {top1:.1%} < {gate:.0%} on {data_kind} data (see {out}/metrics.json)")
+    return metrics

@@ -1,0 +1,71 @@
+"""What a recipe tells hls4ml about its model, as data (a task.yaml section): the I/O style, the
+fixed-point types per layer, and how the C++ emulation must agree with the Keras model.
+
+Types are hls4ml precision strings (`fixed<16,6,RND,SAT>`), set per layer name (shell-style
+patterns allowed) on the keys hls4ml's `granularity='name'` config has: weight, bias, accum,
+result; a softmax's table types are layer-level keys, not Precision keys (toolchains.md C.x).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from common.config import Strict
+from common.errors import ConfigError
+
+PRECISION_KEYS = {"weight", "bias", "accum", "result", "scale"}
+LAYER_KEYS = {"exp_table_t", "inv_table_t", "table_size", "ReuseFactor", "Strategy"}
+
+
+class Hls4mlSettings(Strict):
+    io_type: Literal["io_parallel", "io_stream"] = "io_parallel"  # CNNs need io_stream (toolchains.md Part C)
+    input: str | None = None  # the input layer's result type, when not given by an input quantizer
+    layers: dict[str, dict[str, str | int]] = Field(default_factory=dict)  # name pattern -> {key: type}
+    agreement: Literal["exact", "argmax"] = "exact"  # bit-identical outputs, or the same argmax
+    min_agreement: float = Field(1.0, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _keys(self):
+        for pattern, keys in self.layers.items():
+            unknown = set(keys) - PRECISION_KEYS - LAYER_KEYS
+            if unknown:
+                raise ValueError(f"layers.{pattern}: unknown key(s) {sorted(unknown)}; "
+                                 f"known: {sorted(PRECISION_KEYS | LAYER_KEYS)}")
+        return self
+
+    def apply(self, keras_model, hls_config: dict) -> list[str]:
+        """Set the types on hls4ml's per-layer config; returns what was set. A pattern that names no
+        layer is an error: a typo must not leave a layer on a silently wrong default."""
+        layers = hls_config["LayerName"]
+        changed = []
+        if self.input:
+            name = keras_model.layers[0].name
+            layers[name]["Precision"]["result"] = self.input
+            changed.append(f"{name}: result <- {self.input}")
+        for pattern, keys in self.layers.items():
+            names = [n for n in layers if fnmatch.fnmatchcase(n, pattern)]
+            if not names:
+                raise ConfigError(f"hls4ml settings: layer pattern '{pattern}' matches no layer of the model ({', '.join(layers)})")
+            for name in names:
+                for key, value in keys.items():
+                    if key in PRECISION_KEYS:
+                        layers[name].setdefault("Precision", {})[key] = value
+                    else:
+                        layers[name][key] = value
+                    changed.append(f"{name}: {key} <- {value}")
+        return changed
+
+    def gate_text(self) -> str:
+        what = "bit-identical outputs" if self.agreement == "exact" else "the same argmax"
+        return f">= {self.min_agreement:.1%} of test inputs with {what}"
+
+    def check(self, exact: float, argmax: float | None) -> str | None:
+        """None when the emulation agrees as required, else what failed."""
+        value = exact if self.agreement == "exact" or argmax is None else argmax
+        if value >= self.min_agreement:
+            return None
+        what = "bit-identical" if self.agreement == "exact" or argmax is None else "with the same argmax"
+        return f"{value:.2%} {what}, below the required {self.min_agreement:.1%}"
