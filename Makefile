@@ -2,6 +2,7 @@
 #   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER]
 #                        [dut=emulated|PORT] [from=STAGE] [to=STAGE] [resume=1]
 #   make test            the test suite
+#   make download task=kws   the task's real dataset, from its official location, into ~/.cache/mlperf-tiny-fpga
 #   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
 #   make export runs="build/ad/hls4ml/pynq_z2/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]
 #                        MLPerf Tiny submission tree under build/submission, checked; refused runs need dry_run=1
@@ -21,7 +22,7 @@ export TQDM_MININTERVAL ?= 2
 division ?= open
 status   ?= available
 
-.PHONY: all setup test dut bench export report clean
+.PHONY: all setup test dut download bench export report clean
 all: $(STAMP)
 ifeq ($(task),)
 	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER] [dut=emulated|PORT] [from=STAGE] [to=STAGE]"; exit 2
@@ -55,6 +56,9 @@ dut: $(STAMP)
 export: $(STAMP)
 	@test -n "$(runs)" -a -n "$(org)" || { echo 'usage: make export runs="build/<task>/<flow>/<board>/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]'; exit 2; }
 	$(PY) -m results export $(foreach r,$(runs),--run $(r)) --organization $(org) --division $(division) --status $(status) 	  $(if $(dry_run),--dry-run)
+
+download: $(STAMP)
+	$(PY) -m tasks.download $(task)
 
 report: $(STAMP)
 	$(PY) -m results report

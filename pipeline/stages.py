@@ -219,7 +219,8 @@ def _run(f: Flow, out: Path) -> dict:
             provenance = made(data=data_kind, model_origin=f.recipe.model_origin(f.model), port=url)
             summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, f.iterations, 10, f.window_seconds,
                                             resume=f.resume, model_id=f.recipe.model_id))
-    return {**summaries, "artifacts": {mode: mode for mode in f.modes}}
+    return {**summaries, "flow": {"task": f.task, "flow": f.flow, "board": f.board, "model": f.model},
+            "artifacts": {mode: mode for mode in f.modes}}
 
 
 def _report(f: Flow, out: Path) -> dict:

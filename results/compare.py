@@ -38,7 +38,8 @@ def run_row(run: Run) -> dict:
     accuracy = acc.get("auc") if metric == "AUC" else acc.get("top1")
     throughput = perf.get("throughput")
     return {
-        "task": run.task, "board": run.board, "flow": run.flow, "source": "this harness", "data": p.data or "not stated",
+        "task": run.task, "board": run.board, "source": "this harness",
+        "flow": run.flow if run.model == "trained" else f"{run.flow} ({run.model} model)", "data": p.data or "not stated",
         "accuracy": accuracy, "metric": metric, "accuracy_kind": kind(p) if accuracy is not None else None,
         "latency_us": 1e6 / throughput if throughput else None, "latency_kind": kind(p) if throughput else None,
         "throughput": throughput, "energy_uj": None, "energy_kind": None,

@@ -20,6 +20,7 @@ class Run:
     task: str
     flow: str
     board: str
+    model: str = "trained"  # or the MLPerf reference model (model=reference)
 
     @classmethod
     def load(cls, path: Path) -> "Run":
@@ -31,7 +32,11 @@ class Run:
         if m.get("stage") != "run" or m.get("status") != "done":
             raise HarnessError(f"{manifest} is not a finished run stage")
         board_dir = path.parent
-        return cls(path, m["outputs"], task=board_dir.parent.parent.name, flow=board_dir.parent.name, board=board_dir.name)
+        # the pipeline records what ran (task, flow, board, model); older runs are known by their folders only
+        ran = m["outputs"].get("flow", {})
+        return cls(path, m["outputs"], task=ran.get("task", board_dir.parent.parent.name),
+                   flow=ran.get("flow", board_dir.parent.name), board=ran.get("board", board_dir.name),
+                   model=ran.get("model", "trained"))
 
     @property
     def provenance(self) -> Provenance:

@@ -32,11 +32,11 @@ def shared(path: str) -> Path:
     return p
 
 
-def build_stub_dut(out: Path, vendor_name: str | None = None) -> dict[str, Path]:
+def build_stub_dut(out: Path, vendor_name: str | None = None, task: str = "ad") -> dict[str, Path]:
     from boards import board, firmware
     from tasks import load_recipe
 
-    recipe = load_recipe("ad")
+    recipe = load_recipe(task)
     accel = firmware.stub_accelerator(out / "accel", recipe.stub_accelerator())
     return firmware.build_emulated(board.load("pynq_z2"), recipe.firmware_sources, recipe.firmware_defines(None),
                                    recipe.input_bytes, accel, out, vendor_name=vendor_name)
