@@ -14,8 +14,8 @@ model, imported where `train` would train), and any EEMBC test folder may replac
 <board>-<test folder>/, so nothing overwrites anything. A reference model with its own test folder
 needs no data stage at all.
 
-Gates between stages raise with a message (train: metric vs task.yaml; convert: emulation
-bit-identical to the trained model). A stage reads its upstream's outputs through the upstream
+Gates between stages raise with a message (train: metric vs task.yaml; convert: emulation vs the
+Keras model, bit-identical or by argmax as the recipe's hls4ml settings say). A stage reads its upstream's outputs through the upstream
 manifest, never by a path convention.
 """
 
@@ -123,13 +123,14 @@ class Flow:
 
 
 def eembc_testset(path: str, model_id: str) -> Path:
-    """The dataset root for a test folder given as <root>/<model id> or as <root>; errors name what is missing."""
+    """The dataset root (the folder holding <model id>/) for a test folder given as <root>/<model id> or as <root>."""
     folder = Path(path).expanduser().resolve()
-    for root in (folder.parent, folder):
-        if (root / model_id / "y_labels.csv").is_file() and (root / model_id).resolve() in (folder, folder / model_id):
-            return root
-    raise ConfigError(f"testset={path}: not an EEMBC test folder for {model_id} (expected {folder.name if folder.name == model_id else model_id}"
-                      f"/y_labels.csv and the .bin files, the folder named after the model id)")
+    if folder.name == model_id and (folder / "y_labels.csv").is_file():
+        return folder.parent
+    if (folder / model_id / "y_labels.csv").is_file():
+        return folder
+    raise ConfigError(f"testset={path}: not an EEMBC test folder for {model_id}: expected a folder named {model_id} "
+                      f"holding y_labels.csv and the .bin files (or the folder above it)")
 
 
 # ---- the stages --------------------------------------------------------------------------------
@@ -149,7 +150,9 @@ def _train_params(f: Flow) -> dict:
 
 def _train(f: Flow, out: Path) -> dict:
     data = f.artifacts("data") if "data" in f.stages else None
-    return f.recipe.train(f.model, data, f.eembc(), f.eembc_kind(), out)
+    if f.model == "trained":  # gated on its own data's test files, whatever testset= the later stages use
+        return f.recipe.train(f.model, data, data["eembc"], f.manifest("data")["outputs"]["data_kind"], out)
+    return f.recipe.train(f.model, data, f.eembc(), f.eembc_kind(), out)  # an imported model: on the test folder
 
 
 def _convert_params(f: Flow) -> dict:
