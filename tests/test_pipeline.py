@@ -27,6 +27,8 @@ def test_a_missing_board_port_stops_before_any_stage(tmp_path, capsys):
         (["--flow", "vitis"], "unknown flow 'vitis'"),
         (["--task", "ic"], "task 'ic' is not implemented yet"),
         (["--board", "zedboard"], "unknown board 'zedboard'"),
+        (["--model", "reference"], "task ad has no model 'reference'"),
+        (["--task", "kws", "--testset", "/nonexistent/kws01"], "not an EEMBC test folder for kws01"),
     ],
 )
 def test_bad_options_are_messages_not_tracebacks(tmp_path, capsys, args, message):
