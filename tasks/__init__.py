@@ -4,6 +4,8 @@ into a trained model and tells the toolchains and the firmware what they need (s
 from __future__ import annotations
 
 import importlib
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from common.errors import ConfigError
@@ -23,3 +25,23 @@ def load_recipe(name: str, overrides: dict | None = None):
             raise ConfigError(f"task '{name}' is not implemented yet; available: {', '.join(available())}")
         raise ConfigError(f"unknown task '{name}': choose one of {', '.join(available())}")
     return importlib.import_module(f"tasks.{name}.recipe").Recipe(overrides)
+
+
+def resolve_data(data: str, real_path: str, dataset: str, check_layout: Callable[[Path], object]) -> tuple[str, Path | None]:
+    """('synthetic', None) or ('real', folder) for data=auto|synthetic|PATH: auto takes the real
+    dataset at real_path when it is there, and says loudly when it falls back to synthetic data;
+    a PATH is checked now, before any stage runs."""
+    if data == "synthetic":
+        return "synthetic", None
+    if data == "auto":
+        real = Path(real_path).expanduser()
+        if real.is_dir():
+            return "real", real
+        logging.getLogger(__name__).warning(
+            "\n%s\n  data=auto: no real %s at %s (make download fetches it where there is internet)\n"
+            "  USING SYNTHETIC DATA: results are not comparable with MLPerf Tiny and are never exported as a submission.\n%s",
+            "!" * 78, dataset, real, "!" * 78)
+        return "synthetic", None
+    path = Path(data).expanduser().resolve()
+    check_layout(path)
+    return "real", path

@@ -6,18 +6,16 @@ folder, and the pipeline passes the next stage a {name: path} mapping read from 
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
 
 from common.jsonio import read_json
-from tasks import SYNTHETIC_MARK
+from tasks import SYNTHETIC_MARK, resolve_data
 from tasks.ad import config as task_config
 from tasks.ad.input_map import InputMap
 from toolchains.hls4ml.settings import Hls4mlSettings
 
-log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 EEMBC_DIR = "eembc"  # <data stage>/eembc/ad01/{*.bin, y_labels.csv}: the runner's dataset path
@@ -51,24 +49,9 @@ class Recipe:
 
     # ---- data -------------------------------------------------------------------------------
     def resolve_data(self, data: str) -> tuple[str, Path | None]:
-        """('synthetic', None) or ('real', folder) for data=auto|synthetic|PATH."""
         from tasks.ad import dataset
 
-        if data == "synthetic":
-            return "synthetic", None
-        if data == "auto":
-            real = Path(self.cfg.data.real_path).expanduser()
-            if real.is_dir():
-                return "real", real
-            log.warning(
-                "\n%s\n  data=auto: no real ToyCar dataset at %s\n  USING SYNTHETIC DATA: results are not"
-                " comparable with MLPerf Tiny and are never exported as a submission.\n%s",
-                "!" * 78, real, "!" * 78,
-            )
-            return "synthetic", None
-        path = Path(data).expanduser().resolve()
-        dataset.check_layout(path)  # fail now, before any stage runs, with a clear message
-        return "real", path
+        return resolve_data(data, self.cfg.data.real_path, "ToyCar dataset", dataset.check_layout)
 
     def data_params(self, kind: str, real_path: Path | None) -> dict:
         params = {"kind": kind, "features": self.cfg.features.model_dump(),

@@ -4,17 +4,15 @@ kws01 test files, and what the toolchains and the firmware need (tasks/ad/recipe
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
 
 from common.paths import SHARED, cache_root
-from tasks import SYNTHETIC_MARK
+from tasks import SYNTHETIC_MARK, resolve_data
 from tasks.kws import config as task_config
 from toolchains.hls4ml.settings import Hls4mlSettings
 
-log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 EEMBC_DIR = "eembc"
@@ -47,19 +45,7 @@ class Recipe:
     def resolve_data(self, data: str) -> tuple[str, Path | None]:
         from tasks.kws import speech_commands
 
-        if data == "synthetic":
-            return "synthetic", None
-        if data == "auto":
-            real = Path(self.cfg.data.real_path).expanduser()
-            if real.is_dir():
-                return "real", real
-            log.warning("\n%s\n  data=auto: no real Speech Commands v2 at %s (python -m tasks download kws fetches it)\n"
-                        "  USING SYNTHETIC SPEECH: results are not comparable with MLPerf Tiny and are never exported.\n%s",
-                        "!" * 78, real, "!" * 78)
-            return "synthetic", None
-        path = Path(data).expanduser().resolve()
-        speech_commands.check_layout(path)
-        return "real", path
+        return resolve_data(data, self.cfg.data.real_path, "Speech Commands v2", speech_commands.check_layout)
 
     def data_params(self, kind: str, real_path: Path | None) -> dict:
         from tasks.kws import speech_commands
