@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
+from tasks.schema import Gate, Quant, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (spec 1.6)
@@ -53,21 +54,6 @@ class FeatureConfig(Strict):
         return self.kept_frames - self.frames + 1
 
 
-class Quant(Strict):
-    """QKeras quantized_bits(bits, integer): `integer` bits left of the point, excluding the sign."""
-
-    bits: int = Field(ge=2, le=32)
-    integer: int = Field(ge=0)
-
-    @model_validator(mode="after")
-    def _fits(self):
-        if self.integer > self.bits - 1:
-            raise ValueError(f"integer={self.integer} leaves no room in {self.bits} bits (sign bit included)")
-        return self
-
-    @property
-    def frac(self) -> int:
-        return self.bits - self.integer - 1
 
 
 class ModelConfig(Strict):
@@ -87,19 +73,8 @@ class ModelConfig(Strict):
         return self
 
 
-class TrainConfig(Strict):
-    epochs: int = Field(ge=1)
-    batch_size: int = Field(ge=1)
-    learning_rate: float = Field(gt=0)
-    seed: int = 0
 
 
-class Gate(Strict):
-    """Minimum AUC of the trained model on the test files, per kind of data. Both are required:
-    a missing threshold is an error, never a disabled gate."""
-
-    synthetic: float = Field(gt=0, le=1)
-    real: float = Field(gt=0, le=1)
 
 
 class ADTask(Strict):
@@ -109,7 +84,7 @@ class ADTask(Strict):
     features: FeatureConfig
     model: ModelConfig
     train: TrainConfig
-    min_auc: Gate
+    min_auc: Gate  # of the AUC
 
     @model_validator(mode="after")
     def _model_matches_features(self):

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
+from tasks.schema import Gate, Quant, TrainConfig
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
@@ -68,17 +69,6 @@ class TrainingMix(Strict):
     background_volume: float = Field(ge=0)
 
 
-class Quant(Strict):
-    """QKeras quantized_bits(bits, integer): `integer` bits left of the point, excluding the sign."""
-
-    bits: int = Field(ge=2, le=32)
-    integer: int = Field(ge=0)  # qkeras 0.9.0 fails on negative integer bits
-
-    @model_validator(mode="after")
-    def _fits(self):
-        if self.integer > self.bits - 1:
-            raise ValueError(f"integer={self.integer} leaves no room in {self.bits} bits (sign bit included)")
-        return self
 
 
 class ModelConfig(Strict):
@@ -94,18 +84,8 @@ class ModelConfig(Strict):
     relu_integer: int = Field(ge=0)
 
 
-class TrainConfig(Strict):
-    epochs: int = Field(ge=1)
-    batch_size: int = Field(ge=1)
-    learning_rate: float = Field(gt=0)
-    seed: int = 0
 
 
-class Gate(Strict):
-    """Minimum top-1 (0..1) of the Keras model on the test files, per kind of data; both required."""
-
-    synthetic: float = Field(gt=0, le=1)
-    real: float = Field(gt=0, le=1)
 
 
 class ReferenceConfig(Strict):
@@ -126,7 +106,7 @@ class KWSTask(Strict):
     training_mix: TrainingMix
     model: ModelConfig
     train: TrainConfig
-    min_top1: Gate
+    min_top1: Gate  # of top-1, as a fraction (0..1)
     hls4ml: Hls4mlSettings
     reference: ReferenceConfig
 

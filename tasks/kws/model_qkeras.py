@@ -4,7 +4,8 @@ int8 - zero_point exactly, alpha=1 quantizers, no BatchNorm, quantized_relu, log
 
 from __future__ import annotations
 
-from tasks.kws.config import ModelConfig, Quant
+from tasks.kws.config import ModelConfig
+from tasks.schema import Quant
 from toolchains.keras2 import keras
 
 

@@ -36,6 +36,15 @@ size_t ee_get_buffer(uint8_t *dst, size_t max) {
     return n;
 }
 
+int ee_get_input(uint8_t *dst, size_t size) {
+    size_t n = ee_get_buffer(dst, size);
+    if (n != size) {
+        th_printf("e-[%s needs %u input bytes, %u loaded]\r\n", th_model_id(), (unsigned)size, (unsigned)n);
+        return -1;
+    }
+    return 0;
+}
+
 void ee_timestamp(void) {
 #if EE_CFG_ENERGY_MODE
     th_timestamp_pulse();

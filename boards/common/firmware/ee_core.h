@@ -35,6 +35,9 @@ void ee_benchmark_initialize(void);
 void ee_serial_callback(char c);
 /* Copy up to `max` of the bytes received by `db` into `dst`; returns how many were copied. */
 size_t ee_get_buffer(uint8_t *dst, size_t max);
+/* Copy exactly `size` received bytes into `dst` and return 0; when `db` held another number of
+ * bytes, print e-[<model> needs <size> input bytes, <n> loaded] and return -1. */
+int ee_get_input(uint8_t *dst, size_t size);
 /* Timestamp: performance mode prints m-lap-us-<us>, energy mode pulses the timestamp pin. */
 void ee_timestamp(void);
 

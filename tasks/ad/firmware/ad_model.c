@@ -37,11 +37,7 @@ static float le_float(const uint8_t *p) {
 
 int th_load_tensor(void) {
     static uint8_t bytes[TASK_INPUT_BYTES];
-    size_t n = ee_get_buffer(bytes, sizeof bytes);
-    if (n != TASK_INPUT_BYTES) {
-        th_printf("e-[%s needs %u input bytes, %u loaded]\r\n", TASK_MODEL_ID, (unsigned)TASK_INPUT_BYTES, (unsigned)n);
-        return -1;
-    }
+    if (ee_get_input(bytes, sizeof bytes) != 0) return -1;
     for (int i = 0; i < TASK_INPUT_VALUES; ++i) {
         window[i] = le_float(bytes + 4 * i);
         /* NaN or infinity has no integer input (the cast below would be undefined behaviour). */

@@ -30,11 +30,7 @@ void th_final_initialize(void) { accel_init(); }
 
 int th_load_tensor(void) {
     static uint8_t bytes[TASK_INPUT_BYTES];
-    size_t n = ee_get_buffer(bytes, sizeof bytes);
-    if (n != TASK_INPUT_BYTES) {
-        th_printf("e-[%s needs %u input bytes, %u loaded]\r\n", TASK_MODEL_ID, (unsigned)TASK_INPUT_BYTES, (unsigned)n);
-        return -1;
-    }
+    if (ee_get_input(bytes, sizeof bytes) != 0) return -1;
     for (int i = 0; i < TASK_INPUT_BYTES; ++i) {
         int32_t q = (int8_t)bytes[i];
         accel_in[i] = (q - KWS_INPUT_ZERO_POINT) * ((int32_t)1 << ACCEL_IN_FRAC);
