@@ -94,16 +94,16 @@ def _background(root: Path, sample_rate: int) -> list[np.ndarray]:
 
 def waveforms(items: list[tuple[Path | None, int]], noise: list[np.ndarray], cfg: KWSTask, rng: np.random.Generator,
               training: bool) -> np.ndarray:
-    """Normalised clips; silence is a noise slice; training clips get background noise (reference:
+    """Normalised clips (silence is a noise slice); training clips get background noise (reference:
     with probability background_frequency, volume uniform in [0, background_volume], clipped to +-1)."""
     f, mix = cfg.features, cfg.training_mix
     n = f.clip_samples
     out = np.zeros((len(items), n), dtype=np.float32)
     for i, (wav, _) in enumerate(items):
-        if wav is None:
+        if wav is None:  # silence: a noise slice, normalised like every clip the reference reads
             src = noise[rng.integers(len(noise))]
             start = rng.integers(0, len(src) - n)
-            out[i] = src[start:start + n] * rng.uniform(0, 1)
+            out[i] = fe.normalise(src[None, start:start + n])[0]
             continue
         clip = fe.normalise(_fit(read_wav(wav, f.sample_rate), n)[None, :])[0]
         if training and rng.uniform() < mix.background_frequency:
