@@ -8,10 +8,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from common.errors import ConfigError
+import numpy as np
+
+from common.errors import ConfigError, DatasetError
 
 TASKS_DIR = Path(__file__).resolve().parent
-PLANNED = ["ic"]  # MLPerf Tiny tasks whose recipes are not written yet
 SYNTHETIC_MARK = "SYNTHETIC"  # a file beside y_labels.csv: this EEMBC test folder was generated, not real
 
 
@@ -21,8 +22,6 @@ def available() -> list[str]:
 
 def load_recipe(name: str, overrides: dict | None = None):
     if name not in available():
-        if name in PLANNED:
-            raise ConfigError(f"task '{name}' is not implemented yet; available: {', '.join(available())}")
         raise ConfigError(f"unknown task '{name}': choose one of {', '.join(available())}")
     return importlib.import_module(f"tasks.{name}.recipe").Recipe(overrides)
 
@@ -45,3 +44,16 @@ def resolve_data(data: str, real_path: str, dataset: str, check_layout: Callable
     path = Path(data).expanduser().resolve()
     check_layout(path)
     return "real", path
+
+
+def read_testset(eembc: Path, model_id: str, input_bytes: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs N x input_bytes of dtype, labels) of an EEMBC test folder of whole-file inputs,
+    validated as the runner validates it."""
+    from runner import dataset as eembc_dataset
+
+    entries = eembc_dataset.load(eembc, model_id)
+    wrong = [e.file for e in entries if len(e.data) != input_bytes or e.windowed]
+    if wrong:
+        raise DatasetError(f"{eembc / model_id}: {len(wrong)} file(s) are not {input_bytes}-byte whole-file inputs, e.g. {wrong[0]}")
+    x = np.stack([np.frombuffer(e.data, dtype=dtype) for e in entries])
+    return x, np.array([int(e.label) for e in entries])

@@ -55,8 +55,6 @@ def test_unknown_names_list_the_choices():
         board.load("zedboard")
     with pytest.raises(ConfigError, match="unknown task 'vww'"):
         load_recipe("vww")
-    with pytest.raises(ConfigError, match="not implemented yet"):
-        load_recipe("ic")
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def test_a_missing_board_port_stops_before_any_stage(tmp_path, capsys):
         (["--set", "train.epochs.x=1"], "cannot set 'train.epochs.x'"),
         (["--set", "epochs"], "--set expects KEY=VALUE"),
         (["--flow", "vitis"], "unknown flow 'vitis'"),
-        (["--task", "ic"], "task 'ic' is not implemented yet"),
+        (["--task", "vww"], "unknown task 'vww'"),
         (["--board", "zedboard"], "unknown board 'zedboard'"),
         (["--model", "reference"], "task ad has no model 'reference'"),
         (["--task", "kws", "--testset", "/nonexistent/kws01"], "not an EEMBC test folder for kws01"),

@@ -18,4 +18,13 @@ sys.modules["keras"] = tf_keras
 import tensorflow as tf  # noqa: E402
 
 keras = tf_keras
-__all__ = ["keras", "tf"]
+__all__ = ["keras", "tf", "load_qkeras_model"]
+
+
+def load_qkeras_model(path):
+    """A saved Keras model that may hold QKeras layers and quantizers."""
+    from qkeras.utils import _add_supported_quantized_objects
+
+    objects: dict = {}
+    _add_supported_quantized_objects(objects)
+    return keras.models.load_model(path, custom_objects=objects, compile=False)

@@ -37,10 +37,3 @@ def build(cfg: ModelConfig) -> keras.Model:
     )(x)
     return keras.Model(inputs, outputs, name="ad_autoencoder")
 
-
-def custom_objects() -> dict:
-    from qkeras.utils import _add_supported_quantized_objects
-
-    objects: dict = {}
-    _add_supported_quantized_objects(objects)
-    return objects

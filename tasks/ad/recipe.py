@@ -104,10 +104,9 @@ class Recipe:
         return train.train(self.cfg, data["train_windows"], self.test_files(eembc), data_kind, out)
 
     def load_model(self, trained: dict[str, Path]):
-        from tasks.ad import model_qkeras
-        from toolchains.keras2 import keras
+        from toolchains.keras2 import load_qkeras_model
 
-        return keras.models.load_model(trained["model"], custom_objects=model_qkeras.custom_objects(), compile=False)
+        return load_qkeras_model(trained["model"])
 
     def input_map(self, trained: dict[str, Path]) -> InputMap:
         return InputMap.model_validate(read_json(trained["input_map"]))

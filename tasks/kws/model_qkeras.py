@@ -36,10 +36,3 @@ def build(cfg: ModelConfig, input_shape: tuple[int, int, int], classes: int) -> 
     outputs = QDense(classes, kernel_quantizer=q(cfg.weight_quant), bias_quantizer=q(cfg.bias_quant), name="logits")(x)
     return keras.Model(inputs, outputs, name="ds_cnn_qkeras")
 
-
-def custom_objects() -> dict:
-    from qkeras.utils import _add_supported_quantized_objects
-
-    objects: dict = {}
-    _add_supported_quantized_objects(objects)
-    return objects

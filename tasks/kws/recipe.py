@@ -102,10 +102,9 @@ class Recipe:
                       ref.sha256)
 
     def load_model(self, trained: dict[str, Path]):
-        from tasks.kws import model_qkeras
-        from toolchains.keras2 import keras
+        from toolchains.keras2 import load_qkeras_model
 
-        return keras.models.load_model(trained["model"], custom_objects=model_qkeras.custom_objects(), compile=False)
+        return load_qkeras_model(trained["model"])
 
     # ---- what toolchains and firmware need ---------------------------------------------------
     def model_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import DatasetError
-from runner import dataset as eembc_dataset
+from tasks import read_testset
 from tasks.kws.config import InputEncoding
 
 
@@ -31,10 +30,5 @@ def export(features: np.ndarray, labels: np.ndarray, classes: list[str], folder:
 
 
 def read(eembc: Path, model_id: str, input_bytes: int) -> tuple[np.ndarray, np.ndarray]:
-    """(int8 inputs (N, input_bytes), labels) of an EEMBC test folder, validated as the runner validates it."""
-    entries = eembc_dataset.load(eembc, model_id)
-    wrong = [e.file for e in entries if len(e.data) != input_bytes or e.windowed]
-    if wrong:
-        raise DatasetError(f"{eembc / model_id}: {len(wrong)} file(s) are not {input_bytes}-byte whole-file inputs, e.g. {wrong[0]}")
-    q = np.stack([np.frombuffer(e.data, dtype=np.int8) for e in entries])
-    return q, np.array([int(e.label) for e in entries])
+    """(int8 inputs (N, input_bytes), labels) of an EEMBC test folder."""
+    return read_testset(eembc, model_id, input_bytes, np.int8)

@@ -15,6 +15,7 @@
  */
 #include "ee_core.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,16 @@ int ee_get_input(uint8_t *dst, size_t size) {
         return -1;
     }
     return 0;
+}
+
+void ee_results_softmax(const int64_t *logits, int n, int frac) {
+    double top = -INFINITY, sum = 0.0;
+    for (int i = 0; i < n; ++i)
+        if (ldexp((double)logits[i], -frac) > top) top = ldexp((double)logits[i], -frac);
+    for (int i = 0; i < n; ++i) sum += exp(ldexp((double)logits[i], -frac) - top); /* >= 1: never all zero */
+    th_printf("m-results-[");
+    for (int i = 0; i < n; ++i) th_printf("%s%.6f", i ? "," : "", exp(ldexp((double)logits[i], -frac) - top) / sum);
+    th_printf("]\r\n");
 }
 
 void ee_timestamp(void) {

@@ -38,6 +38,9 @@ size_t ee_get_buffer(uint8_t *dst, size_t max);
 /* Copy exactly `size` received bytes into `dst` and return 0; when `db` held another number of
  * bytes, print e-[<model> needs <size> input bytes, <n> loaded] and return -1. */
 int ee_get_input(uint8_t *dst, size_t size);
+/* Print m-results-[p0,...,pn-1]: the softmax of n logits given as fixed-point integers with `frac`
+ * fraction bits (a classifier's accelerator returns logits; the softmax is computed here in double). */
+void ee_results_softmax(const int64_t *logits, int n, int frac);
 /* Timestamp: performance mode prints m-lap-us-<us>, energy mode pulses the timestamp pin. */
 void ee_timestamp(void);
 

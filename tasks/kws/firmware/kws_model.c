@@ -2,9 +2,8 @@
  * kws01 on the DUT: one `db` input is 49 x 10 int8 MFCCs in the kws01 encoding (scale, zero point:
  * task.yaml input). th_load_tensor feeds the accelerator the exact integers q - zero_point (the
  * models fold the input scale into their first layer); th_results prints the softmax of the
- * accelerator's 12 logits, computed here in double (the host normalises and takes the argmax).
+ * accelerator's 12 logits (ee_results_softmax; the host normalises and takes the argmax).
  */
-#include <math.h>
 #include <stdint.h>
 
 #include "accel.h"
@@ -44,14 +43,4 @@ void th_infer(void) { accel_run(accel_in, accel_out); }
 
 void th_post(void) {}
 
-void th_results(void) {
-    double logit[TASK_CLASSES], top = -INFINITY, sum = 0.0;
-    for (int i = 0; i < TASK_CLASSES; ++i) {
-        logit[i] = ldexp((double)accel_out[i], -ACCEL_OUT_FRAC);
-        if (logit[i] > top) top = logit[i];
-    }
-    for (int i = 0; i < TASK_CLASSES; ++i) sum += (logit[i] = exp(logit[i] - top)); /* >= 1: never all zero */
-    th_printf("m-results-[");
-    for (int i = 0; i < TASK_CLASSES; ++i) th_printf("%s%.6f", i ? "," : "", logit[i] / sum);
-    th_printf("]\r\n");
-}
+void th_results(void) { ee_results_softmax(accel_out, TASK_CLASSES, ACCEL_OUT_FRAC); }

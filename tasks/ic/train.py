@@ -1,0 +1,67 @@
+"""Training for ic01: the QKeras ResNet-8 on CIFAR-10 (real or synthetic) with the reference's kind
+of augmentation (horizontal flips, shifts), inputs as the DUT gives them (pixel / 2**input_shift),
+gated on top-1 of the ic01 test files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from common.errors import GateError
+from common.jsonio import write_json
+from tasks.ic import testset
+from tasks.ic.config import ICTask
+
+MODEL_FILE = "model.h5"
+INPUT_FILE = "input.json"  # how the model's input relates to the pixel bytes, read by the firmware build
+
+
+def to_model_input(images: np.ndarray, input_shift: int) -> np.ndarray:
+    return images.astype(np.float32) / (1 << input_shift)
+
+
+def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+    from toolchains.keras2 import keras, tf  # first: sets up Keras 2 for everything below
+
+    from tqdm.keras import TqdmCallback
+
+    from tasks.ic import model_qkeras
+
+    shift = cfg.model.input_shift
+    sets = {name: np.load(data[name]) for name in ("train", "validation")}
+    x_train, y_train = to_model_input(sets["train"]["x"], shift), sets["train"]["y"]
+    x_val, y_val = to_model_input(sets["validation"]["x"], shift), sets["validation"]["y"]
+    tf.keras.utils.set_random_seed(cfg.train.seed)
+    augment = keras.Sequential(
+        ([keras.layers.RandomFlip("horizontal")] if cfg.augment.flip else [])
+        + ([keras.layers.RandomTranslation(cfg.augment.shift, cfg.augment.shift, fill_mode="nearest")] if cfg.augment.shift else []))
+    batches = (tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=cfg.train.seed)
+               .batch(cfg.train.batch_size).map(lambda x, y: (augment(x, training=True), y)).prefetch(2))
+    model = model_qkeras.build(cfg.model, len(cfg.classes))
+    model.compile(keras.optimizers.Adam(cfg.train.learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    schedule = keras.callbacks.LearningRateScheduler(  # cosine decay to 5 % over the run
+        lambda epoch: cfg.train.learning_rate * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * epoch / cfg.train.epochs))))
+    history = model.fit(batches, validation_data=(x_val, y_val), epochs=cfg.train.epochs, verbose=0,
+                        callbacks=[schedule, TqdmCallback(verbose=0, desc="train")])
+    model.save(out / MODEL_FILE)
+    write_json(out / INPUT_FILE, {"input_shift": shift})
+
+    images, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
+    top1 = float(np.mean(model.predict(to_model_input(images, shift), batch_size=256, verbose=0).argmax(1) == labels))
+    gate = getattr(cfg.min_top1, data_kind)
+    metrics = {
+        "metric": "top-1 %",
+        "host_value": 100 * top1,
+        "host_what": f"QKeras model on the host, {len(labels)} {data_kind} test files",
+        "validation_accuracy": float(history.history["val_accuracy"][-1]),
+        "final_loss": float(history.history["loss"][-1]),
+        "data_kind": data_kind,
+        "min_top1": gate,
+        "artifacts": {"model": MODEL_FILE, "input": INPUT_FILE},
+    }
+    write_json(out / "metrics.json", metrics)
+    if top1 < gate:
+        raise GateError(f"train gate failed: top-1 {top1:.1%} < {gate:.0%} on {data_kind} data (see {out}/metrics.json)")
+    return metrics
