@@ -3,6 +3,8 @@ settings and the quality gate after training."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from common.config import Strict
@@ -39,3 +41,43 @@ class Gate(Strict):
 
     synthetic: float = Field(gt=0, le=1)
     real: float = Field(gt=0, le=1)
+
+
+class Accumulator(Strict):
+    """Brevitas accumulator-aware weight quantizers: none, A2Q or A2Q+ (toolchains.md A.5), which
+    bound every dot product to `bits` so the hardware accumulator cannot overflow."""
+
+    quantizer: Literal["none", "a2q", "a2q+"] = "none"
+    bits: int = Field(16, ge=4, le=32)
+
+
+class Pruning(Strict):
+    """Quantization-aware magnitude pruning: per layer, the smallest weights are zeroed, the sparsity
+    ramping from 0 to `sparsity` between the fractions `start` and `end` of the epochs (cubic, as
+    Zhu & Gupta's gradual pruning), then held."""
+
+    sparsity: float = Field(0.0, ge=0, lt=1)
+    start: float = Field(0.2, ge=0, lt=1)
+    end: float = Field(0.8, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end <= self.start:
+            raise ValueError(f"pruning.end ({self.end}) must come after pruning.start ({self.start})")
+        return self
+
+
+class BrevitasQuant(Strict):
+    """Bit widths of a Brevitas model for FINN: 1-bit weights and activations are binary (+-1),
+    wider ones integers with learned scales; activations are unsigned (ReLU) unless binary."""
+
+    weight_bits: int = Field(ge=1, le=8)
+    act_bits: int = Field(ge=1, le=8)
+    accumulator: Accumulator = Accumulator()
+    pruning: Pruning = Pruning()
+
+    @model_validator(mode="after")
+    def _a2q_needs_integers(self):
+        if self.accumulator.quantizer != "none" and self.weight_bits == 1:
+            raise ValueError("accumulator-aware quantizers (A2Q/A2Q+) need weight_bits >= 2, not binary weights")
+        return self

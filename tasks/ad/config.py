@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from tasks.schema import Gate, Quant, TrainConfig
+from tasks.schema import BrevitasQuant, Gate, Quant, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (spec 1.6)
@@ -77,6 +77,17 @@ class ModelConfig(Strict):
 
 
 
+class BrevitasMLP(Strict):
+    """The FINN model (model_brevitas.py): hidden widths, the integer input's width, bit widths,
+    training and its gate."""
+
+    hidden: list[int] = Field(min_length=1)
+    input_quant: Quant  # the input map's integers: bits wide, `integer` bits of (x - offset) * 2^scale
+    quant: BrevitasQuant
+    train: TrainConfig
+    min_auc: Gate
+
+
 class ADTask(Strict):
     name: str
     model_id: str = Field(pattern=r"^[a-z]+\d\d$")
@@ -85,6 +96,7 @@ class ADTask(Strict):
     model: ModelConfig
     train: TrainConfig
     min_auc: Gate  # of the AUC
+    brevitas: BrevitasMLP
 
     @model_validator(mode="after")
     def _model_matches_features(self):

@@ -36,6 +36,7 @@ class Recipe:
     sources = {
         "data": {"modules": ["tasks.ad.recipe", "tasks.ad.dataset", "tasks.ad.synthetic"]},
         "trained": {"modules": ["tasks.ad.train", "tasks.ad.model_qkeras"]},
+        "brevitas": {"modules": ["tasks.ad.train_brevitas", "tasks.ad.model_brevitas", "tasks.brevitas_qat"]},
         "firmware": {"files": ["tasks/ad/firmware"]},
     }
 
@@ -110,6 +111,21 @@ class Recipe:
 
     def input_map(self, trained: dict[str, Path]) -> InputMap:
         return InputMap.model_validate(read_json(trained["input_map"]))
+
+    # ---- the FINN model (Brevitas, trained on the same data stage; the FINN flow exports it) -------
+    def brevitas_params(self) -> dict:
+        return self.cfg.brevitas.model_dump()
+
+    def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+        from tasks.ad import train_brevitas
+
+        return train_brevitas.train(self.cfg, data["train_windows"], self.test_files(eembc), data_kind, out)
+
+    def load_brevitas(self, trained: dict[str, Path]):
+        from tasks import brevitas_qat
+        from tasks.ad import model_brevitas
+
+        return brevitas_qat.load(model_brevitas.build(self.cfg.brevitas, self.cfg.model.inputs), trained["model"])
 
     # ---- what toolchains and firmware need ---------------------------------------------------
     def model_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:

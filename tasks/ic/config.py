@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from tasks.schema import Gate, Quant, TrainConfig
+from tasks.schema import BrevitasQuant, Gate, Quant, TrainConfig
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
@@ -54,6 +54,29 @@ class Augment(Strict):
     shift: float = Field(ge=0, lt=0.5)  # random translation, as a fraction of the side
 
 
+class BrevitasCNV(Strict):
+    """The FINN model (model_brevitas.py): conv widths, where the 2x2 poolings go, fully connected
+    widths, bit widths, training and its gate."""
+
+    conv: list[int] = Field(min_length=1)
+    pool_after: list[int]  # indices into conv
+    fc: list[int]
+    quant: BrevitasQuant
+    train: TrainConfig
+    min_top1: Gate
+
+    @model_validator(mode="after")
+    def _fits_32x32(self):
+        side = 32
+        for i in range(len(self.conv)):
+            side -= 2
+            if i in self.pool_after:
+                side //= 2
+            if side < 1:
+                raise ValueError(f"conv/pool_after shrink the 32 x 32 image to nothing at conv {i}")
+        return self
+
+
 class ReferenceConfig(RemoteFile):
     input_shift: Literal[0] = 0  # the reference takes raw pixels 0..255 (its first BatchNorm normalises them)
     min_top1: float = Field(gt=0, le=1)  # on real CIFAR-10 test files only: synthetic shapes are not its classes
@@ -72,6 +95,7 @@ class ICTask(Strict):
     min_top1: Gate  # of top-1, as a fraction (0..1)
     hls4ml: Hls4mlSettings
     reference: ReferenceConfig
+    brevitas: BrevitasCNV
 
     @model_validator(mode="after")
     def _input_type_holds_pixels(self):

@@ -28,6 +28,7 @@ class Recipe:
         "data": {"modules": ["tasks.ic.recipe", "tasks.ic.cifar", "tasks.ic.synthetic", "tasks.ic.testset"]},
         "trained": {"modules": ["tasks.ic.train", "tasks.ic.model_qkeras"]},
         "reference": {"modules": ["tasks.ic.reference", "tasks.ic.testset"]},
+        "brevitas": {"modules": ["tasks.ic.train_brevitas", "tasks.ic.model_brevitas", "tasks.brevitas_qat"]},
         "firmware": {"files": ["tasks/ic/firmware"]},
     }
 
@@ -120,6 +121,21 @@ class Recipe:
         from toolchains.keras2 import load_qkeras_model
 
         return load_qkeras_model(trained["model"])
+
+    # ---- the FINN model (Brevitas, trained on the same data stage; the FINN flow exports it) -------
+    def brevitas_params(self) -> dict:
+        return self.cfg.brevitas.model_dump()
+
+    def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+        from tasks.ic import train_brevitas
+
+        return train_brevitas.train(self.cfg, data, eembc, data_kind, out)
+
+    def load_brevitas(self, trained: dict[str, Path]):
+        from tasks import brevitas_qat
+        from tasks.ic import model_brevitas
+
+        return brevitas_qat.load(model_brevitas.build(self.cfg.brevitas, len(self.cfg.classes)), trained["model"])
 
     # ---- what toolchains and firmware need ---------------------------------------------------
     @staticmethod

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from tasks.schema import Gate, Quant, TrainConfig
+from tasks.schema import BrevitasQuant, Gate, Quant, TrainConfig
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
@@ -88,6 +88,16 @@ class ModelConfig(Strict):
 
 
 
+class BrevitasMLP(Strict):
+    """The FINN model (model_brevitas.py): hidden widths, dropout, bit widths, training and its gate."""
+
+    hidden: list[int] = Field(min_length=1)
+    dropout: float = Field(ge=0, lt=1)
+    quant: BrevitasQuant
+    train: TrainConfig
+    min_top1: Gate
+
+
 class ReferenceConfig(Strict):
     file: str
     sha256: str | None
@@ -109,6 +119,7 @@ class KWSTask(Strict):
     min_top1: Gate  # of top-1, as a fraction (0..1)
     hls4ml: Hls4mlSettings
     reference: ReferenceConfig
+    brevitas: BrevitasMLP
 
     @model_validator(mode="after")
     def _model_fits_input(self):

@@ -28,6 +28,7 @@ class Recipe:
                              "tasks.kws.testset"]},
         "trained": {"modules": ["tasks.kws.train", "tasks.kws.model_qkeras"]},
         "reference": {"modules": ["tasks.kws.reference", "tasks.kws.testset"]},
+        "brevitas": {"modules": ["tasks.kws.train_brevitas", "tasks.kws.model_brevitas", "tasks.brevitas_qat"]},
         "firmware": {"files": ["tasks/kws/firmware"]},
     }
 
@@ -105,6 +106,21 @@ class Recipe:
         from toolchains.keras2 import load_qkeras_model
 
         return load_qkeras_model(trained["model"])
+
+    # ---- the FINN model (Brevitas, trained on the same data stage; the FINN flow exports it) -------
+    def brevitas_params(self) -> dict:
+        return self.cfg.brevitas.model_dump()
+
+    def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+        from tasks.kws import train_brevitas
+
+        return train_brevitas.train(self.cfg, data, eembc, data_kind, out)
+
+    def load_brevitas(self, trained: dict[str, Path]):
+        from tasks import brevitas_qat
+        from tasks.kws import model_brevitas
+
+        return brevitas_qat.load(model_brevitas.build(self.cfg.brevitas, self.input_bytes, len(self.cfg.classes)), trained["model"])
 
     # ---- what toolchains and firmware need ---------------------------------------------------
     def model_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:

@@ -1,0 +1,32 @@
+"""Brevitas CNV for ic01, for FINN: the published CNV-W1A1 (../shared/spec/fpga-reference.md 2.4),
+3x3 valid convolutions (64, 64, pool, 128, 128, pool, 256, 256) -> fully connected (512, 512) -> 10 (+ BatchNorm),
+each followed by BatchNorm and a binary (or act_bits) activation; widths and bits from task.yaml
+`brevitas`. Its input is the ic01 pixel bytes themselves (an unsigned 8-bit integer graph input),
+channels first."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from tasks import brevitas_qat as bq
+from tasks.ic.config import BrevitasCNV
+
+
+def build(cfg: BrevitasCNV, classes: int) -> nn.Sequential:
+    q = cfg.quant
+    layers: list[nn.Module] = [bq.integer_input(8, signed=False)]
+    channels, side = 3, 32
+    for i, width in enumerate(cfg.conv):
+        layers += [bq.conv(q, channels, width, 3), nn.BatchNorm2d(width), bq.activation(q)]
+        channels, side = width, side - 2
+        if i in cfg.pool_after:
+            layers.append(nn.MaxPool2d(2))
+            side //= 2
+    layers.append(nn.Flatten())
+    width = channels * side * side
+    for hidden in cfg.fc:
+        layers += [bq.linear(q, width, hidden), nn.BatchNorm1d(hidden), bq.activation(q)]
+        width = hidden
+    # a BatchNorm on the logits (CNV's TensorNorm): +-1 weights give sums in the hundreds
+    layers += [bq.linear(q, width, classes), nn.BatchNorm1d(classes)]
+    return nn.Sequential(*layers)

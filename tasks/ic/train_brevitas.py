@@ -1,0 +1,68 @@
+"""Training for the ic01 FINN model (model_brevitas.py) on the same images as the QKeras ResNet,
+inputs as the DUT gets them (the pixel bytes, channels first), with flips and shifts, gated on
+top-1 of the ic01 test files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from common.errors import GateError
+from common.jsonio import write_json
+from tasks.ic import testset
+from tasks.ic.config import ICTask
+
+
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """N x 32 x 32 x 3 uint8 (HWC) -> N x 3 x 32 x 32 float pixel values (CHW)."""
+    return np.ascontiguousarray(images.transpose(0, 3, 1, 2)).astype(np.float32)
+
+
+def augmenter(flip: bool, shift: float):
+    import torch
+
+    pixels = int(round(shift * 32))
+
+    def augment(x, rng: np.random.Generator):
+        if flip:
+            mirror = torch.from_numpy(rng.random(len(x)) < 0.5)
+            x = torch.where(mirror[:, None, None, None], x.flip(3), x)
+        if pixels:
+            dy, dx = rng.integers(-pixels, pixels + 1, 2)
+            x = x.roll((int(dy), int(dx)), dims=(2, 3))
+        return x
+
+    return augment
+
+
+def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+    import torch
+
+    from tasks import brevitas_qat as bq
+    from tasks.ic import model_brevitas
+
+    b = cfg.brevitas
+    sets = np.load(data["train"])
+    torch.manual_seed(b.train.seed)
+    model = model_brevitas.build(b, len(cfg.classes))
+    fitted = bq.fit(model, to_model_input(sets["x"]), sets["y"].astype(np.int64), b.train, b.quant.pruning,
+                    torch.nn.CrossEntropyLoss(), augment=augmenter(cfg.augment.flip, cfg.augment.shift))
+    bq.save(model, out)
+
+    images, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
+    top1 = float(np.mean(bq.predict(model, to_model_input(images)).argmax(1) == labels))
+    gate = getattr(b.min_top1, data_kind)
+    metrics = {
+        "metric": "top-1 %",
+        "host_value": 100 * top1,
+        "host_what": f"Brevitas model on the host, {len(labels)} {data_kind} test files",
+        **fitted,
+        "data_kind": data_kind,
+        "min_top1": gate,
+        "artifacts": {"model": bq.MODEL_FILE},
+    }
+    write_json(out / "metrics.json", metrics)
+    if top1 < gate:
+        raise GateError(f"train gate failed (Brevitas): top-1 {top1:.1%} < {gate:.0%} on {data_kind} data (see {out}/metrics.json)")
+    return metrics

@@ -1,0 +1,45 @@
+"""Training for the kws01 FINN model (model_brevitas.py) on the same features as the QKeras
+DS-CNN, inputs as the DUT gets them (the kws01 int8 bytes), gated on top-1 of the test files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from common.errors import GateError
+from common.jsonio import write_json
+from tasks.kws import testset
+from tasks.kws.config import KWSTask
+
+
+def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+    import torch
+
+    from tasks import brevitas_qat as bq
+    from tasks.kws import model_brevitas
+
+    b = cfg.brevitas
+    sets = {name: np.load(data[name]) for name in ("train", "validation")}
+    x = testset.encode(sets["train"]["x"], cfg.input).reshape(len(sets["train"]["y"]), -1).astype(np.float32)
+    torch.manual_seed(b.train.seed)
+    model = model_brevitas.build(b, cfg.input_bytes, len(cfg.classes))
+    fitted = bq.fit(model, x, sets["train"]["y"].astype(np.int64), b.train, b.quant.pruning, torch.nn.CrossEntropyLoss())
+    bq.save(model, out)
+
+    q, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
+    top1 = float(np.mean(bq.predict(model, q.astype(np.float32)).argmax(1) == labels))
+    gate = getattr(b.min_top1, data_kind)
+    metrics = {
+        "metric": "top-1 %",
+        "host_value": 100 * top1,
+        "host_what": f"Brevitas model on the host, {len(labels)} {data_kind} test files",
+        **fitted,
+        "data_kind": data_kind,
+        "min_top1": gate,
+        "artifacts": {"model": bq.MODEL_FILE},
+    }
+    write_json(out / "metrics.json", metrics)
+    if top1 < gate:
+        raise GateError(f"train gate failed (Brevitas): top-1 {top1:.1%} < {gate:.0%} on {data_kind} data (see {out}/metrics.json)")
+    return metrics
