@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from tasks.schema import BrevitasQuant, Gate, Quant, TrainConfig
+from tasks.schema import BrevitasQuant, Gate, Pruning, Quant, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (spec 1.6)
@@ -65,6 +65,7 @@ class ModelConfig(Strict):
     output_bias_quant: Quant = Quant(bits=16, integer=8)
     relu_bits: int = Field(8, ge=2)
     relu_integer: int = Field(5, ge=0)
+    pruning: Pruning = Pruning()  # quantization-aware magnitude pruning (tfmot); sparsity 0: off
 
     @model_validator(mode="after")
     def _widths(self):

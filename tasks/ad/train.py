@@ -28,6 +28,7 @@ def train(cfg: ADTask, train_windows: Path, test_files: list[LabelledFile], data
 
     from tqdm.keras import TqdmCallback
 
+    from tasks import pruning_keras
     from tasks.ad import model_qkeras
 
     windows = np.load(train_windows)
@@ -39,12 +40,14 @@ def train(cfg: ADTask, train_windows: Path, test_files: list[LabelledFile], data
     x = input_map.to_model(windows)
 
     tf.keras.utils.set_random_seed(cfg.train.seed)
-    model = model_qkeras.build(cfg.model)
+    model, pruning = pruning_keras.wrap(model_qkeras.build(cfg.model), cfg.model.pruning,
+                                        -(-len(x) // cfg.train.batch_size), cfg.train.epochs)
     model.compile(keras.optimizers.Adam(cfg.train.learning_rate), loss="mse")
     history = model.fit(
         x, x, batch_size=cfg.train.batch_size, epochs=cfg.train.epochs, shuffle=True, verbose=0,
-        callbacks=[TqdmCallback(verbose=0, desc="train")],
+        callbacks=[*pruning, TqdmCallback(verbose=0, desc="train")],
     )
+    model = pruning_keras.strip(model, cfg.model.pruning)
     model.save(out / MODEL_FILE)
 
     auc = file_auc(lambda v: model.predict(v, batch_size=4096, verbose=0), test_files, input_map)
@@ -55,6 +58,7 @@ def train(cfg: ADTask, train_windows: Path, test_files: list[LabelledFile], data
         "host_value": auc,
         "host_what": "QKeras model on the host",
         "final_loss": float(history.history["loss"][-1]),
+        "sparsity": pruning_keras.sparsity(model),
         "data_kind": data_kind,
         "min_auc": gate,
         "evaluated_on": "host, QKeras model (float emulation of the quantized graph)",

@@ -26,6 +26,7 @@ def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: 
 
     from tqdm.keras import TqdmCallback
 
+    from tasks import pruning_keras
     from tasks.ic import model_qkeras
 
     shift = cfg.model.input_shift
@@ -38,13 +39,15 @@ def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: 
         + ([keras.layers.RandomTranslation(cfg.augment.shift, cfg.augment.shift, fill_mode="nearest")] if cfg.augment.shift else []))
     batches = (tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=cfg.train.seed)
                .batch(cfg.train.batch_size).map(lambda x, y: (augment(x, training=True), y)).prefetch(2))
-    model = model_qkeras.build(cfg.model, len(cfg.classes))
+    model, pruning = pruning_keras.wrap(model_qkeras.build(cfg.model, len(cfg.classes)), cfg.model.pruning,
+                                        len(batches), cfg.train.epochs)
     model.compile(keras.optimizers.Adam(cfg.train.learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     schedule = keras.callbacks.LearningRateScheduler(  # cosine decay to 5 % over the run
         lambda epoch: cfg.train.learning_rate * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * epoch / cfg.train.epochs))))
     history = model.fit(batches, validation_data=(x_val, y_val), epochs=cfg.train.epochs, verbose=0,
-                        callbacks=[schedule, TqdmCallback(verbose=0, desc="train")])
+                        callbacks=[*pruning, schedule, TqdmCallback(verbose=0, desc="train")])
+    model = pruning_keras.strip(model, cfg.model.pruning)
     model.save(out / MODEL_FILE)
     write_json(out / INPUT_FILE, {"input_shift": shift})
 
@@ -57,6 +60,7 @@ def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: 
         "host_what": f"QKeras model on the host, {len(labels)} {data_kind} test files",
         "validation_accuracy": float(history.history["val_accuracy"][-1]),
         "final_loss": float(history.history["loss"][-1]),
+        "sparsity": pruning_keras.sparsity(model),
         "data_kind": data_kind,
         "min_top1": gate,
         "artifacts": {"model": MODEL_FILE, "input": INPUT_FILE},

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from tasks.schema import BrevitasQuant, Gate, Quant, TrainConfig
+from tasks.schema import BrevitasQuant, Gate, Pruning, Quant, TrainConfig
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
@@ -82,6 +82,7 @@ class ModelConfig(Strict):
     bias_quant: Quant
     relu_bits: int = Field(ge=2)
     relu_integer: int = Field(ge=0)
+    pruning: Pruning = Pruning()  # quantization-aware magnitude pruning (tfmot); sparsity 0: off
 
 
 

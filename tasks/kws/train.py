@@ -26,17 +26,20 @@ def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out:
 
     from tqdm.keras import TqdmCallback
 
+    from tasks import pruning_keras
     from tasks.kws import model_qkeras
 
     sets = {name: np.load(data[name]) for name in ("train", "validation")}
     x_train, y_train = to_model_input(sets["train"]["x"], cfg), sets["train"]["y"]
     x_val, y_val = to_model_input(sets["validation"]["x"], cfg), sets["validation"]["y"]
     tf.keras.utils.set_random_seed(cfg.train.seed)
-    model = model_qkeras.build(cfg.model, x_train.shape[1:], len(cfg.classes))
+    model, pruning = pruning_keras.wrap(model_qkeras.build(cfg.model, x_train.shape[1:], len(cfg.classes)),
+                                        cfg.model.pruning, -(-len(x_train) // cfg.train.batch_size), cfg.train.epochs)
     model.compile(keras.optimizers.Adam(cfg.train.learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     history = model.fit(x_train, y_train, validation_data=(x_val, y_val), batch_size=cfg.train.batch_size,
-                        epochs=cfg.train.epochs, shuffle=True, verbose=0, callbacks=[TqdmCallback(verbose=0, desc="train")])
+                        epochs=cfg.train.epochs, shuffle=True, verbose=0, callbacks=[*pruning, TqdmCallback(verbose=0, desc="train")])
+    model = pruning_keras.strip(model, cfg.model.pruning)
     model.save(out / MODEL_FILE)
 
     q, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
@@ -49,6 +52,7 @@ def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out:
         "host_what": f"QKeras model on the host, {len(labels)} {data_kind} test files",
         "validation_accuracy": float(history.history["val_accuracy"][-1]),
         "final_loss": float(history.history["loss"][-1]),
+        "sparsity": pruning_keras.sparsity(model),
         "data_kind": data_kind,
         "min_top1": gate,
         "artifacts": {"model": MODEL_FILE},

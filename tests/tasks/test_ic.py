@@ -92,13 +92,15 @@ def test_the_firmware_feeds_the_accelerator_each_pixel_exactly(tmp_path):
     assert summary["accuracy"]["top1"] == 100.0
 
 
-SMALL = {"data.synthetic.images_per_batch": 300, "train.epochs": 8, "min_top1.synthetic": 0.5}
+SMALL = {"data.synthetic.images_per_batch": 500, "train.epochs": 10, "min_top1.synthetic": 0.5,
+         "model.pruning.sparsity": 0.5}
 
 
 @pytest.mark.slow
 def test_synthetic_flow_learns_the_shapes(tmp_path):
-    """Every stage on a small synthetic set: CIFAR batches, QKeras ResNet-8, hls4ml io_stream
-    (bit-identical), firmware, runner. A model that did not see the shapes would score about 1/10."""
+    """Every stage on a small synthetic set: CIFAR batches, QKeras ResNet-8 pruned to half its
+    weights, hls4ml io_stream (bit-identical), firmware, runner. A model that did not see the
+    shapes would score about 1/10."""
     from pipeline.stages import Flow, run_stages
 
     flow = Flow(task="ic", board="pynq_z2", data="synthetic", build_root=tmp_path, overrides=SMALL, modes=["accuracy"])
@@ -106,7 +108,7 @@ def test_synthetic_flow_learns_the_shapes(tmp_path):
     train, convert = flow.manifest("train")["outputs"], flow.manifest("convert")["outputs"]
     run_out = flow.manifest("run")["outputs"]
     assert convert["exact_fraction"] == 1.0
-    assert train["host_value"] >= 50.0
+    assert train["host_value"] >= 50.0 and train["sparsity"] == pytest.approx(0.5, abs=0.01)
     assert abs(run_out["accuracy"]["top1"] - train["host_value"]) < 1e-9  # the DUT runs the very same model
     assert run_out["accuracy"]["files"] == 200 and run_out["provenance"]["data"] == "synthetic"
 
