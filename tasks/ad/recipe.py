@@ -12,6 +12,7 @@ import numpy as np
 
 from common.jsonio import read_json
 from tasks import SYNTHETIC_MARK, resolve_data
+from tasks.base import RecipeBase
 from tasks.ad import config as task_config
 from tasks.ad.input_map import InputMap
 from toolchains.hls4ml.settings import Hls4mlSettings
@@ -26,7 +27,7 @@ def dataset_fingerprint(root: Path) -> list[tuple[str, int, int]]:
     return sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*.wav"))
 
 
-class Recipe:
+class Recipe(RecipeBase):
     name = "ad"
     metric = "AUC"
     models = ("trained",)
@@ -41,9 +42,11 @@ class Recipe:
     }
 
     def __init__(self, overrides: dict | None = None):
-        self.cfg = task_config.load(overrides=overrides)
-        self.model_id = self.cfg.model_id
+        super().__init__(overrides)
         self.input_bytes = self.cfg.window_bytes  # the DUT's db buffer size
+
+    def load_config(self, overrides: dict | None):
+        return task_config.load(overrides=overrides)
 
     def model_origin(self, model: str) -> str:
         return "QKeras autoencoder trained by this recipe"
@@ -104,18 +107,10 @@ class Recipe:
 
         return train.train(self.cfg, data["train_windows"], self.test_files(eembc), data_kind, out)
 
-    def load_model(self, trained: dict[str, Path]):
-        from toolchains.keras2 import load_qkeras_model
-
-        return load_qkeras_model(trained["model"])
-
     def input_map(self, trained: dict[str, Path]) -> InputMap:
         return InputMap.model_validate(read_json(trained["input_map"]))
 
     # ---- the FINN model (Brevitas, trained on the same data stage; the FINN flow exports it) -------
-    def brevitas_params(self) -> dict:
-        return self.cfg.brevitas.model_dump()
-
     def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
         from tasks.ad import train_brevitas
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from common.jsonio import read_json
-from common.paths import SHARED, cache_root
 from tasks import SYNTHETIC_MARK, resolve_data
+from tasks.base import RecipeBase
 from tasks.ic import config as task_config
 from toolchains.hls4ml.settings import Hls4mlSettings
 
@@ -19,7 +19,7 @@ EEMBC_DIR = "eembc"
 VALIDATION_FRACTION = 0.1  # of the training batches, held out (the reference validates on the test set)
 
 
-class Recipe:
+class Recipe(RecipeBase):
     name = "ic"
     metric = "top-1 %"
     models = ("trained", "reference")
@@ -33,9 +33,11 @@ class Recipe:
     }
 
     def __init__(self, overrides: dict | None = None):
-        self.cfg = task_config.load(overrides=overrides)
-        self.model_id = self.cfg.model_id
+        super().__init__(overrides)
         self.input_bytes = self.cfg.input_bytes
+
+    def load_config(self, overrides: dict | None):
+        return task_config.load(overrides=overrides)
 
     def model_origin(self, model: str) -> str:
         if model == "reference":
@@ -88,17 +90,10 @@ class Recipe:
                 "artifacts": {"train": "train.npz", "validation": "validation.npz", "eembc": EEMBC_DIR}}
 
     def perf_samples_file(self) -> Path:
-        return self._locate(self.cfg.testset.perf_samples)
+        return self.locate(self.cfg.testset.perf_samples)
 
     def reference_file(self) -> Path:
-        return self._locate(self.cfg.reference)
-
-    @staticmethod
-    def _locate(remote) -> Path:
-        from common.download import locate
-
-        return locate(remote.file, [SHARED / "models" / "reference", cache_root() / "models"], remote.url,
-                      cache_root() / "models", remote.sha256)
+        return self.locate(self.cfg.reference)
 
     # ---- train / import ---------------------------------------------------------------------
     def train_params(self, model: str) -> dict:
@@ -117,15 +112,7 @@ class Recipe:
 
         return train.train(self.cfg, data, eembc, data_kind, out)
 
-    def load_model(self, trained: dict[str, Path]):
-        from toolchains.keras2 import load_qkeras_model
-
-        return load_qkeras_model(trained["model"])
-
     # ---- the FINN model (Brevitas, trained on the same data stage; the FINN flow exports it) -------
-    def brevitas_params(self) -> dict:
-        return self.cfg.brevitas.model_dump()
-
     def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
         from tasks.ic import train_brevitas
 

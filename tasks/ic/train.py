@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import GateError
 from common.jsonio import write_json
+from tasks.gate import top1_gate
 from tasks.ic import testset
 from tasks.ic.config import ICTask
 
@@ -52,20 +52,8 @@ def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: 
     write_json(out / INPUT_FILE, {"input_shift": shift})
 
     images, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
-    top1 = float(np.mean(model.predict(to_model_input(images, shift), batch_size=256, verbose=0).argmax(1) == labels))
-    gate = getattr(cfg.min_top1, data_kind)
-    metrics = {
-        "metric": "top-1 %",
-        "host_value": 100 * top1,
-        "host_what": f"QKeras model on the host, {len(labels)} {data_kind} test files",
-        "validation_accuracy": float(history.history["val_accuracy"][-1]),
-        "final_loss": float(history.history["loss"][-1]),
-        "sparsity": pruning_keras.sparsity(model),
-        "data_kind": data_kind,
-        "min_top1": gate,
-        "artifacts": {"model": MODEL_FILE, "input": INPUT_FILE},
-    }
-    write_json(out / "metrics.json", metrics)
-    if top1 < gate:
-        raise GateError(f"train gate failed: top-1 {top1:.1%} < {gate:.0%} on {data_kind} data (see {out}/metrics.json)")
-    return metrics
+    predicted = model.predict(to_model_input(images, shift), batch_size=256, verbose=0).argmax(1)
+    return top1_gate(predicted, labels, "QKeras model", data_kind, getattr(cfg.min_top1, data_kind), out,
+                     {"model": MODEL_FILE, "input": INPUT_FILE},
+                     validation_accuracy=float(history.history["val_accuracy"][-1]),
+                     final_loss=float(history.history["loss"][-1]), sparsity=pruning_keras.sparsity(model))

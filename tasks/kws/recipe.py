@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.paths import SHARED, cache_root
 from tasks import SYNTHETIC_MARK, resolve_data
+from tasks.base import RecipeBase
 from tasks.kws import config as task_config
 from toolchains.hls4ml.settings import Hls4mlSettings
 
@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 EEMBC_DIR = "eembc"
 
 
-class Recipe:
+class Recipe(RecipeBase):
     name = "kws"
     metric = "top-1 %"
     models = ("trained", "reference")
@@ -33,9 +33,11 @@ class Recipe:
     }
 
     def __init__(self, overrides: dict | None = None):
-        self.cfg = task_config.load(overrides=overrides)
-        self.model_id = self.cfg.model_id
+        super().__init__(overrides)
         self.input_bytes = self.cfg.input_bytes
+
+    def load_config(self, overrides: dict | None):
+        return task_config.load(overrides=overrides)
 
     def model_origin(self, model: str) -> str:
         if model == "reference":
@@ -96,21 +98,9 @@ class Recipe:
         return train.train(self.cfg, data, eembc, data_kind, out)
 
     def reference_file(self) -> Path:
-        from common.download import locate
-
-        ref = self.cfg.reference
-        return locate(ref.file, [SHARED / "models" / "reference", cache_root() / "models"], ref.url, cache_root() / "models",
-                      ref.sha256)
-
-    def load_model(self, trained: dict[str, Path]):
-        from toolchains.keras2 import load_qkeras_model
-
-        return load_qkeras_model(trained["model"])
+        return self.locate(self.cfg.reference)
 
     # ---- the FINN model (Brevitas, trained on the same data stage; the FINN flow exports it) -------
-    def brevitas_params(self) -> dict:
-        return self.cfg.brevitas.model_dump()
-
     def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
         from tasks.kws import train_brevitas
 

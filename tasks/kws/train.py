@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import GateError
-from common.jsonio import write_json
+from tasks.gate import top1_gate
 from tasks.kws import testset
 from tasks.kws.config import KWSTask
 
@@ -44,20 +43,7 @@ def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out:
 
     q, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
     x_test = (q.astype(np.float32) - cfg.input.zero_point).reshape(-1, *x_train.shape[1:])
-    top1 = float(np.mean(model.predict(x_test, batch_size=256, verbose=0).argmax(axis=1) == labels))
-    gate = getattr(cfg.min_top1, data_kind)
-    metrics = {
-        "metric": "top-1 %",
-        "host_value": 100 * top1,
-        "host_what": f"QKeras model on the host, {len(labels)} {data_kind} test files",
-        "validation_accuracy": float(history.history["val_accuracy"][-1]),
-        "final_loss": float(history.history["loss"][-1]),
-        "sparsity": pruning_keras.sparsity(model),
-        "data_kind": data_kind,
-        "min_top1": gate,
-        "artifacts": {"model": MODEL_FILE},
-    }
-    write_json(out / "metrics.json", metrics)
-    if top1 < gate:
-        raise GateError(f"train gate failed: top-1 {top1:.1%} < {gate:.0%} on {data_kind} data (see {out}/metrics.json)")
-    return metrics
+    predicted = model.predict(x_test, batch_size=256, verbose=0).argmax(axis=1)
+    return top1_gate(predicted, labels, "QKeras model", data_kind, getattr(cfg.min_top1, data_kind), out,
+                     {"model": MODEL_FILE}, validation_accuracy=float(history.history["val_accuracy"][-1]),
+                     final_loss=float(history.history["loss"][-1]), sparsity=pruning_keras.sparsity(model))

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import GateError
-from common.jsonio import write_json
+from tasks.gate import top1_gate
 from tasks.kws import testset
 from tasks.kws.config import KWSTask
 
@@ -28,18 +27,5 @@ def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out:
     bq.save(model, out)
 
     q, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
-    top1 = float(np.mean(bq.predict(model, q.astype(np.float32)).argmax(1) == labels))
-    gate = getattr(b.min_top1, data_kind)
-    metrics = {
-        "metric": "top-1 %",
-        "host_value": 100 * top1,
-        "host_what": f"Brevitas model on the host, {len(labels)} {data_kind} test files",
-        **fitted,
-        "data_kind": data_kind,
-        "min_top1": gate,
-        "artifacts": {"model": bq.MODEL_FILE},
-    }
-    write_json(out / "metrics.json", metrics)
-    if top1 < gate:
-        raise GateError(f"train gate failed (Brevitas): top-1 {top1:.1%} < {gate:.0%} on {data_kind} data (see {out}/metrics.json)")
-    return metrics
+    return top1_gate(bq.predict(model, q.astype(np.float32)).argmax(1), labels, "Brevitas model", data_kind,
+                     getattr(b.min_top1, data_kind), out, {"model": bq.MODEL_FILE}, **fitted)
