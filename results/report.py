@@ -17,8 +17,9 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
     p = Provenance.model_validate(run["provenance"])
     base = {"task": task, "flow": flow, "board": board, "data": p.data or "not stated"}
     metric = train["metric"]  # AUC | top-1 %: the task's quality metric, from its recipe
+    host_data = train.get("data_kind", base["data"])  # the train stage checks on its own test files
     rows = [
-        {**base, "quantity": metric, "value": round(train["host_value"], 4), "where": "host",
+        {**base, "data": host_data, "quantity": metric, "value": round(train["host_value"], 4), "where": "host",
          "what": f"{train['host_what']} (not the DUT)"},
         {**base, "quantity": "bit-exact inputs", "value": round(convert["exact_fraction"], 4), "where": "host",
          "what": f"hls4ml C++ emulation vs Keras, {convert['windows_checked']} test inputs"},
@@ -30,8 +31,10 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
     value = acc and acc.get("auc" if metric == "AUC" else "top1")
     if value is not None:
         excluded = f", {len(acc['file_errors'])} files left out (errors)" if acc["file_errors"] else ""
+        trained_on = f"; these files are {p.data}, the train stage used {host_data} data" if host_data != p.data else ""
         rows.append({**base, "quantity": metric, "value": round(value, 4), "where": p.where,
-                     "what": f"runner accuracy mode, {acc['files']} files, {acc['inferences']} inferences{excluded}; {p.describe()}"})
+                     "what": f"runner accuracy mode, {acc['files']} files, {acc['inferences']} inferences{excluded}{trained_on}; "
+                             f"{p.describe()}"})
     perf = run.get("performance")
     if perf:
         if perf.get("throughput") is None:

@@ -85,3 +85,18 @@ def test_resource_plot_only_with_estimates(tmp_path):
     estimated = empty.assign(lut=31890, bram=36, dsp=0, resources_kind="modeled")
     assert plots.resources_against_budget(estimated, budgets, tmp_path / "res.png")
     assert (tmp_path / "res.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_each_row_names_the_data_it_was_computed_on():
+    """A model checked on synthetic files and run on real ones: the host row says synthetic, the
+    DUT row real, and says that the two differ."""
+    from common import provenance
+    from results.report import flow_table
+
+    run = {"provenance": provenance.emulated(data="real").model_dump(),
+           "accuracy": {"top1": 22.4, "files": 1000, "inferences": 1000, "file_errors": []}}
+    train = {"metric": "top-1 %", "host_value": 92.9, "host_what": "QKeras model", "data_kind": "synthetic"}
+    table = flow_table("kws", "hls4ml", "pynq_z2", train, {"exact_fraction": 1.0, "windows_checked": 1000}, run)
+    host, dut = table[table["where"] == "host"].iloc[0], table[table["where"] != "host"].iloc[0]
+    assert (host["data"], dut["data"]) == ("synthetic", "real")
+    assert "these files are real, the train stage used synthetic data" in dut["what"]
