@@ -14,9 +14,13 @@ model, imported where `train` would train), and any EEMBC test folder may replac
 <board>-<test folder>/, so nothing overwrites anything. A reference model with its own test folder
 needs no data stage at all.
 
-Gates between stages raise with a message (train: metric vs task.yaml; convert: emulation vs the
-Keras model, bit-identical or by argmax as the recipe's hls4ml settings say). A stage reads its upstream's outputs through the upstream
-manifest, never by a path convention.
+The toolchain (flow=) is a folder behind one interface (toolchains/__init__.py): it says which of
+the recipe's models it takes (QKeras or Brevitas) and does the convert stage and the accelerator the
+build links; the pipeline names no toolchain.
+
+Gates between stages raise with a message (train: metric vs task.yaml; convert: the toolchain's
+emulation vs the trained model, bit-identical or by argmax as the recipe's settings say). A stage
+reads its upstream's outputs through the upstream manifest, never by a path convention.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import toolchains
 from boards import board as boards
 from boards import firmware
 from common import provenance as prov
@@ -37,7 +42,6 @@ from tasks import SYNTHETIC_MARK, load_recipe
 log = logging.getLogger("pipeline")
 
 STAGES = ["data", "train", "convert", "build", "run", "report"]
-FLOWS = ["hls4ml", "finn"]
 RUN_MODES = ["performance", "accuracy"]
 
 
@@ -58,10 +62,7 @@ class Flow:
     testset: str | None = None  # an EEMBC test folder (<model id>/y_labels.csv + .bin) instead of the data stage's
 
     def __post_init__(self):
-        if self.flow not in FLOWS:
-            raise ConfigError(f"unknown flow '{self.flow}': choose one of {', '.join(FLOWS)}")
-        if self.flow == "finn":
-            raise ConfigError("flow=finn is not implemented yet; the walking skeleton runs flow=hls4ml")
+        self.toolchain = toolchains.load(self.flow)
         unknown = sorted(set(self.modes) - set(RUN_MODES))
         if unknown:
             raise ConfigError(f"unknown run mode(s) {unknown}: choose from {', '.join(RUN_MODES)}")
@@ -71,6 +72,8 @@ class Flow:
         self.recipe = load_recipe(self.task, self.overrides)
         if self.model not in self.recipe.models:
             raise ConfigError(f"task {self.task} has no model '{self.model}': choose one of {', '.join(self.recipe.models)}")
+        if self.toolchain.framework == "brevitas" and self.model != "trained":
+            raise ConfigError(f"flow={self.flow} takes the recipe's Brevitas model: model={self.model} is a Keras model")
         self.board_cfg = boards.load(self.board)
         self.task_root = self.build_root / self.task
         self.testset_root = eembc_testset(self.testset, self.recipe.model_id) if self.testset else None
@@ -145,31 +148,34 @@ def _data(f: Flow, out: Path) -> dict:
 
 
 def _train_params(f: Flow) -> dict:
+    if f.toolchain.framework == "brevitas":
+        return f.recipe.brevitas_params()
     return {**f.recipe.train_params(f.model), **(f.testset_params() if f.model != "trained" else {})}
+
+
+def _train_sources(f: Flow) -> dict:
+    return {"modules": f.recipe.sources["brevitas" if f.toolchain.framework == "brevitas" else f.model]["modules"]}
 
 
 def _train(f: Flow, out: Path) -> dict:
     data = f.artifacts("data") if "data" in f.stages else None
     if f.model == "trained":  # gated on its own data's test files, whatever testset= the later stages use
-        return f.recipe.train(f.model, data, data["eembc"], f.manifest("data")["outputs"]["data_kind"], out)
+        kind = f.manifest("data")["outputs"]["data_kind"]
+        if f.toolchain.framework == "brevitas":
+            return f.recipe.train_brevitas(data, data["eembc"], kind, out)
+        return f.recipe.train(f.model, data, data["eembc"], kind, out)
     return f.recipe.train(f.model, data, f.eembc(), f.eembc_kind(), out)  # an imported model: on the test folder
 
 
 def _convert_params(f: Flow) -> dict:
-    return {"part": f.board_cfg.part, "clock_period_ns": f.board_cfg.clock_period_ns,
-            "hls4ml": f.recipe.hls4ml_settings(f.model).model_dump(), **f.testset_params()}
+    return {**f.toolchain.convert_params(f.recipe, f.model, f.board_cfg), **f.testset_params()}
 
 
 def _convert(f: Flow, out: Path) -> dict:
-    from toolchains.hls4ml import convert
-
-    trained = f.artifacts("train")
-    inputs = f.recipe.model_inputs(f.eembc(), trained)
-    report = convert.convert(f.recipe.load_model(trained), f.board_cfg.part, f.board_cfg.clock_period_ns, inputs, out,
-                             f.recipe.hls4ml_settings(f.model))
+    report = f.toolchain.convert(f.recipe, f.model, f.artifacts("train"), f.eembc(), f.board_cfg, out)
     agreement = f"; {100 * report['argmax_agreement']:.2f}% same argmax" if report["argmax_agreement"] is not None else ""
-    log.info("hls4ml emulation vs Keras: %.2f%% of %d test inputs bit-identical%s", 100 * report["exact_fraction"],
-             report["windows_checked"], agreement)
+    log.info("%s emulation vs the trained model: %.2f%% of %d test inputs bit-identical%s", f.flow,
+             100 * report["exact_fraction"], report["windows_checked"], agreement)
     return {**report, "artifacts": {"convert": "."}}
 
 
@@ -178,13 +184,11 @@ def _build_params(f: Flow) -> dict:
 
 
 def _build(f: Flow, out: Path) -> dict:
-    from toolchains.hls4ml import convert
-
-    accel = convert.accelerator(f.artifacts("convert")["convert"])
+    accel = f.toolchain.accelerator(f.artifacts("convert")["convert"])
     defines = f.recipe.firmware_defines(f.artifacts("train"))
     binaries = firmware.build_emulated(f.board_cfg, f.recipe.firmware_sources, defines, f.recipe.input_bytes, accel, out)
     skipped = {}
-    for tool, what in (("vitis_hls", "HLS synthesis of the hls4ml project"), ("vivado", f"{f.board} block design and bitstream")):
+    for tool, what in f.toolchain.vendor_steps(f.board_cfg):
         if shutil.which(tool) is None:
             skipped[what] = f"skipped: {tool} not found on PATH"
             log.warning("build: %s skipped (%s not found on PATH)", what, tool)
@@ -240,9 +244,9 @@ def _report(f: Flow, out: Path) -> dict:
 # name: (parameters, code it runs: modules / files, upstream stages, work)
 STAGE_DEFS = {
     "data": (_data_params, lambda f: {"modules": f.recipe.sources["data"]["modules"]}, [], _data),
-    "train": (_train_params, lambda f: {"modules": f.recipe.sources[f.model]["modules"]}, ["data"], _train),
-    "convert": (_convert_params, lambda f: {"modules": ["toolchains.hls4ml.convert", f"tasks.{f.task}.recipe"],
-                                            "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]},
+    "train": (_train_params, _train_sources, ["data"], _train),
+    "convert": (_convert_params, lambda f: {"modules": [*f.toolchain.sources["modules"], f"tasks.{f.task}.recipe"],
+                                            "files": f.toolchain.sources["files"]},
                 ["train"], _convert),
     "build": (_build_params, lambda f: {"modules": ["boards.firmware", f"tasks.{f.task}.recipe"],
                                         "files": ["boards/common/firmware", "boards/emulated", *f.recipe.sources["firmware"]["files"]]},

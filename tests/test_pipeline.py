@@ -25,6 +25,7 @@ def test_a_missing_board_port_stops_before_any_stage(tmp_path, capsys):
         (["--set", "train.epochs.x=1"], "cannot set 'train.epochs.x'"),
         (["--set", "epochs"], "--set expects KEY=VALUE"),
         (["--flow", "vitis"], "unknown flow 'vitis'"),
+        (["--flow", "finn"], "flow=finn is not implemented yet"),
         (["--task", "vww"], "unknown task 'vww'"),
         (["--board", "zedboard"], "unknown board 'zedboard'"),
         (["--model", "reference"], "task ad has no model 'reference'"),

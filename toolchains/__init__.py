@@ -1,0 +1,37 @@
+"""Toolchains, found by folder: toolchains/<name>/toolchain.py defines `Toolchain`, the one small
+interface the pipeline uses (hls4ml's backends-behind-one-interface idea), chosen by `flow=`:
+
+    name, framework         which of a recipe's models it takes: "qkeras" (recipe.train) or
+                            "brevitas" (recipe.train_brevitas)
+    sources                 the code its convert stage runs (stage keys follow it)
+    convert_params(recipe, model, board) -> dict         what the convert stage is keyed by
+    convert(recipe, model, trained, eembc, board, out)    convert, emulate bit-accurately, check
+                            against the framework on every test input, write the project; returns
+                            a report with exact_fraction, argmax_agreement, windows_checked
+    accelerator(convert_dir) -> boards.firmware.Accelerator   what the emulated board links
+    vendor_steps(board) -> [(tool, what)]                 steps that need vendor tools (skipped
+                            with a message where the tool is not on PATH)
+
+A third toolchain is a new folder; the pipeline names none."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from common.errors import ConfigError
+
+TOOLCHAINS_DIR = Path(__file__).resolve().parent
+PLANNED = ["finn"]  # the product's toolchains whose folder is not written yet
+
+
+def available() -> list[str]:
+    return sorted(p.parent.name for p in TOOLCHAINS_DIR.glob("*/toolchain.py"))
+
+
+def load(name: str):
+    if name not in available():
+        if name in PLANNED:
+            raise ConfigError(f"flow={name} is not implemented yet; available: {', '.join(available())}")
+        raise ConfigError(f"unknown flow '{name}': choose one of {', '.join(available() + PLANNED)}")
+    return importlib.import_module(f"toolchains.{name}.toolchain").Toolchain()

@@ -1,0 +1,35 @@
+"""hls4ml behind the pipeline's toolchain interface (toolchains/__init__.py): a recipe's QKeras /
+Keras model -> HLS project + bit-accurate C++ emulation (convert.py), linked into the emulated
+board as its accelerator; HLS synthesis and the block design where Vitis HLS / Vivado exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from boards.firmware import Accelerator
+
+
+class Toolchain:
+    name = "hls4ml"
+    framework = "qkeras"
+    sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert"],
+               "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]}
+
+    def convert_params(self, recipe, model: str, board) -> dict:
+        return {"part": board.part, "clock_period_ns": board.clock_period_ns,
+                "hls4ml": recipe.hls4ml_settings(model).model_dump()}
+
+    def convert(self, recipe, model: str, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
+        from toolchains.hls4ml import convert
+
+        inputs = recipe.model_inputs(eembc, trained)
+        return convert.convert(recipe.load_model(trained), board.part, board.clock_period_ns, inputs, out,
+                               recipe.hls4ml_settings(model))
+
+    def accelerator(self, convert_dir: Path) -> Accelerator:
+        from toolchains.hls4ml import convert
+
+        return convert.accelerator(convert_dir)
+
+    def vendor_steps(self, board) -> list[tuple[str, str]]:
+        return [("vitis_hls", "HLS synthesis of the hls4ml project"), ("vivado", f"{board.name} block design and bitstream")]
