@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--task", required=True, help="kws | ad | ic")
     common.add_argument("--board", required=True, help="pynq_z2 | arty_a7")
-    common.add_argument("--flow", default="hls4ml", help=f"{' | '.join(toolchains.available())}: the toolchain "
-                        f"(a folder under toolchains/; planned: {', '.join(toolchains.PLANNED)}) (default: %(default)s)")
+    common.add_argument("--flow", default="hls4ml", help=f"{' | '.join(toolchains.available())}: the toolchain, a folder under toolchains/ "
+                        f"(default: %(default)s)")
     common.add_argument("--data", default="auto", help="auto | synthetic | PATH of a real dataset (default: %(default)s)")
     common.add_argument("--model", default="trained", help="trained | reference: the MLPerf pretrained model, where the task has one (default: %(default)s)")
     common.add_argument("--testset", help="an EEMBC test folder (<model id>/y_labels.csv + .bin files) to check and run on")

@@ -74,6 +74,7 @@ class Flow:
             raise ConfigError(f"task {self.task} has no model '{self.model}': choose one of {', '.join(self.recipe.models)}")
         if self.toolchain.framework == "brevitas" and self.model != "trained":
             raise ConfigError(f"flow={self.flow} takes the recipe's Brevitas model: model={self.model} is a Keras model")
+        self.toolchain.check(self.recipe, self.model)
         self.board_cfg = boards.load(self.board)
         self.task_root = self.build_root / self.task
         self.testset_root = eembc_testset(self.testset, self.recipe.model_id) if self.testset else None

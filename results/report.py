@@ -22,11 +22,18 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
         {**base, "data": host_data, "quantity": metric, "value": round(train["host_value"], 4), "where": "host",
          "what": f"{train['host_what']} (not the DUT)"},
         {**base, "quantity": "bit-exact inputs", "value": round(convert["exact_fraction"], 4), "where": "host",
-         "what": f"hls4ml C++ emulation vs Keras, {convert['windows_checked']} test inputs"},
+         "what": f"{convert.get('exact_what', 'hls4ml C++ emulation vs Keras')}, {convert['windows_checked']} test inputs"},
     ]
     if convert.get("argmax_agreement") is not None:
         rows.append({**base, "quantity": "argmax agreement", "value": round(convert["argmax_agreement"], 4), "where": "host",
-                     "what": f"hls4ml C++ emulation vs Keras, {convert['windows_checked']} test inputs"})
+                     "what": f"{convert.get('argmax_what', 'hls4ml C++ emulation vs Keras')}, {convert['windows_checked']} test inputs"})
+    est = convert.get("estimates")
+    if est:  # a toolchain's estimates: modeled, never measured
+        rows.append({**base, "quantity": "latency (us)", "value": round(est["modeled_latency_us"], 2), "where": "modeled",
+                     "what": f"critical path {est['critical_path_cycles']} cycles / fabric clock, accelerator only "
+                             f"(no firmware overhead); {est['what']}"})
+        for key, name in (("lut", "LUT"), ("bram18", "BRAM18"), ("dsp", "DSP")):
+            rows.append({**base, "quantity": f"{name} (estimate)", "value": est[key], "where": "modeled", "what": est["what"]})
     acc = run.get("accuracy")
     value = acc and acc.get("auc" if metric == "AUC" else "top1")
     if value is not None:

@@ -4,6 +4,7 @@ interface the pipeline uses (hls4ml's backends-behind-one-interface idea), chose
     name, framework         which of a recipe's models it takes: "qkeras" (recipe.train) or
                             "brevitas" (recipe.train_brevitas)
     sources                 the code its convert stage runs (stage keys follow it)
+    check(recipe, model)    raises a ConfigError before any stage runs when it cannot take the model
     convert_params(recipe, model, board) -> dict         what the convert stage is keyed by
     convert(recipe, model, trained, eembc, board, out)    convert, emulate bit-accurately, check
                             against the framework on every test input, write the project; returns
@@ -22,7 +23,6 @@ from pathlib import Path
 from common.errors import ConfigError
 
 TOOLCHAINS_DIR = Path(__file__).resolve().parent
-PLANNED = ["finn"]  # the product's toolchains whose folder is not written yet
 
 
 def available() -> list[str]:
@@ -31,7 +31,5 @@ def available() -> list[str]:
 
 def load(name: str):
     if name not in available():
-        if name in PLANNED:
-            raise ConfigError(f"flow={name} is not implemented yet; available: {', '.join(available())}")
-        raise ConfigError(f"unknown flow '{name}': choose one of {', '.join(available() + PLANNED)}")
+        raise ConfigError(f"unknown flow '{name}': choose one of {', '.join(available())}")
     return importlib.import_module(f"toolchains.{name}.toolchain").Toolchain()

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
 from tasks.schema import BrevitasQuant, Gate, Pruning, Quant, TrainConfig
+from toolchains.finn.settings import FinnSettings
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (spec 1.6)
@@ -98,6 +99,7 @@ class ADTask(Strict):
     train: TrainConfig
     min_auc: Gate  # of the AUC
     brevitas: BrevitasMLP
+    finn: FinnSettings
 
     @model_validator(mode="after")
     def _model_matches_features(self):

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
 from tasks.schema import BrevitasQuant, Gate, Pruning, Quant, TrainConfig
+from toolchains.finn.settings import FinnSettings
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
@@ -97,6 +98,7 @@ class ICTask(Strict):
     hls4ml: Hls4mlSettings
     reference: ReferenceConfig
     brevitas: BrevitasCNV
+    finn: FinnSettings
 
     @model_validator(mode="after")
     def _input_type_holds_pixels(self):

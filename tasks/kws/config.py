@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
 from tasks.schema import BrevitasQuant, Gate, Pruning, Quant, TrainConfig
+from toolchains.finn.settings import FinnSettings
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
@@ -121,6 +122,7 @@ class KWSTask(Strict):
     hls4ml: Hls4mlSettings
     reference: ReferenceConfig
     brevitas: BrevitasMLP
+    finn: FinnSettings
 
     @model_validator(mode="after")
     def _model_fits_input(self):

@@ -106,6 +106,10 @@ class Recipe(RecipeBase):
 
         return train_brevitas.train(self.cfg, data, eembc, data_kind, out)
 
+    def brevitas_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:
+        """Every test file as the FINN model takes it: the integers int8 - zero_point, 490 per file."""
+        return self.model_inputs(eembc, trained).reshape(-1, self.input_bytes)
+
     def load_brevitas(self, trained: dict[str, Path]):
         from tasks import brevitas_qat
         from tasks.kws import model_brevitas

@@ -15,6 +15,9 @@ class Toolchain:
     sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert"],
                "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]}
 
+    def check(self, recipe, model: str) -> None:
+        """Every recipe's QKeras/Keras models convert (hls4ml_settings, model_inputs)."""
+
     def convert_params(self, recipe, model: str, board) -> dict:
         return {"part": board.part, "clock_period_ns": board.clock_period_ns,
                 "hls4ml": recipe.hls4ml_settings(model).model_dump()}

@@ -1,0 +1,95 @@
+"""The FINN toolchain: Brevitas -> QONNX export with an integer input, the A2Q export fix, the
+estimate build through finn-plus's Python API without Vivado, the resource-fit check, the
+generated C emulator bit-identical with execute_onnx, and KWS through flow=finn end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from common.errors import BuildError, GateError
+from tasks import brevitas_qat as bq
+from tasks.schema import BrevitasQuant, Pruning, TrainConfig
+from toolchains.finn import emulator, export
+
+
+def _trained_mlp(quant: BrevitasQuant, seed: int = 0) -> tuple[torch.nn.Module, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, 400)
+    x = np.clip(np.rint(rng.normal(0, 40, (4, 30))[y] + rng.normal(0, 20, (400, 30))), -128, 127).astype(np.float32)
+    model = torch.nn.Sequential(bq.integer_input(8, signed=True), bq.linear(quant, 30, 24), torch.nn.BatchNorm1d(24),
+                                bq.activation(quant), bq.linear(quant, 24, 4))
+    bq.fit(model, x, y, TrainConfig(epochs=6, batch_size=50, learning_rate=0.01), Pruning(), torch.nn.CrossEntropyLoss(),
+           desc="test")
+    return model.eval(), x
+
+
+def test_export_has_an_integer_input_and_computes_what_brevitas_computes(tmp_path):
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    model, x = _trained_mlp(BrevitasQuant(weight_bits=3, act_bits=3))
+    path = export.export(model, x, tmp_path)
+    m = ModelWrapper(str(path))
+    assert str(m.get_tensor_datatype(m.graph.input[0].name)) == "INT8"
+    assert all(n.input[0] != m.graph.input[0].name for n in m.graph.node if n.op_type == "Quant")  # no input quantizer
+    assert np.abs(export.execute(path, x[:40]) - bq.predict(model, x[:40])).max() < 1e-4
+
+
+@pytest.mark.parametrize("quantizer", ["a2q", "a2q+"])
+def test_accumulator_aware_models_export_their_quantized_weights(tmp_path, quantizer):
+    """Without baking (toolchains.md A.6) the exported weights differ from the trained ones by up to 0.045."""
+    model, x = _trained_mlp(BrevitasQuant(weight_bits=4, act_bits=4, accumulator={"quantizer": quantizer, "bits": 14}))
+    path = export.export(model, x, tmp_path)
+    assert np.abs(export.execute(path, x[:40]) - bq.predict(model, x[:40])).max() < 1e-4
+
+
+def test_estimates_emulator_and_fit(tmp_path):
+    from boards import board
+    from toolchains.finn import build
+    from toolchains.finn.settings import FinnSettings
+
+    model, x = _trained_mlp(BrevitasQuant(weight_bits=3, act_bits=3))
+    path = export.export(model, x, tmp_path)
+    pynq = board.load("pynq_z2")
+    settings = FinnSettings(target_fps=100_000)
+    est = build.build(path, pynq, settings, x[:1], bq.predict(model, x[:1]), tmp_path, tmp_path)
+    assert est["critical_path_cycles"] > 0 and est["modeled_latency_us"] == pytest.approx(est["critical_path_cycles"] / 100)
+    assert est["lut"] > 0 and est["estimated_fps"] > 0
+    assert sorted(p.name for p in (tmp_path / build.OUTPUT / "verification_output").iterdir()) == [
+        "verify_finn_onnx_python_0_SUCCESS.npy", "verify_initial_python_0_SUCCESS.npy", "verify_streamlined_python_0_SUCCESS.npy"]
+    build.check_fit(est, pynq, settings)
+    tiny = pynq.model_copy(update={"resources": pynq.resources.model_copy(update={"lut": 10})})
+    with pytest.raises(GateError, match=r"does not fit the pynq_z2 \(LUT [0-9,]+ > 10\): lower finn.target_fps \(now 100,000\)"):
+        build.check_fit(est, tiny, settings)
+
+    streamlined = tmp_path / build.OUTPUT / build.STREAMLINED
+    n_in, n_out = emulator.generate(streamlined, tmp_path)
+    assert (n_in, n_out) == (30, 4)
+    emulated = emulator.run(emulator.compile_library(tmp_path), x, n_out)
+    assert np.array_equal(emulated, export.execute(streamlined, x))  # every input, bit for bit
+    assert np.mean(emulated.argmax(1) == bq.predict(model, x).argmax(1)) > 0.97
+
+
+def test_the_emulator_names_what_it_cannot_emulate(tmp_path):
+    model, x = _trained_mlp(BrevitasQuant(weight_bits=3, act_bits=3))
+    path = export.export(model, x, tmp_path)  # not streamlined: Quant and BatchNormalization nodes
+    with pytest.raises(BuildError, match="also has .*BatchNormalization.*Quant"):
+        emulator.generate(path, tmp_path)
+
+
+@pytest.mark.slow
+def test_kws_through_flow_finn(tmp_path):
+    """data -> Brevitas KWS MLP -> QONNX -> FINN estimates -> generated C on the emulated board ->
+    runner: the DUT scores exactly what the Brevitas model scores."""
+    from pipeline.stages import Flow, run_stages
+
+    flow = Flow(task="kws", board="pynq_z2", flow="finn", data="synthetic", build_root=tmp_path, modes=["accuracy"],
+                overrides={"data.synthetic.utterances_per_word": 24, "brevitas.min_top1.synthetic": 0.3})
+    run_stages(flow)
+    train, convert = flow.manifest("train")["outputs"], flow.manifest("convert")["outputs"]
+    acc = flow.manifest("run")["outputs"]["accuracy"]
+    assert convert["exact_fraction"] == 1.0 and convert["argmax_agreement"] >= 0.97
+    assert convert["estimates"]["critical_path_cycles"] > 0 and convert["estimates"]["lut"] > 0
+    assert abs(acc["top1"] - train["host_value"]) <= 100 * (1 - convert["argmax_agreement"]) + 1e-9
+    assert (tmp_path / "kws" / "finn" / "pynq_z2" / "report" / "results.md").read_text().count("modeled") >= 4

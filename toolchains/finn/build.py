@@ -1,0 +1,78 @@
+"""The FINN build through its Python API (finn-plus, novivado.py first): QONNX -> tidy-up ->
+streamlining -> HW layers -> folding (target_fps or a folding JSON) -> estimate reports, with
+FINN's own Python verification after conversion, tidy-up and streamlining; every intermediate
+model and report stays on disk under the build folder. The steps after estimates (HLS IP,
+stitched IP, bitfile) need Vivado/Vitis HLS and are not run here (toolchain.vendor_steps names them).
+
+Latency is modeled, not measured: the EEMBC loop runs one inference at a time, so a board's time per
+inference is FINN's critical path (cycles / fabric clock), not its initiation interval."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from common.errors import BuildError, GateError
+from toolchains.finn.settings import FinnSettings
+
+log = logging.getLogger(__name__)
+OUTPUT = "finn_build"
+STREAMLINED = "intermediate_models/step_streamline.onnx"
+
+
+def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, verify_out: np.ndarray, out: Path,
+          task_dir: Path) -> dict:
+    """Run the estimate flow for board (its part and fabric clock); returns the estimate summary."""
+    from toolchains.finn import novivado  # noqa: F401  (before anything from finn.builder)
+    import finn.builder.build_dataflow_config as fc
+    from finn.builder.build_dataflow import build_dataflow_cfg
+
+    np.save(out / "verify_in.npy", verify_in.astype(np.float32))
+    np.save(out / "verify_out.npy", verify_out.astype(np.float32))
+    folding = {"target_fps": settings.target_fps} if settings.target_fps else \
+        {"folding_config_file": str((task_dir / settings.folding_config).resolve())}
+    cfg = fc.DataflowBuildConfig(
+        output_dir=str(out / OUTPUT), synth_clk_period_ns=board.clock_period_ns, fpga_part=board.part,
+        steps=fc.estimate_only_dataflow_steps, generate_outputs=[fc.DataflowOutputType.ESTIMATE_REPORTS],
+        verify_steps=[fc.VerificationStepType.QONNX_TO_FINN_PYTHON, fc.VerificationStepType.TIDY_UP_PYTHON,
+                      fc.VerificationStepType.STREAMLINED_PYTHON],
+        verify_input_npy=str(out / "verify_in.npy"), verify_expected_output_npy=str(out / "verify_out.npy"),
+        **folding)
+    cfg = fc.DataflowBuildConfig.construct_from(cfg)
+    log.info("FINN: estimate build (streamline, HW layers, folding, estimates) for %s ...", board.part)
+    if build_dataflow_cfg(str(model), cfg) != 0:
+        raise BuildError(f"the FINN build failed: see {out / OUTPUT / 'build_dataflow.log'}")
+    failed = sorted(p.name for p in (out / OUTPUT / "verification_output").glob("*FAIL*"))
+    if failed:
+        raise GateError(f"FINN's Python verification failed after {', '.join(failed)}: the exported graph does not "
+                        f"compute what the Brevitas model computes")
+    return summary(out / OUTPUT, board)
+
+
+def summary(output: Path, board) -> dict:
+    report = output / "report"
+    perf = json.loads((report / "estimate_network_performance.json").read_text())
+    resources = json.loads((report / "estimate_layer_resources.json").read_text())
+    total = resources.pop("total")
+    cycles = json.loads((report / "estimate_layer_cycles.json").read_text())
+    return {
+        "critical_path_cycles": int(perf["critical_path_cycles"]),
+        "modeled_latency_us": perf["critical_path_cycles"] * board.clock_period_ns / 1000.0,
+        "estimated_fps": float(perf["estimated_throughput_fps"]),
+        "lut": float(total["LUT"]), "bram18": float(total["BRAM_18K"]), "dsp": float(total["DSP"]),
+        "layers": {name: {"cycles": cycles.get(name), **res} for name, res in resources.items()},
+        "what": f"FINN estimates (modeled, not synthesised) for {board.part} at {board.fabric_clock_mhz:g} MHz",
+    }
+
+
+def check_fit(est: dict, board, settings: FinnSettings) -> None:
+    """Fail early, with the numbers, when the estimate exceeds the board's budget."""
+    budget = {"lut": board.resources.lut, "bram18": 2 * board.resources.bram36, "dsp": board.resources.dsp}
+    over = [f"{k.upper()} {est[k]:,.0f} > {v:,.0f}" for k, v in budget.items() if est[k] > v]
+    if over:
+        hint = (f"lower finn.target_fps (now {settings.target_fps:,})" if settings.target_fps
+                else "fold more (lower PE/SIMD in the folding JSON)")
+        raise GateError(f"the FINN design does not fit the {board.name} ({'; '.join(over)}): {hint}")

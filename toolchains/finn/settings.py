@@ -1,0 +1,19 @@
+"""What a recipe tells FINN about its model, as data (a task.yaml `finn` section): the folding
+(from a target throughput, or a folding JSON file) and how the emulation must agree."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from common.config import Strict
+
+
+class FinnSettings(Strict):
+    target_fps: int | None = Field(None, gt=0)  # FINN's SetFolding target, at the board's fabric clock
+    folding_config: str | None = None  # a folding JSON (relative paths: to the task folder), instead of target_fps
+
+    @model_validator(mode="after")
+    def _one_folding(self):
+        if (self.target_fps is None) == (self.folding_config is None):
+            raise ValueError("give exactly one of target_fps and folding_config")
+        return self

@@ -1,0 +1,41 @@
+"""FINN behind the pipeline's toolchain interface (toolchains/__init__.py): a recipe's Brevitas
+model -> QONNX -> FINN streamlining, folding and estimates (convert.py), and the streamlined graph
+as generated C on the emulated board; IP, stitched IP and bitfile where Vivado exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from boards.firmware import Accelerator
+
+
+class Toolchain:
+    name = "finn"
+    framework = "brevitas"
+    sources = {"modules": ["toolchains.finn.toolchain", "toolchains.finn.convert"], "files": ["toolchains/finn/accel_finn.c"]}
+
+    def check(self, recipe, model: str) -> None:
+        """Before any stage runs: can this toolchain take the recipe's model?"""
+        from common.errors import ConfigError
+
+        if not hasattr(recipe, "brevitas_inputs"):
+            raise ConfigError(f"flow=finn is not available for task {recipe.name} yet: its recipe does not give the FINN "
+                              f"model's integer inputs (brevitas_inputs); the FINN emulator runs fully connected "
+                              f"models (kws)")
+
+    def convert_params(self, recipe, model: str, board) -> dict:
+        return {"part": board.part, "clock_period_ns": board.clock_period_ns, "finn": recipe.cfg.finn.model_dump()}
+
+    def convert(self, recipe, model: str, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
+        from toolchains.finn import convert
+
+        return convert.convert(recipe, trained, eembc, board, out)
+
+    def accelerator(self, convert_dir: Path) -> Accelerator:
+        from toolchains.finn import convert
+
+        return convert.accelerator(convert_dir)
+
+    def vendor_steps(self, board) -> list[tuple[str, str]]:
+        return [("vitis_hls", "FINN HLS IP generation (step_hw_ipgen)"),
+                ("vivado", f"FINN stitched IP, {board.name} block design and bitstream")]
