@@ -47,6 +47,16 @@ def run_row(run: Run) -> dict:
     }
 
 
+def estimate_row(run: Run) -> dict | None:
+    """A toolchain's modeled latency and resources for a run's model, as a row of its own."""
+    est = run.estimates
+    if not est:
+        return None
+    return {**run_row(run), "source": "this harness, toolchain estimate", "accuracy": None, "accuracy_kind": None,
+            "latency_us": est["modeled_latency_us"], "latency_kind": "modeled", "throughput": None,
+            "lut": est["lut"], "bram": est["bram18"] / 2, "dsp": est["dsp"], "resources_kind": "modeled"}
+
+
 def published_rows() -> list[dict]:
     rows = []
     for r in yaml.safe_load(PUBLISHED.read_text()):
@@ -61,7 +71,7 @@ def published_rows() -> list[dict]:
 
 
 def table(runs: list[Run]) -> pd.DataFrame:
-    rows = [run_row(r) for r in runs] + published_rows()
+    rows = [run_row(r) for r in runs] + [e for e in map(estimate_row, runs) if e] + published_rows()
     return pd.DataFrame(rows, columns=COLUMNS).sort_values(["task", "board", "flow", "source"], ignore_index=True)
 
 

@@ -39,6 +39,13 @@ class Run:
                    model=ran.get("model", "trained"))
 
     @property
+    def estimates(self) -> dict | None:
+        """The toolchain's modeled figures for this run's model (FINN: critical path, LUT/BRAM/DSP),
+        from the convert stage beside the run, when it made any."""
+        convert = self.path.parent / "convert" / "manifest.json"
+        return read_json(convert).get("outputs", {}).get("estimates") if convert.is_file() else None
+
+    @property
     def provenance(self) -> Provenance:
         return Provenance.model_validate(self.summary["provenance"])
 

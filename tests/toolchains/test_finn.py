@@ -93,3 +93,10 @@ def test_kws_through_flow_finn(tmp_path):
     assert convert["estimates"]["critical_path_cycles"] > 0 and convert["estimates"]["lut"] > 0
     assert abs(acc["top1"] - train["host_value"]) <= 100 * (1 - convert["argmax_agreement"]) + 1e-9
     assert (tmp_path / "kws" / "finn" / "pynq_z2" / "report" / "results.md").read_text().count("modeled") >= 4
+    from results import compare, runs
+
+    table = compare.table(runs.find(tmp_path))
+    est = table[table["source"] == "this harness, toolchain estimate"]
+    assert list(est["latency_kind"]) == ["modeled"] and list(est["resources_kind"]) == ["modeled"]
+    assert est["latency_us"].iloc[0] == convert["estimates"]["modeled_latency_us"]
+    assert set(table[table["source"].str.startswith("published")]["flow"]) >= {"finn"}  # beside the published designs
