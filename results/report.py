@@ -22,11 +22,11 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
         {**base, "data": host_data, "quantity": metric, "value": round(train["host_value"], 4), "where": "host",
          "what": f"{train['host_what']} (not the DUT)"},
         {**base, "quantity": "bit-exact inputs", "value": round(convert["exact_fraction"], 4), "where": "host",
-         "what": f"{convert.get('exact_what', 'hls4ml C++ emulation vs Keras')}, {convert['windows_checked']} test inputs"},
+         "what": convert.get("exact_what") or f"hls4ml C++ emulation vs Keras, {convert['windows_checked']} test inputs"},
     ]
     if convert.get("argmax_agreement") is not None:
         rows.append({**base, "quantity": "argmax agreement", "value": round(convert["argmax_agreement"], 4), "where": "host",
-                     "what": f"{convert.get('argmax_what', 'hls4ml C++ emulation vs Keras')}, {convert['windows_checked']} test inputs"})
+                     "what": convert.get("argmax_what") or f"hls4ml C++ emulation vs Keras, {convert['windows_checked']} test inputs"})
     est = convert.get("estimates")
     if est:  # a toolchain's estimates: modeled, never measured
         rows.append({**base, "quantity": "latency (us)", "value": round(est["modeled_latency_us"], 2), "where": "modeled",

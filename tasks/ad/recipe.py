@@ -116,6 +116,15 @@ class Recipe(RecipeBase):
 
         return train_brevitas.train(self.cfg, data["train_windows"], self.test_files(eembc), data_kind, out)
 
+    def brevitas_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:
+        """Every test window as the FINN model takes it: the input map's integers (the accelerator's raw words)."""
+        windows = np.concatenate([f.windows for f in self.test_files(eembc)])
+        return self.input_map(trained).to_raw(windows).astype(np.float32)
+
+    def brevitas_input_frac(self, trained: dict[str, Path]) -> int:
+        """Fraction bits of those integers as model units (the firmware's ACCEL_IN_FRAC)."""
+        return self.input_map(trained).frac
+
     def load_brevitas(self, trained: dict[str, Path]):
         from tasks import brevitas_qat
         from tasks.ad import model_brevitas

@@ -110,6 +110,9 @@ class Recipe(RecipeBase):
         """Every test file as the FINN model takes it: the integers int8 - zero_point, 490 per file."""
         return self.model_inputs(eembc, trained).reshape(-1, self.input_bytes)
 
+    def brevitas_input_frac(self, trained: dict[str, Path]) -> int:
+        return 0  # the integers themselves
+
     def load_brevitas(self, trained: dict[str, Path]):
         from tasks import brevitas_qat
         from tasks.kws import model_brevitas

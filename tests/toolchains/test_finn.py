@@ -78,25 +78,36 @@ def test_the_emulator_names_what_it_cannot_emulate(tmp_path):
         emulator.generate(path, tmp_path)
 
 
+SMALL = {
+    "kws": {"data.synthetic.utterances_per_word": 24, "brevitas.min_top1.synthetic": 0.3},
+    "ad": {"data.synthetic.machine_ids": [1, 2], "data.synthetic.train_per_id": 6, "data.synthetic.test_normal_per_id": 3,
+           "data.synthetic.test_anomaly_per_id": 3, "brevitas.train.epochs": 10, "brevitas.min_auc.synthetic": 0.6},
+}
+
+
 @pytest.mark.slow
-def test_kws_through_flow_finn(tmp_path):
-    """data -> Brevitas KWS MLP -> QONNX -> FINN estimates -> generated C on the emulated board ->
-    runner: the DUT scores exactly what the Brevitas model scores."""
+@pytest.mark.parametrize("task", ["kws", "ad"])
+def test_through_flow_finn(tmp_path, task):
+    """data -> Brevitas model -> QONNX -> FINN estimates -> generated C on the emulated board ->
+    runner: the DUT scores what the emulator scores, which is what execute_onnx computes."""
     from pipeline.stages import Flow, run_stages
 
-    flow = Flow(task="kws", board="pynq_z2", flow="finn", data="synthetic", build_root=tmp_path, modes=["accuracy"],
-                overrides={"data.synthetic.utterances_per_word": 24, "brevitas.min_top1.synthetic": 0.3})
+    flow = Flow(task=task, board="pynq_z2", flow="finn", data="synthetic", build_root=tmp_path, modes=["accuracy"],
+                overrides=SMALL[task])
     run_stages(flow)
     train, convert = flow.manifest("train")["outputs"], flow.manifest("convert")["outputs"]
     acc = flow.manifest("run")["outputs"]["accuracy"]
-    assert convert["exact_fraction"] == 1.0 and convert["argmax_agreement"] >= 0.97
-    assert convert["estimates"]["critical_path_cycles"] > 0 and convert["estimates"]["lut"] > 0
-    assert abs(acc["top1"] - train["host_value"]) <= 100 * (1 - convert["argmax_agreement"]) + 1e-9
-    assert (tmp_path / "kws" / "finn" / "pynq_z2" / "report" / "results.md").read_text().count("modeled") >= 4
+    assert convert["exact_fraction"] == 1.0 and convert["estimates"]["critical_path_cycles"] > 0
+    if task == "kws":
+        assert convert["argmax_agreement"] >= 0.97
+        assert abs(acc["top1"] - train["host_value"]) <= 100 * (1 - convert["argmax_agreement"]) + 1e-9
+    else:  # the emulator is the streamlined integer graph; Brevitas computes in float: scores agree closely
+        assert convert["max_abs_diff_brevitas"] < 1.0 and abs(acc["auc"] - train["host_value"]) < 0.02
+    assert (tmp_path / task / "finn" / "pynq_z2" / "report" / "results.md").read_text().count("modeled") >= 4
     from results import compare, runs
 
     table = compare.table(runs.find(tmp_path))
     est = table[table["source"] == "this harness, toolchain estimate"]
     assert list(est["latency_kind"]) == ["modeled"] and list(est["resources_kind"]) == ["modeled"]
     assert est["latency_us"].iloc[0] == convert["estimates"]["modeled_latency_us"]
-    assert set(table[table["source"].str.startswith("published")]["flow"]) >= {"finn"}  # beside the published designs
+    assert "finn" in set(table[table["source"].str.startswith("published")]["flow"])  # beside the published designs

@@ -9,8 +9,10 @@ inference is FINN's critical path (cycles / fabric clock), not its initiation in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,16 +42,32 @@ def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, ver
         verify_steps=[fc.VerificationStepType.QONNX_TO_FINN_PYTHON, fc.VerificationStepType.TIDY_UP_PYTHON,
                       fc.VerificationStepType.STREAMLINED_PYTHON],
         verify_input_npy=str(out / "verify_in.npy"), verify_expected_output_npy=str(out / "verify_out.npy"),
-        **folding)
+        console_log_level=fc.LogLevel.WARNING, **folding)  # FINN's full log: finn_build/build_dataflow.log
     cfg = fc.DataflowBuildConfig.construct_from(cfg)
     log.info("FINN: estimate build (streamline, HW layers, folding, estimates) for %s ...", board.part)
-    if build_dataflow_cfg(str(model), cfg) != 0:
+    with _own_logging_kept():
+        code = build_dataflow_cfg(str(model), cfg)
+    if code != 0:
         raise BuildError(f"the FINN build failed: see {out / OUTPUT / 'build_dataflow.log'}")
     failed = sorted(p.name for p in (out / OUTPUT / "verification_output").glob("*FAIL*"))
     if failed:
         raise GateError(f"FINN's Python verification failed after {', '.join(failed)}: the exported graph does not "
                         f"compute what the Brevitas model computes")
     return summary(out / OUTPUT, board)
+
+
+@contextlib.contextmanager
+def _own_logging_kept():
+    """FINN's builder reconfigures the root logger (basicConfig(force=True), a rich console handler)
+    and wraps sys.stdout/stderr for the rest of the process; put ours back afterwards."""
+    root = logging.getLogger()
+    handlers, level, out, err = root.handlers[:], root.level, sys.stdout, sys.stderr
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        sys.stdout, sys.stderr = out, err
 
 
 def summary(output: Path, board) -> dict:

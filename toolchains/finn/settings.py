@@ -11,6 +11,9 @@ from common.config import Strict
 class FinnSettings(Strict):
     target_fps: int | None = Field(None, gt=0)  # FINN's SetFolding target, at the board's fabric clock
     folding_config: str | None = None  # a folding JSON (relative paths: to the task folder), instead of target_fps
+    # how many test inputs execute_onnx checks the emulator on (None: all; it runs about 50 inputs/s),
+    # evenly spread over the test set
+    check_inputs: int | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _one_folding(self):
