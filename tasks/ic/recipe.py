@@ -118,6 +118,16 @@ class Recipe(RecipeBase):
 
         return train_brevitas.train(self.cfg, data, eembc, data_kind, out)
 
+    def brevitas_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:
+        """Every test image as the FINN model takes it: the pixel bytes, N x 32 x 32 x 3 (HWC, as the DUT gets them)."""
+        from tasks.ic import testset, train_brevitas
+
+        images, _ = testset.read(eembc, self.model_id, self.input_bytes)
+        return train_brevitas.to_model_input(images)
+
+    def brevitas_input_frac(self, trained: dict[str, Path]) -> int:
+        return 0  # the pixel integers themselves
+
     def load_brevitas(self, trained: dict[str, Path]):
         from tasks import brevitas_qat
         from tasks.ic import model_brevitas

@@ -1,6 +1,6 @@
 """Training for the ic01 FINN model (model_brevitas.py) on the same images as the QKeras ResNet,
-inputs as the DUT gets them (the pixel bytes, channels first), with flips and shifts, gated on
-top-1 of the ic01 test files."""
+inputs as the DUT gets them (the pixel bytes, HWC), with flips and shifts, gated on top-1 of the
+ic01 test files."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
+from common.jsonio import write_json
 from tasks.gate import top1_gate
 from tasks.ic import testset
 from tasks.ic.config import ICTask
+from tasks.ic.train import INPUT_FILE
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
-    """N x 32 x 32 x 3 uint8 (HWC) -> N x 3 x 32 x 32 float pixel values (CHW)."""
-    return np.ascontiguousarray(images.transpose(0, 3, 1, 2)).astype(np.float32)
+    """N x 32 x 32 x 3 uint8 (HWC) -> the same pixel values as float32."""
+    return images.astype(np.float32)
 
 
 def augmenter(flip: bool, shift: float):
@@ -26,10 +28,10 @@ def augmenter(flip: bool, shift: float):
     def augment(x, rng: np.random.Generator):
         if flip:
             mirror = torch.from_numpy(rng.random(len(x)) < 0.5)
-            x = torch.where(mirror[:, None, None, None], x.flip(3), x)
+            x = torch.where(mirror[:, None, None, None], x.flip(2), x)  # N x H x W x C: W is dim 2
         if pixels:
             dy, dx = rng.integers(-pixels, pixels + 1, 2)
-            x = x.roll((int(dy), int(dx)), dims=(2, 3))
+            x = x.roll((int(dy), int(dx)), dims=(1, 2))
         return x
 
     return augment
@@ -48,7 +50,8 @@ def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: 
     fitted = bq.fit(model, to_model_input(sets["x"]), sets["y"].astype(np.int64), b.train, b.quant.pruning,
                     torch.nn.CrossEntropyLoss(), augment=augmenter(cfg.augment.flip, cfg.augment.shift))
     bq.save(model, out)
+    write_json(out / INPUT_FILE, {"input_shift": 0})  # raw pixels: the firmware passes the bytes as they are
 
     images, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
     return top1_gate(bq.predict(model, to_model_input(images)).argmax(1), labels, "Brevitas model", data_kind,
-                     getattr(b.min_top1, data_kind), out, {"model": bq.MODEL_FILE}, **fitted)
+                     getattr(b.min_top1, data_kind), out, {"model": bq.MODEL_FILE, "input": INPUT_FILE}, **fitted)

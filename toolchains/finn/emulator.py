@@ -1,14 +1,15 @@
 """A fast, bit-exact emulator of a streamlined FINN graph: C generated from the graph's integer
-MatMuls, MultiThresholds and final per-channel Mul/Add, compiled into the emulated DUT (behind
-accel.h, accel_finn.c) and, as a shared library, called from Python to check it against qonnx's
+MatMuls (and XNOR-popcount MatMuls of binary layers), MultiThresholds, Im2Col, NHWC max pooling,
+transposes and final per-channel Mul/Add, compiled into the emulated DUT (behind accel.h,
+accel_finn.c) and, as a shared library, called from Python to check it against qonnx's
 execute_onnx on every test input.
 
 Exactness: the graph's tensors are float32 holding integers (execute_onnx's arithmetic). Here a
 MatMul accumulates in int64, equal to float32 as long as every sum stays below 2^24 (else
 execute_onnx itself rounds, and the check says so); thresholds compare the same values; the final
 Mul/Add are single float32 operations, as numpy does them (compiled with -ffp-contract=off).
-Supported: fully connected graphs (the KWS and AD MLPs). Convolution graphs (Im2Col, pooling)
-are not yet: they stop with the op's name."""
+Supported: the ops of the KWS/AD MLPs and of CNV-style networks; any other op stops the build with
+its name."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import numpy as np
 
 from common.errors import BuildError
 
-SUPPORTED = ("MatMul", "MultiThreshold", "Mul", "Add")
+SUPPORTED = ("MatMul", "XnorPopcountMatMul", "MultiThreshold", "Mul", "Add", "Transpose", "Im2Col", "MaxPoolNHWC",
+             "Flatten", "Reshape")
 SOURCE, HEADER, LIBRARY = "finn_model.c", "finn_model.h", "libfinn_model.so"
 
 
@@ -46,6 +48,125 @@ def _attr(node, name: str, default=None):
     return default
 
 
+def _loops(shape: list[int], body: str, indent: str = "    ") -> str:
+    """Nested C loops over every index of shape (variables i0, i1, ...) around body."""
+    code, pad = "", indent
+    for d, n in enumerate(shape):
+        code += f"{pad}for (int i{d} = 0; i{d} < {n}; ++i{d})\n"
+        pad += "    "
+    return code + f"{pad}{body}\n"
+
+
+def _flat(shape: list[int], names: list[str]) -> str:
+    """The row-major flat index of a multi-index given as C expressions."""
+    terms, stride = [], 1
+    for n, name in reversed(list(zip(shape, names))):
+        terms.append(f"({name}) * {stride}" if stride != 1 else f"({name})")
+        stride *= n
+    return " + ".join(reversed(terms))
+
+
+class _Writer:
+    """C for one streamlined graph: a static float buffer per tensor, one loop nest per node."""
+
+    def __init__(self, m):
+        self.m, self.data, self.body, self.var = m, [], [], {}
+
+    def shape(self, name: str) -> list[int]:
+        return [int(d) for d in self.m.get_tensor_shape(name)]
+
+    def const(self, node, i: int = 1) -> np.ndarray:
+        value = self.m.get_initializer(node.input[i])
+        if value is None:
+            raise BuildError(f"{node.name}: its input {node.input[i]} is not a constant")
+        return value
+
+    def buffer(self, name: str) -> str:
+        self.var[name] = f"t{len(self.var)}"
+        self.body.append(f"    static float {self.var[name]}[{int(np.prod(self.shape(name)))}];\n")
+        return self.var[name]
+
+    def matmul(self, i: int, node, xnor: bool) -> None:
+        w = self.const(node)
+        k, n = w.shape
+        if not np.array_equal(w, np.round(w)):
+            raise BuildError(f"{node.name}: weights are not integers")
+        rows = int(np.prod(self.shape(node.input[0]))) // k
+        self.data.append(_c_array(f"w{i}", w.T.astype(np.int64), _int_type(w)))  # row j: output j's weights
+        src, dst = self.var[node.input[0]], self.buffer(node.output[0])
+        term = f"({src}[r * {k} + q] == w{i}[j * {k} + q])" if xnor else f"(int64_t){src}[r * {k} + q] * w{i}[j * {k} + q]"
+        self.body.append(f"    for (int r = 0; r < {rows}; ++r)\n        for (int j = 0; j < {n}; ++j) {{\n"
+                         f"            int64_t acc = 0;\n            for (int q = 0; q < {k}; ++q) acc += {term};\n"
+                         f"            {dst}[r * {n} + j] = (float)acc;\n        }}\n")
+
+    def multithreshold(self, i: int, node) -> None:
+        th = self.const(node)
+        shape = self.shape(node.input[0])
+        channels, steps = th.shape
+        layout = _attr(node, "data_layout", "NCHW" if len(shape) == 4 else "NC")
+        scale, bias = float(_attr(node, "out_scale", 1.0)), float(_attr(node, "out_bias", 0.0))
+        inner = int(np.prod(shape[2:])) if layout == "NCHW" else 1
+        c_dim = shape[1] if layout == "NCHW" else shape[-1]
+        if channels not in (1, c_dim):
+            raise BuildError(f"{node.name}: {channels} threshold rows for {c_dim} channels")
+        self.data.append(_c_array(f"th{i}", th.astype(np.float32), "float"))
+        src, dst = self.var[node.input[0]], self.buffer(node.output[0])
+        row = "0" if channels == 1 else f"((e / {inner}) % {c_dim})"
+        self.body.append(f"    for (int e = 0; e < {int(np.prod(shape))}; ++e) {{\n        int count = 0;\n"
+                         f"        for (int s = 0; s < {steps}; ++s) count += {src}[e] >= th{i}[{row} * {steps} + s];\n"
+                         f"        {dst}[e] = (float)count * {scale!r}f + {bias!r}f;\n    }}\n")
+
+    def elementwise(self, i: int, node) -> None:
+        c = self.const(node).astype(np.float32).ravel()
+        shape = self.shape(node.input[0])
+        if c.size not in (1, shape[-1]):
+            raise BuildError(f"{node.name}: a constant of {c.size} values for a tensor of shape {shape}")
+        self.data.append(_c_array(f"c{i}", c, "float"))
+        src, dst = self.var[node.input[0]], self.buffer(node.output[0])
+        op = "*" if node.op_type == "Mul" else "+"
+        idx = "0" if c.size == 1 else f"e % {c.size}"
+        self.body.append(f"    for (int e = 0; e < {int(np.prod(shape))}; ++e) {dst}[e] = {src}[e] {op} c{i}[{idx}];\n")
+
+    def transpose(self, node) -> None:
+        perm = [int(v) for v in next(a.ints for a in node.attribute if a.name == "perm")]
+        shape_in, shape_out = self.shape(node.input[0]), self.shape(node.output[0])
+        src, dst = self.var[node.input[0]], self.buffer(node.output[0])
+        # output index (i0..): input index d is output index perm.index(d)
+        names_in = [f"i{perm.index(d)}" for d in range(len(shape_in))]
+        self.body.append(_loops(shape_out, f"{dst}[{_flat(shape_out, [f'i{d}' for d in range(len(shape_out))])}] = "
+                                           f"{src}[{_flat(shape_in, names_in)}];"))
+
+    def im2col(self, node) -> None:
+        n, h, w, c = self.shape(node.input[0])
+        _, oh, ow, _ = self.shape(node.output[0])
+        kh, kw = [int(v) for v in next(a.ints for a in node.attribute if a.name == "kernel_size")]
+        sh, sw = [int(v) for v in next(a.ints for a in node.attribute if a.name == "stride")]
+        pad = [int(v) for v in next((a.ints for a in node.attribute if a.name == "pad_amount"), [0, 0, 0, 0])]
+        dil = [int(v) for v in next((a.ints for a in node.attribute if a.name == "dilations"), [1, 1])]
+        if dil != [1, 1] or int(_attr(node, "depthwise", 0)):
+            raise BuildError(f"{node.name}: dilated or depthwise Im2Col is not supported by the emulator")
+        pad_value = float(_attr(node, "pad_value", 0))
+        src, dst = self.var[node.input[0]], self.buffer(node.output[0])
+        y, x = f"(i0 * {sh} + i2 - {pad[0]})", f"(i1 * {sw} + i3 - {pad[1]})"
+        inside = f"{y} >= 0 && {y} < {h} && {x} >= 0 && {x} < {w}"
+        self.body.append(_loops([oh, ow, kh, kw, c],
+                                f"{dst}[{_flat([oh, ow, kh, kw, c], ['i0', 'i1', 'i2', 'i3', 'i4'])}] = ({inside}) ? "
+                                f"{src}[({y} * {w} + {x}) * {c} + i4] : {pad_value!r}f;"))
+
+    def maxpool(self, node) -> None:
+        _, h, w, c = self.shape(node.input[0])
+        _, oh, ow, _ = self.shape(node.output[0])
+        kh, kw = [int(v) for v in next(a.ints for a in node.attribute if a.name == "kernel_shape")]
+        sh, sw = [int(v) for v in next(a.ints for a in node.attribute if a.name == "strides")]
+        pads = [int(v) for v in next((a.ints for a in node.attribute if a.name == "pads"), [0, 0, 0, 0])]
+        if any(pads):
+            raise BuildError(f"{node.name}: padded max pooling is not supported by the emulator")
+        src, dst = self.var[node.input[0]], self.buffer(node.output[0])
+        self.body.append(_loops([oh, ow, c], f"{{ float v = -INFINITY; for (int a = 0; a < {kh}; ++a) for (int b = 0; b < {kw}; ++b) "
+                                             f"{{ float u = {src}[((i0 * {sh} + a) * {w} + i1 * {sw} + b) * {c} + i2]; if (u > v) v = u; }} "
+                                             f"{dst}[(i0 * {ow} + i1) * {c} + i2] = v; }}"))
+
+
 def generate(model_path: Path, out: Path) -> tuple[int, int]:
     """Write finn_model.c/.h under out for the streamlined graph; returns (inputs, outputs)."""
     from qonnx.core.modelwrapper import ModelWrapper
@@ -53,79 +174,47 @@ def generate(model_path: Path, out: Path) -> tuple[int, int]:
     m = ModelWrapper(str(model_path))
     unsupported = sorted({n.op_type for n in m.graph.node} - set(SUPPORTED))
     if unsupported:
-        raise BuildError(f"the FINN emulator handles fully connected graphs ({', '.join(SUPPORTED)}); "
-                         f"{model_path.name} also has {', '.join(unsupported)} (convolutions are not supported yet)")
+        raise BuildError(f"the FINN emulator handles {', '.join(SUPPORTED)}; {model_path.name} also has "
+                         f"{', '.join(unsupported)}")
+    wr = _Writer(m)
     name_in = m.graph.input[0].name
-    shape_in = m.get_tensor_shape(name_in)
-    if len(shape_in) != 2:
-        raise BuildError(f"the FINN emulator expects a (1, N) input, got {shape_in}")
-    sizes = {name_in: shape_in[1]}
-    data, body = [], []
-    current = name_in
-    body.append(f"    const float *t0 = in;\n")
-    var = {name_in: "t0"}
+    n_in = int(np.prod(wr.shape(name_in)))
+    wr.var[name_in] = "in"
     for i, node in enumerate(m.graph.node):
-        x = node.input[0]
-        if x != current:
-            raise BuildError(f"the FINN emulator expects a chain of layers; {node.name} reads {x}")
-        n_in = sizes[x]
-        src, dst = var[x], f"t{i + 1}"
-        param = m.get_initializer(node.input[1])
-        if param is None:
-            raise BuildError(f"{node.name}: its second input {node.input[1]} is not a constant")
-        if node.op_type == "MatMul":
-            k, n = param.shape
-            if k != n_in or not np.array_equal(param, np.round(param)):
-                raise BuildError(f"{node.name}: expected integer weights {n_in} x N, got {param.shape}")
-            data.append(_c_array(f"w{i}", param.T.astype(np.int64), _int_type(param)))  # row j: output j's weights
-            body.append(f"    static float {dst}[{n}];\n"
-                        f"    for (int j = 0; j < {n}; ++j) {{\n"
-                        f"        int64_t acc = 0;\n"
-                        f"        for (int k = 0; k < {k}; ++k) acc += (int64_t){src}[k] * w{i}[j * {k} + k];\n"
-                        f"        {dst}[j] = (float)acc;\n"
-                        f"    }}\n")
+        if node.input[0] not in wr.var:
+            raise BuildError(f"the FINN emulator expects a chain of layers; {node.name} reads {node.input[0]}")
+        if node.op_type in ("MatMul", "XnorPopcountMatMul"):
+            wr.matmul(i, node, xnor=node.op_type == "XnorPopcountMatMul")
         elif node.op_type == "MultiThreshold":
-            if _attr(node, "data_layout", "NC") not in ("NC", "NHWC", "NCHW") or param.ndim != 2:
-                raise BuildError(f"{node.name}: unexpected thresholds {param.shape}")
-            n = n_in
-            channels, steps = param.shape
-            scale, bias = float(_attr(node, "out_scale", 1.0)), float(_attr(node, "out_bias", 0.0))
-            data.append(_c_array(f"th{i}", param.astype(np.float32), "float"))
-            row = "j" if channels == n else "0"
-            body.append(f"    static float {dst}[{n}];\n"
-                        f"    for (int j = 0; j < {n}; ++j) {{\n"
-                        f"        int count = 0;\n"
-                        f"        for (int s = 0; s < {steps}; ++s) count += {src}[j] >= th{i}[{row} * {steps} + s];\n"
-                        f"        {dst}[j] = (float)count * {scale!r}f + {bias!r}f;\n"
-                        f"    }}\n")
-        else:  # Mul / Add by a constant, per channel or scalar
-            flat = param.astype(np.float32).ravel()
-            n = n_in
-            if flat.size not in (1, n):
-                raise BuildError(f"{node.name}: a constant of {param.shape} for {n} channels")
-            data.append(_c_array(f"c{i}", flat, "float"))
-            op = "*" if node.op_type == "Mul" else "+"
-            idx = "j" if flat.size == n else "0"
-            body.append(f"    static float {dst}[{n}];\n"
-                        f"    for (int j = 0; j < {n}; ++j) {dst}[j] = {src}[j] {op} c{i}[{idx}];\n")
-        sizes[node.output[0]], var[node.output[0]], current = n, dst, node.output[0]
-    if current != m.graph.output[0].name:
+            wr.multithreshold(i, node)
+        elif node.op_type in ("Mul", "Add"):
+            wr.elementwise(i, node)
+        elif node.op_type == "Transpose":
+            wr.transpose(node)
+        elif node.op_type == "Im2Col":
+            wr.im2col(node)
+        elif node.op_type == "MaxPoolNHWC":
+            wr.maxpool(node)
+        else:  # Flatten, Reshape: the same values in the same order
+            wr.var[node.output[0]] = wr.var[node.input[0]]
+    name_out = m.graph.output[0].name
+    if name_out not in wr.var:
         raise BuildError("the FINN emulator expects the last node to give the graph output")
-    n_out = sizes[current]
+    n_out = int(np.prod(wr.shape(name_out)))
     (out / HEADER).write_text(
         "/* Generated from the streamlined FINN graph by toolchains/finn/emulator.py: do not edit. */\n"
         "#ifndef FINN_MODEL_H\n#define FINN_MODEL_H\n"
-        f"#define FINN_N_IN {shape_in[1]}\n#define FINN_N_OUT {n_out}\n"
+        f"#define FINN_N_IN {n_in}\n#define FINN_N_OUT {n_out}\n"
         "void finn_model(const float *in, float *out);\n"
         "void finn_model_batch(const float *in, float *out, int n);\n#endif\n")
     (out / SOURCE).write_text(
         f"/* Generated from {model_path.name} by toolchains/finn/emulator.py: do not edit. */\n"
-        "#include <math.h>\n#include <stdint.h>\n\n#include \"finn_model.h\"\n\n" + "".join(data) +
-        "\nvoid finn_model(const float *in, float *out) {\n" + "".join(body) +
-        f"    for (int j = 0; j < FINN_N_OUT; ++j) out[j] = {var[current]}[j];\n}}\n\n"
+        "#include <math.h>\n#include <stdint.h>\n\n#include \"finn_model.h\"\n\n" + "".join(wr.data) +
+        "\nvoid finn_model(const float *in, float *out) {\n" + "".join(wr.body) +
+        f"    for (int j = 0; j < FINN_N_OUT; ++j) out[j] = {wr.var[name_out]}[j];\n}}\n\n"
         "void finn_model_batch(const float *in, float *out, int n) {\n"
         "    for (int i = 0; i < n; ++i) finn_model(in + (long)i * FINN_N_IN, out + (long)i * FINN_N_OUT);\n}\n")
-    return shape_in[1], n_out
+    return n_in, n_out
 
 
 def compile_library(out: Path) -> Path:

@@ -20,8 +20,7 @@ class Toolchain:
 
         if not hasattr(recipe, "brevitas_inputs"):
             raise ConfigError(f"flow=finn is not available for task {recipe.name} yet: its recipe does not give the FINN "
-                              f"model's integer inputs (brevitas_inputs); the FINN emulator runs fully connected "
-                              f"models (kws, ad)")
+                              f"model's integer inputs (brevitas_inputs)")
 
     def convert_params(self, recipe, model: str, board) -> dict:
         return {"part": board.part, "clock_period_ns": board.clock_period_ns, "finn": recipe.cfg.finn.model_dump()}
