@@ -1,5 +1,6 @@
 """Benchmark: the FINN emulator (C generated from the streamlined graph) against qonnx's
-execute_onnx and the Brevitas model's batched float forward pass, on the same inputs (host CPU).
+execute_onnx and the Brevitas model's float forward pass, batch 1 and batched, on the same inputs
+(host CPU).
 Needs a built FINN flow (make task=kws board=pynq_z2 flow=finn to=convert).
 
     .venv/bin/python bench/finn_emulator.py [--build-root build] [--task kws] [--board pynq_z2] [--onnx-inputs 200]
@@ -42,10 +43,14 @@ def main() -> int:
     model = flow.recipe.load_brevitas(trained)
     lib = convert / emulator.LIBRARY
     n_out = np.load(convert / "emulated_outputs.npy").shape[1]
+    one = x[:args.onnx_inputs]
     rows = [
-        ("FINN emulator (generated C, 1 core)", rate(lambda: emulator.run(lib, x, n_out), len(x)), len(x)),
+        ("FINN emulator (generated C, 1 core), batched", rate(lambda: emulator.run(lib, x, n_out), len(x)), len(x)),
+        ("FINN emulator, batch 1", rate(lambda: [emulator.run(lib, v[None], n_out) for v in one], len(one)), len(one)),
         ("Brevitas float forward, batch 512", rate(lambda: brevitas_qat.predict(model, x), len(x)), len(x)),
-        ("qonnx execute_onnx, streamlined graph", rate(lambda: export.execute(convert / build.OUTPUT / build.STREAMLINED,
+        ("Brevitas float forward, batch 1", rate(lambda: [brevitas_qat.predict(model, v[None]) for v in one], len(one)),
+         len(one)),
+        ("qonnx execute_onnx, streamlined graph, batch 1", rate(lambda: export.execute(convert / build.OUTPUT / build.STREAMLINED,
                                                                                 x[:args.onnx_inputs]), args.onnx_inputs),
          args.onnx_inputs),
     ]

@@ -113,3 +113,42 @@ def test_through_flow_finn(tmp_path, task):
     assert list(est["latency_kind"]) == ["modeled"] and list(est["resources_kind"]) == ["modeled"]
     assert est["latency_us"].iloc[0] == convert["estimates"]["modeled_latency_us"]
     assert "finn" in set(table[table["source"].str.startswith("published")]["flow"])  # beside the published designs
+
+
+def test_the_emulator_is_bit_identical_on_a_binary_cnv_with_random_inputs(tmp_path):
+    """A CNV-style network (HWC integer input, binary 3x3 convs, max pooling, binary FC): Im2Col,
+    XNOR-popcount and NHWC pooling in the generated C, against execute_onnx on random images."""
+    from boards import board
+    from tasks import load_recipe
+    from tasks.ic import model_brevitas
+    from toolchains.finn import build
+
+    cfg = load_recipe("ic", {"brevitas.conv": [8, 8, 16, 16], "brevitas.pool_after": [1], "brevitas.fc": [32]}).cfg
+    model = model_brevitas.build(cfg.brevitas, 10)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (40, 32, 32, 3)).astype(np.float32)
+    bq.recalibrate_batchnorm(model, torch.from_numpy(x), 20)  # untrained, but with sensible BatchNorm statistics
+    path = export.export(model, x, tmp_path)
+    build.build(path, board.load("pynq_z2"), cfg.finn, x[:1], bq.predict(model, x[:1]), tmp_path, tmp_path)
+    streamlined = tmp_path / build.OUTPUT / build.STREAMLINED
+    assert {"Im2Col", "XnorPopcountMatMul", "MaxPoolNHWC"} <= {n.op_type for n in __import__("onnx").load(streamlined).graph.node}
+    n_in, n_out = emulator.generate(streamlined, tmp_path)
+    emulated = emulator.run(emulator.compile_library(tmp_path), x.reshape(len(x), -1), n_out)
+    assert (n_in, n_out) == (3072, 10)
+    assert np.array_equal(emulated, export.execute(streamlined, x).reshape(emulated.shape))
+
+
+def test_a_design_too_large_for_the_pynq_z2_fails_the_fit_check(tmp_path):
+    from boards import board
+    from toolchains.finn import build
+    from toolchains.finn.settings import FinnSettings
+
+    quant = BrevitasQuant(weight_bits=4, act_bits=4)
+    model = torch.nn.Sequential(bq.integer_input(8, signed=True), bq.linear(quant, 490, 1024), torch.nn.BatchNorm1d(1024),
+                                bq.activation(quant), bq.linear(quant, 1024, 12)).eval()
+    x = np.random.default_rng(0).integers(-128, 128, (4, 490)).astype(np.float32)
+    path = export.export(model, x, tmp_path)
+    pynq, settings = board.load("pynq_z2"), FinnSettings(target_fps=2_000_000)
+    est = build.build(path, pynq, settings, x[:1], bq.predict(model, x[:1]), tmp_path, tmp_path)
+    with pytest.raises(GateError, match=r"does not fit the pynq_z2 \(LUT [0-9,]+ > 53,200.*lower finn.target_fps"):
+        build.check_fit(est, pynq, settings)
