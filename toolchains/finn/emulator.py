@@ -28,7 +28,11 @@ SOURCE, HEADER, LIBRARY = "finn_model.c", "finn_model.h", "libfinn_model.so"
 
 def _c_array(name: str, values: np.ndarray, ctype: str) -> str:
     flat = values.ravel()
-    fmt = (lambda v: f"{float(v)!r}f".replace("inff", "INFINITY")) if ctype == "float" else (lambda v: str(int(v)))
+    if ctype == "float":
+        fmt = lambda v: f"{float(v)!r}f".replace("inff", "INFINITY")  # noqa: E731
+    else:
+        suffix = "ULL" if ctype == "uint64_t" else ""
+        fmt = lambda v: f"{int(v)}{suffix}"  # noqa: E731
     rows = [", ".join(fmt(v) for v in flat[i:i + 16]) for i in range(0, len(flat), 16)]
     return f"static const {ctype} {name}[{len(flat)}] = {{\n  " + ",\n  ".join(rows) + "\n};\n"
 
@@ -92,12 +96,32 @@ class _Writer:
         if not np.array_equal(w, np.round(w)):
             raise BuildError(f"{node.name}: weights are not integers")
         rows = int(np.prod(self.shape(node.input[0]))) // k
-        self.data.append(_c_array(f"w{i}", w.T.astype(np.int64), _int_type(w)))  # row j: output j's weights
         src, dst = self.var[node.input[0]], self.buffer(node.output[0])
-        term = f"({src}[r * {k} + q] == w{i}[j * {k} + q])" if xnor else f"(int64_t){src}[r * {k} + q] * w{i}[j * {k} + q]"
+        if xnor:
+            self._xnor_popcount(i, w, rows, src, dst)
+            return
+        self.data.append(_c_array(f"w{i}", w.T.astype(np.int64), _int_type(w)))  # row j: output j's weights
         self.body.append(f"    for (int r = 0; r < {rows}; ++r)\n        for (int j = 0; j < {n}; ++j) {{\n"
-                         f"            int64_t acc = 0;\n            for (int q = 0; q < {k}; ++q) acc += {term};\n"
+                         f"            int64_t acc = 0;\n"
+                         f"            for (int q = 0; q < {k}; ++q) acc += (int64_t){src}[r * {k} + q] * w{i}[j * {k} + q];\n"
                          f"            {dst}[r * {n} + j] = (float)acc;\n        }}\n")
+
+    def _xnor_popcount(self, i: int, w: np.ndarray, rows: int, src: str, dst: str) -> None:
+        """Binary x binary (0/1): the number of equal bits, computed on 64-bit words: pack the input
+        row, XOR with the packed weights, count the differing bits (padding bits are equal in both)."""
+        k, n = w.shape
+        words = -(-k // 64)
+        packed = np.zeros((n, words), dtype=np.uint64)  # bit q % 64 of word q // 64: weight q of output j
+        for q in range(k):
+            packed[:, q // 64] |= (w[q, :] != 0).astype(np.uint64) << np.uint64(q % 64)
+        self.data.append(_c_array(f"w{i}", packed, "uint64_t"))
+        self.body.append(f"    for (int r = 0; r < {rows}; ++r) {{\n"
+                         f"        uint64_t x[{words}] = {{0}};\n"
+                         f"        for (int q = 0; q < {k}; ++q) x[q >> 6] |= (uint64_t)({src}[r * {k} + q] != 0.0f) << (q & 63);\n"
+                         f"        for (int j = 0; j < {n}; ++j) {{\n"
+                         f"            int differ = 0;\n"
+                         f"            for (int q = 0; q < {words}; ++q) differ += __builtin_popcountll(x[q] ^ w{i}[j * {words} + q]);\n"
+                         f"            {dst}[r * {n} + j] = (float)({k} - differ);\n        }}\n    }}\n")
 
     def multithreshold(self, i: int, node) -> None:
         th = self.const(node)
