@@ -52,6 +52,16 @@ def _attr(node, name: str, default=None):
     return default
 
 
+def _ints(node, name: str, default: list[int] | None = None) -> list[int]:
+    """An integer-list attribute of a node; a missing one without a default is an error."""
+    for a in node.attribute:
+        if a.name == name:
+            return [int(v) for v in a.ints]
+    if default is None:
+        raise BuildError(f"{node.name}: no attribute {name}")
+    return default
+
+
 def _loops(shape: list[int], body: str, indent: str = "    ") -> str:
     """Nested C loops over every index of shape (variables i0, i1, ...) around body."""
     code, pad = "", indent
@@ -152,7 +162,7 @@ class _Writer:
         self.body.append(f"    for (int e = 0; e < {int(np.prod(shape))}; ++e) {dst}[e] = {src}[e] {op} c{i}[{idx}];\n")
 
     def transpose(self, node) -> None:
-        perm = [int(v) for v in next(a.ints for a in node.attribute if a.name == "perm")]
+        perm = _ints(node, "perm")
         shape_in, shape_out = self.shape(node.input[0]), self.shape(node.output[0])
         src, dst = self.var[node.input[0]], self.buffer(node.output[0])
         # output index (i0..): input index d is output index perm.index(d)
@@ -163,10 +173,10 @@ class _Writer:
     def im2col(self, node) -> None:
         n, h, w, c = self.shape(node.input[0])
         _, oh, ow, _ = self.shape(node.output[0])
-        kh, kw = [int(v) for v in next(a.ints for a in node.attribute if a.name == "kernel_size")]
-        sh, sw = [int(v) for v in next(a.ints for a in node.attribute if a.name == "stride")]
-        pad = [int(v) for v in next((a.ints for a in node.attribute if a.name == "pad_amount"), [0, 0, 0, 0])]
-        dil = [int(v) for v in next((a.ints for a in node.attribute if a.name == "dilations"), [1, 1])]
+        kh, kw = _ints(node, "kernel_size")
+        sh, sw = _ints(node, "stride")
+        pad = _ints(node, "pad_amount", [0, 0, 0, 0])
+        dil = _ints(node, "dilations", [1, 1])
         if dil != [1, 1] or int(_attr(node, "depthwise", 0)):
             raise BuildError(f"{node.name}: dilated or depthwise Im2Col is not supported by the emulator")
         pad_value = float(_attr(node, "pad_value", 0))
@@ -180,9 +190,9 @@ class _Writer:
     def maxpool(self, node) -> None:
         _, h, w, c = self.shape(node.input[0])
         _, oh, ow, _ = self.shape(node.output[0])
-        kh, kw = [int(v) for v in next(a.ints for a in node.attribute if a.name == "kernel_shape")]
-        sh, sw = [int(v) for v in next(a.ints for a in node.attribute if a.name == "strides")]
-        pads = [int(v) for v in next((a.ints for a in node.attribute if a.name == "pads"), [0, 0, 0, 0])]
+        kh, kw = _ints(node, "kernel_shape")
+        sh, sw = _ints(node, "strides")
+        pads = _ints(node, "pads", [0, 0, 0, 0])
         if any(pads):
             raise BuildError(f"{node.name}: padded max pooling is not supported by the emulator")
         src, dst = self.var[node.input[0]], self.buffer(node.output[0])
