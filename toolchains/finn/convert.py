@@ -13,6 +13,7 @@ import numpy as np
 
 from boards.firmware import Accelerator, write_accel_model
 from common.errors import GateError
+from common.paths import REPO
 from toolchains.finn import build, emulator, export
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path) -> 
     inputs = recipe.brevitas_inputs(eembc, trained)
     onnx = export.export(model, inputs, out)
     est = build.build(onnx, board, settings, inputs[:1], brevitas_qat.predict(model, inputs[:1]), out,
-                      Path(f"tasks/{recipe.name}").resolve())
+                      REPO / "tasks" / recipe.name)  # a relative folding_config is the task folder's
     log.info("FINN estimates: %d cycles critical path (%.1f us modeled at %g MHz), LUT %.0f, BRAM18 %.0f, DSP %.0f",
              est["critical_path_cycles"], est["modeled_latency_us"], board.fabric_clock_mhz, est["lut"], est["bram18"],
              est["dsp"])
