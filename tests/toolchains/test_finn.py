@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from common.errors import BuildError, GateError
+from common.errors import BuildError, ConfigError, GateError
 from tasks import brevitas_qat as bq
 from tasks.schema import BrevitasQuant, Pruning, TrainConfig
 from toolchains.finn import emulator, export
@@ -59,6 +59,8 @@ def test_estimates_emulator_and_fit(tmp_path):
     assert sorted(p.name for p in (tmp_path / build.OUTPUT / "verification_output").iterdir()) == [
         "verify_finn_onnx_python_0_SUCCESS.npy", "verify_initial_python_0_SUCCESS.npy", "verify_streamlined_python_0_SUCCESS.npy"]
     build.check_fit(est, pynq, settings)
+    with pytest.raises(ConfigError, match="finn.folding_config: no such file .*/nope.json"):
+        build.build(path, pynq, FinnSettings(folding_config="nope.json"), x[:1], x[:1], tmp_path, tmp_path)
     tiny = pynq.model_copy(update={"resources": pynq.resources.model_copy(update={"lut": 10})})
     with pytest.raises(GateError, match=r"does not fit the pynq_z2 \(LUT [0-9,]+ > 10\): lower finn.target_fps \(now 100,000\)"):
         build.check_fit(est, tiny, settings)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import BuildError, GateError
+from common.errors import BuildError, ConfigError, GateError
 from toolchains.finn.settings import FinnSettings
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,13 @@ def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, ver
 
     np.save(out / "verify_in.npy", verify_in.astype(np.float32))
     np.save(out / "verify_out.npy", verify_out.astype(np.float32))
-    folding = {"target_fps": settings.target_fps} if settings.target_fps else \
-        {"folding_config_file": str((task_dir / settings.folding_config).resolve())}
+    if settings.target_fps:
+        folding = {"target_fps": settings.target_fps}
+    else:
+        path = (task_dir / settings.folding_config).resolve()
+        if not path.is_file():
+            raise ConfigError(f"finn.folding_config: no such file {path}")
+        folding = {"folding_config_file": str(path)}
     cfg = fc.DataflowBuildConfig(
         output_dir=str(out / OUTPUT), synth_clk_period_ns=board.clock_period_ns, fpga_part=board.part,
         steps=fc.estimate_only_dataflow_steps, generate_outputs=[fc.DataflowOutputType.ESTIMATE_REPORTS],
