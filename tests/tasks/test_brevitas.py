@@ -105,7 +105,7 @@ def _data(task: str, overrides: dict, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task, overrides, gate", [
-    ("kws", {"data.synthetic.utterances_per_word": 24, "brevitas.train.epochs": 30}, 50.0),
+    ("kws", {"data.synthetic.utterances_per_word": 40, "brevitas.train.epochs": 30}, 50.0),
     ("ic", {"brevitas.conv": [16, 16, 32, 32, 64, 64], "brevitas.fc": [128, 128], "brevitas.train.epochs": 12,
             "brevitas.train.learning_rate": 0.01}, 50.0),
     ("ad", {"data.synthetic.machine_ids": [1, 2], "data.synthetic.train_per_id": 6, "data.synthetic.test_normal_per_id": 3,
