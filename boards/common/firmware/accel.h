@@ -3,7 +3,8 @@
  * as they cross the AXI stream on a board. accel_model.h is generated per model by the toolchain
  * (sizes and binary points of the model's input and output types).
  *   board:    the HAL's AXI/DMA driver implements accel_run;
- *   emulated: toolchains/hls4ml/accel_hls4ml.cpp calls the bit-accurate hls4ml C++ model.
+ *   emulated: toolchains/hls4ml/accel_hls4ml.cpp calls the bit-accurate hls4ml C++ model,
+ *             toolchains/finn/accel_finn.c the C generated from the streamlined FINN graph.
  */
 #ifndef ACCEL_H
 #define ACCEL_H
