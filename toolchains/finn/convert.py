@@ -35,8 +35,9 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path) -> 
     settings = recipe.cfg.finn
     model = recipe.load_brevitas(trained)
     inputs = recipe.brevitas_inputs(eembc, trained)
+    brevitas = brevitas_qat.predict(model, inputs)  # FINN verifies on the first; the emulator is compared on all
     onnx = export.export(model, inputs, out)
-    est = build.build(onnx, board, settings, inputs[:1], brevitas_qat.predict(model, inputs[:1]), out,
+    est = build.build(onnx, board, settings, inputs[:1], brevitas[:1], out,
                       REPO / "tasks" / recipe.name)  # a relative folding_config is the task folder's
     log.info("FINN estimates: %d cycles critical path (%.1f us modeled at %g MHz), LUT %.0f, BRAM18 %.0f, DSP %.0f",
              est["critical_path_cycles"], est["modeled_latency_us"], board.fabric_clock_mhz, est["lut"], est["bram18"],
@@ -51,7 +52,7 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path) -> 
     log.info("FINN: checking the emulator against execute_onnx on %d of %d test inputs ...", len(picked), len(inputs))
     reference = _execute_all(streamlined, inputs[picked]).reshape(len(picked), -1)
     exact = float(np.mean(np.all(emulated[picked] == reference, axis=1)))
-    brevitas = brevitas_qat.predict(model, inputs).reshape(emulated.shape)
+    brevitas = brevitas.reshape(emulated.shape)
     argmax = float(np.mean(emulated.argmax(1) == brevitas.argmax(1))) if recipe.metric == "top-1 %" else None
     np.save(out / "emulated_outputs.npy", emulated)
 

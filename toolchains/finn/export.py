@@ -74,8 +74,6 @@ def _drop_input_identity(m) -> None:
     """The integer input's quantizer (scale 1, zero point 0, the input's own width) is an identity
     on an input already typed INTn/UINTn; FINN would turn it into a 255-threshold layer per input
     channel. Remove it, so the first MatMul/Conv reads the graph input directly."""
-    from qonnx.core.datatype import DataType
-
     name = m.graph.input[0].name
     node = next((n for n in m.graph.node if n.op_type == "Quant" and n.input[0] == name), None)
     if node is None:
@@ -90,7 +88,6 @@ def _drop_input_identity(m) -> None:
             if t == node.output[0]:
                 consumer.input[i] = name
     m.graph.node.remove(node)
-    assert dtype == DataType[str(dtype)]
 
 
 def execute(path: Path, inputs: np.ndarray) -> np.ndarray:
