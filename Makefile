@@ -1,6 +1,8 @@
 # MLPerf Tiny FPGA harness.
 #   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER]
 #                        [dut=emulated|PORT] [from=STAGE] [to=STAGE] [resume=1]
+#   make task=kws board=pynq_z2 flow=finn model=MODEL.onnx testset=EEMBC_FOLDER input_scale=S [input_zero_point=Z]
+#                        a QONNX model trained elsewhere, with its own test files
 #   make test            the test suite
 #   make download task=kws   the task's real dataset, from its official location, into ~/.cache/mlperf-tiny-fpga
 #   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
@@ -25,10 +27,12 @@ status   ?= available
 .PHONY: all setup test dut download bench export report clean
 all: $(STAMP)
 ifeq ($(task),)
-	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER] [dut=emulated|PORT] [from=STAGE] [to=STAGE]"; exit 2
+	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|PORT] [from=STAGE] [to=STAGE]"; exit 2
 else
 	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) --dut $(dut) \
-	  $(if $(testset),--testset $(testset)) $(if $(from),--from $(from)) $(if $(to),--to $(to)) $(if $(resume),--resume)
+	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
+	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(from),--from $(from)) $(if $(to),--to $(to)) \
+	  $(if $(resume),--resume)
 endif
 
 setup: $(STAMP)
@@ -51,7 +55,8 @@ test: $(STAMP)
 
 dut: $(STAMP)
 	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
-	  $(if $(testset),--testset $(testset)) $(if $(energy),--energy)
+	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
+	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(energy),--energy)
 
 export: $(STAMP)
 	@test -n "$(runs)" -a -n "$(org)" || { echo 'usage: make export runs="build/<task>/<flow>/<board>/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]'; exit 2; }

@@ -62,6 +62,15 @@ class Power(_Strict):
     monitor: str
 
 
+class CallOverhead(_Strict):
+    """The CPU's time per accelerator call around the accelerator's own latency (cache maintenance,
+    starting the data movers, polling for done): a documented model, added to a toolchain's
+    modeled latency to give the board's modeled time per inference."""
+
+    us: float = Field(ge=0)
+    basis: str = Field(min_length=1)  # where the figure comes from
+
+
 class Board(_Strict):
     name: str
     title: str
@@ -75,6 +84,7 @@ class Board(_Strict):
     timestamp_gpio: TimestampGpio
     power: Power
     memory: str
+    call_overhead: CallOverhead
 
     @property
     def clock_period_ns(self) -> float:

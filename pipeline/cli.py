@@ -1,13 +1,18 @@
 """Command line of the pipeline (the Makefile calls it).
 
     python -m pipeline run --task ad --board pynq_z2 [--flow hls4ml] [--data auto|synthetic|PATH]
-                           [--model trained|reference] [--testset EEMBC_FOLDER] [--dut emulated|PORT] [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
+                           [--model trained|reference|MODEL.onnx] [--testset EEMBC_FOLDER]
+                           [--input-scale S] [--input-zero-point Z] [--dut emulated|PORT] [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
     python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT] [--energy]
 
 Stages: data -> train -> convert -> build -> run -> report, written under the build root
 (build/ in the repository, or $BUILD_ROOT): build/<task>/data, build/<task>/<flow>/train and
 build/<task>/<flow>/<board>/{convert,build,run,report}. `dut` starts the emulated DUT of a built
 flow and prints the serial path it listens on, for any EEMBC-compatible host tool.
+
+A QONNX model trained elsewhere runs with flow=finn: --model path/to/model.onnx with its own test
+folder (--testset) and the scale that maps the test files' integers to its float input:
+x = (integer - Z) * S, e.g. the scale of the model's input quantizer the files were quantized with.
 """
 
 from __future__ import annotations
@@ -57,8 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--flow", default="hls4ml", help=f"{' | '.join(toolchains.available())}: the toolchain, a folder under toolchains/ "
                         f"(default: %(default)s)")
     common.add_argument("--data", default="auto", help="auto | synthetic | PATH of a real dataset (default: %(default)s)")
-    common.add_argument("--model", default="trained", help="trained | reference: the MLPerf pretrained model, where the task has one (default: %(default)s)")
+    common.add_argument("--model", default="trained", help="trained | reference: the MLPerf pretrained model, where the task has one | "
+                        "a QONNX file (.onnx) trained elsewhere (default: %(default)s)")
     common.add_argument("--testset", help="an EEMBC test folder (<model id>/y_labels.csv + .bin files) to check and run on")
+    common.add_argument("--input-scale", type=float, help="a QONNX model's input scale: its float input is (test file integer "
+                        "- zero point) * S")
+    common.add_argument("--input-zero-point", type=int, default=0, help="the test files' zero point (default: %(default)s)")
     common.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a task.yaml value")
     common.add_argument("--build-root", type=Path, default=None, help="default: $BUILD_ROOT or build/ in the repository")
 
@@ -80,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         flow = Flow(task=args.task, board=args.board, flow=args.flow, data=args.data, model=args.model, testset=args.testset,
+                    input_scale=args.input_scale, input_zero_point=args.input_zero_point,
                     build_root=args.build_root or build_root(), overrides=_overrides(args.set),
                     **({"dut": args.dut, "iterations": args.iterations, "window_seconds": args.window_seconds,
                         "modes": args.modes, "resume": args.resume} if args.command == "run" else {}))

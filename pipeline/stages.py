@@ -12,7 +12,9 @@ A recipe may offer other models than the one it trains (model=reference: the MLP
 model, imported where `train` would train), and any EEMBC test folder may replace the data stage's
 (testset=PATH): those runs live beside the default ones, in build/<task>/<flow>-<model>/ and
 <board>-<test folder>/, so nothing overwrites anything. A reference model with its own test folder
-needs no data stage at all.
+needs no data stage at all. A model file brought from elsewhere (model=path/to/model.onnx, QONNX,
+for the toolchains that import it) comes with its own test folder and the scale (and zero point)
+that maps its test files' integers to its float input; `train` imports it (tasks/external.py).
 
 The toolchain (flow=) is a folder behind one interface (toolchains/__init__.py): it says which of
 the recipe's models it takes (QKeras or Brevitas) and does the convert stage and the accelerator the
@@ -58,8 +60,10 @@ class Flow:
     iterations: int | None = None  # measured inferences per performance window; None: calibrate
     window_seconds: float = 10.0
     resume: bool = False  # the run stage goes on from what an interrupted run left in run.partial
-    model: str = "trained"  # trained | another model the recipe offers (e.g. reference)
+    model: str = "trained"  # trained | another model the recipe offers (e.g. reference) | a QONNX file (.onnx)
     testset: str | None = None  # an EEMBC test folder (<model id>/y_labels.csv + .bin) instead of the data stage's
+    input_scale: float | None = None  # a QONNX model's float input = (test file integer - zero point) * input_scale
+    input_zero_point: int = 0
 
     def __post_init__(self):
         self.toolchain = toolchains.load(self.flow)
@@ -70,25 +74,55 @@ class Flow:
             raise ConfigError(f"iterations must be > 0, got {self.iterations}")
         self.build_root = Path(self.build_root).resolve()
         self.recipe = load_recipe(self.task, self.overrides)
-        if self.model not in self.recipe.models:
-            raise ConfigError(f"task {self.task} has no model '{self.model}': choose one of {', '.join(self.recipe.models)}")
-        if self.toolchain.framework == "brevitas" and self.model != "trained":
+        self.external = Path(self.model).expanduser().resolve() if self.model.endswith(".onnx") else None
+        if self.external:
+            self._check_external()
+        elif self.model not in self.recipe.models:
+            raise ConfigError(f"task {self.task} has no model '{self.model}': choose one of {', '.join(self.recipe.models)}"
+                              f", or give a QONNX file (model=path/to/model.onnx)")
+        elif self.toolchain.framework == "brevitas" and self.model != "trained":
             raise ConfigError(f"flow={self.flow} takes the recipe's Brevitas model: model={self.model} is a Keras model")
         self.toolchain.check(self.recipe, self.model)
         self.board_cfg = boards.load(self.board)
         self.task_root = self.build_root / self.task
         self.testset_root = eembc_testset(self.testset, self.recipe.model_id) if self.testset else None
-        variant = self.flow if self.model == "trained" else f"{self.flow}-{self.model}"
+        variant = self.flow if self.model == "trained" else f"{self.flow}-{self.model_name}"
         board = self.board if self.testset_root is None else f"{self.board}-{Path(self.testset).resolve().name}"
         self.root = self.task_root / variant / board
         self.stages = [s for s in STAGES if not (s == "data" and self.model != "trained" and self.testset_root)]
         self.data_kind, self.data_path = self.recipe.resolve_data(self.data) if "data" in self.stages else (None, None)
 
+    def _check_external(self) -> None:
+        takes = [name for name in toolchains.available() if "qonnx" in toolchains.load(name).imports]
+        if "qonnx" not in self.toolchain.imports:
+            raise ConfigError(f"flow={self.flow} does not import QONNX files: model={self.model} needs flow={' or '.join(takes)}")
+        if not self.external.is_file():
+            raise ConfigError(f"model={self.model}: no such file")
+        if not hasattr(self.recipe, "external_inputs"):
+            raise ConfigError(f"task {self.task} does not take a model file yet: its recipe does not say how its test "
+                              f"files' bytes become a model's input integers (external_inputs)")
+        if not self.testset:
+            raise ConfigError(f"model={self.model} needs its own test folder: testset=PATH (an EEMBC folder, "
+                              f"{self.recipe.model_id}/y_labels.csv + .bin files, quantized as the model expects)")
+        if self.input_scale is None or not self.input_scale > 0:
+            raise ConfigError(f"model={self.model} needs input_scale=S (> 0): its float input is (test file integer - "
+                              f"input_zero_point) * S")
+
+    @property
+    def model_name(self) -> str:
+        """How the model is named in folders and reports: trained, reference, or the model file's stem."""
+        return self.external.stem if self.external else self.model
+
+    def model_origin(self) -> str:
+        if self.external:
+            return f"QONNX model {self.external.name}, imported (input scale {self.input_scale:g}, zero point {self.input_zero_point})"
+        return self.recipe.model_origin(self.model)
+
     def stage_dir(self, name: str) -> StageDir:
         if name == "data":
             return StageDir(name, self.task_root / "data")
         if name == "train":
-            return StageDir(name, self.task_root / self.flow / ("train" if self.model == "trained" else self.model))
+            return StageDir(name, self.task_root / self.flow / ("train" if self.model == "trained" else self.model_name))
         return StageDir(name, self.root / name)
 
     def manifest(self, name: str) -> dict:
@@ -149,17 +183,28 @@ def _data(f: Flow, out: Path) -> dict:
 
 
 def _train_params(f: Flow) -> dict:
+    if f.external:
+        from tasks import external
+
+        return {"external": str(f.external), "sha256": external.fingerprint(f.external), "input_scale": f.input_scale,
+                "input_zero_point": f.input_zero_point, **f.testset_params()}
     if f.toolchain.framework == "brevitas":
         return f.recipe.brevitas_params()
     return {**f.recipe.train_params(f.model), **(f.testset_params() if f.model != "trained" else {})}
 
 
 def _train_sources(f: Flow) -> dict:
+    if f.external:
+        return {"modules": ["tasks.external", f"tasks.{f.task}.recipe"]}
     return {"modules": f.recipe.sources["brevitas" if f.toolchain.framework == "brevitas" else f.model]["modules"]}
 
 
 def _train(f: Flow, out: Path) -> dict:
     data = f.artifacts("data") if "data" in f.stages else None
+    if f.external:
+        from tasks import external
+
+        return external.import_qonnx(f.recipe, f.external, f.eembc(), f.eembc_kind(), f.input_scale, f.input_zero_point, out)
     if f.model == "trained":  # gated on its own data's test files, whatever testset= the later stages use
         kind = f.manifest("data")["outputs"]["data_kind"]
         if f.toolchain.framework == "brevitas":
@@ -224,7 +269,7 @@ def _run(f: Flow, out: Path) -> dict:
         else:
             context, made = contextlib.nullcontext(f.dut), prov.board
         with context as url:
-            provenance = made(data=data_kind, model_origin=f.recipe.model_origin(f.model), port=url)
+            provenance = made(data=data_kind, model_origin=f.model_origin(), port=url)
             summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, f.iterations, 10, f.window_seconds,
                                             resume=f.resume, model_id=f.recipe.model_id))
     return {**summaries, "flow": {"task": f.task, "flow": f.flow, "board": f.board, "model": f.model},
@@ -234,7 +279,7 @@ def _run(f: Flow, out: Path) -> dict:
 def _report(f: Flow, out: Path) -> dict:
     from results import report
 
-    table = report.flow_table(f.task, f.flow if f.model == "trained" else f"{f.flow} ({f.model} model)", f.board,
+    table = report.flow_table(f.task, f.flow if f.model == "trained" else f"{f.flow} ({f.model_name} model)", f.board,
                               f.manifest("train")["outputs"], f.manifest("convert")["outputs"], f.manifest("run")["outputs"])
     report.write(table, out)
     print(report.markdown(table))

@@ -29,9 +29,11 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
                      "what": convert.get("argmax_what") or f"hls4ml C++ emulation vs Keras, {convert['windows_checked']} test inputs"})
     est = convert.get("estimates")
     if est:  # a toolchain's estimates: modeled, never measured
+        rows.append({**base, "quantity": "accelerator latency (us)", "value": round(est["accelerator_latency_us"], 2),
+                     "where": "modeled", "what": f"critical path {est['critical_path_cycles']} cycles / fabric clock; {est['what']}"})
         rows.append({**base, "quantity": "latency (us)", "value": round(est["modeled_latency_us"], 2), "where": "modeled",
-                     "what": f"critical path {est['critical_path_cycles']} cycles / fabric clock, accelerator only "
-                             f"(no firmware overhead); {est['what']}"})
+                     "what": f"accelerator latency + {est['call_overhead_us']:g} us firmware overhead per call "
+                             f"(the board's call_overhead model, boards/{board}/board.yaml)"})
         for key, name in (("lut", "LUT"), ("bram18", "BRAM18"), ("dsp", "DSP")):
             rows.append({**base, "quantity": f"{name} (estimate)", "value": est[key], "where": "modeled", "what": est["what"]})
     acc = run.get("accuracy")

@@ -3,6 +3,8 @@ interface the pipeline uses (hls4ml's backends-behind-one-interface idea), chose
 
     name, framework         which of a recipe's models it takes: "qkeras" (recipe.train) or
                             "brevitas" (recipe.train_brevitas)
+    imports                 model file formats it takes as model=FILE besides the recipe's models,
+                            e.g. ("qonnx",): the train stage imports the file (tasks/external.py)
     sources                 the code its convert stage runs (stage keys follow it)
     check(recipe, model)    raises a ConfigError before any stage runs when it cannot take the model
     convert_params(recipe, model, board) -> dict         what the convert stage is keyed by

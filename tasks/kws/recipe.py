@@ -4,6 +4,7 @@ kws01 test files, and what the toolchains and the firmware need (tasks/ad/recipe
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -128,12 +129,26 @@ class Recipe(RecipeBase):
         f = self.cfg.features
         return (q.astype(np.float32) - self.cfg.input.zero_point).reshape(-1, f.frames, f.coefficients, 1)
 
+    # ---- a QONNX model brought from elsewhere (tasks/external.py) ---------------------------------
+    def external_inputs(self, eembc: Path, zero_point: int) -> tuple[np.ndarray, np.ndarray]:
+        """(the integers int8 - zero_point the firmware gives the accelerator, 490 per file; labels)."""
+        from tasks.kws import testset
+
+        q, labels = testset.read(eembc, self.model_id, self.input_bytes)
+        return q.astype(np.int64) - zero_point, labels
+
+    def external_range(self, zero_point: int) -> tuple[int, int]:
+        return -128 - zero_point, 127 - zero_point
+
     def hls4ml_settings(self, model: str) -> Hls4mlSettings:
         return self.cfg.reference.hls4ml if model == "reference" else self.cfg.hls4ml
 
     def firmware_defines(self, trained: dict[str, Path] | None) -> dict[str, int | str]:
+        zero_point = self.cfg.input.zero_point
+        if trained and "qonnx" in trained:  # an imported model: the zero point its test files were declared with
+            zero_point = json.loads(trained["input"].read_text())["zero_point"]
         return {"TASK_MODEL_ID": f'"{self.model_id}"', "TASK_INPUT_BYTES": self.input_bytes,
-                "TASK_CLASSES": len(self.cfg.classes), "KWS_INPUT_ZERO_POINT": self.cfg.input.zero_point}
+                "TASK_CLASSES": len(self.cfg.classes), "KWS_INPUT_ZERO_POINT": zero_point}
 
     def stub_accelerator(self) -> dict[str, int]:
         """A stand-in for protocol tests: the first 12 input integers come back as logits."""

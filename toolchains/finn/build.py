@@ -5,7 +5,8 @@ model and report stays on disk under the build folder. The steps after estimates
 stitched IP, bitfile) need Vivado/Vitis HLS and are not run here (toolchain.vendor_steps names them).
 
 Latency is modeled, not measured: the EEMBC loop runs one inference at a time, so a board's time per
-inference is FINN's critical path (cycles / fabric clock), not its initiation interval."""
+inference is FINN's critical path (cycles / fabric clock), not its initiation interval, plus the
+board's per-call firmware overhead (board.yaml call_overhead)."""
 
 from __future__ import annotations
 
@@ -81,9 +82,12 @@ def summary(output: Path, board) -> dict:
     resources = json.loads((report / "estimate_layer_resources.json").read_text())
     total = resources.pop("total")
     cycles = json.loads((report / "estimate_layer_cycles.json").read_text())
+    accelerator_us = perf["critical_path_cycles"] * board.clock_period_ns / 1000.0
     return {
         "critical_path_cycles": int(perf["critical_path_cycles"]),
-        "modeled_latency_us": perf["critical_path_cycles"] * board.clock_period_ns / 1000.0,
+        "accelerator_latency_us": accelerator_us,
+        "call_overhead_us": board.call_overhead.us,
+        "modeled_latency_us": accelerator_us + board.call_overhead.us,
         "estimated_fps": float(perf["estimated_throughput_fps"]),
         "lut": float(total["LUT"]), "bram18": float(total["BRAM_18K"]), "dsp": float(total["DSP"]),
         "layers": {name: {"cycles": cycles.get(name), **res} for name, res in resources.items()},

@@ -1,12 +1,15 @@
-"""The FINN convert stage: the recipe's trained Brevitas model -> QONNX (export.py) -> FINN
-estimate build (build.py) -> the emulator generated from the streamlined graph (emulator.py),
-checked on every test input: bit-identical with qonnx's execute_onnx of the streamlined graph, and
-the same argmax as the Brevitas model. Then what the emulated board links (accel_finn.c)."""
+"""The FINN convert stage: the recipe's trained Brevitas model -> QONNX (export.py), or an imported
+QONNX file with its input quantizer moved to the host (host_input.py) -> FINN estimate build
+(build.py) -> the emulator generated from the streamlined graph (emulator.py), checked on every
+test input: bit-identical with qonnx's execute_onnx of the streamlined graph, and the same argmax
+as the source model. Then what the emulated board links (accel_finn.c)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,7 @@ import numpy as np
 from boards.firmware import Accelerator, write_accel_model
 from common.errors import GateError
 from common.paths import REPO
-from toolchains.finn import build, emulator, export
+from toolchains.finn import build, emulator, export, host_input
 
 log = logging.getLogger(__name__)
 ADAPTER = Path(__file__).with_name("accel_finn.c")
@@ -29,46 +32,88 @@ def _execute_all(path: Path, inputs: np.ndarray) -> np.ndarray:
     return np.concatenate(chunks)
 
 
-def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
+@dataclass
+class Source:
+    """What the FINN build starts from, and what the firmware and the checks feed it."""
+
+    onnx: Path  # QONNX with an integer-typed input
+    feed: np.ndarray  # N x n_in: the integers the firmware gives the accelerator, per test file
+    graph_in: np.ndarray  # the FINN graph's input for each (feed, through the host-side quantizer if any)
+    reference: np.ndarray  # N x n_out: the source model's outputs (the argmax check)
+    what: str  # the source model, for the report
+    in_bits: int  # width of the firmware integers
+    in_frac: int
+    host_table: tuple[int, np.ndarray] | None = None
+
+
+def from_brevitas(recipe, trained: dict[str, Path], eembc: Path, out: Path) -> Source:
+    from qonnx.core.datatype import DataType
+
     from tasks import brevitas_qat
 
-    settings = recipe.cfg.finn
     model = recipe.load_brevitas(trained)
     inputs = recipe.brevitas_inputs(eembc, trained)
-    brevitas = brevitas_qat.predict(model, inputs)  # FINN verifies on the first; the emulator is compared on all
+    reference = brevitas_qat.predict(model, inputs)  # FINN verifies on the first; the emulator is compared on all
     onnx = export.export(model, inputs, out)
-    est = build.build(onnx, board, settings, inputs[:1], brevitas[:1], out,
+    bits = DataType[export.input_datatype(model)].bitwidth()
+    return Source(onnx, inputs.reshape(len(inputs), -1), inputs, reference.reshape(len(inputs), -1), "the Brevitas model",
+                  bits, recipe.brevitas_input_frac(trained))
+
+
+def from_qonnx(recipe, trained: dict[str, Path], eembc: Path, out: Path) -> Source:
+    """An imported QONNX file (tasks/external.py), its input quantizer moved to the host side."""
+    from qonnx.core.datatype import DataType
+
+    from tasks import external
+
+    declared = json.loads(trained["input"].read_text())
+    m = external.load(trained["qonnx"])
+    shape = external.input_shape(m)
+    k_range = tuple(declared["k_range"])
+    m, host = host_input.prepare(m, declared["scale"], k_range)
+    onnx = out / "model.onnx"
+    m.save(str(onnx))
+    log.info("FINN: the imported model's input is now %s on the host side (%s)", host.dtype,
+             "a quantizer table" if host.table is not None else "the test files' integers themselves")
+    k, _ = recipe.external_inputs(eembc, declared["zero_point"])
+    bits = DataType[host_input.datatype_for(*k_range)].bitwidth()
+    return Source(onnx, k.astype(np.float32), host.apply(k).reshape(len(k), *shape[1:]),
+                  np.load(trained["outputs"]).reshape(len(k), -1), f"the imported model ({Path(declared['source']).name}, "
+                  f"execute_onnx)", bits, 0, None if host.table is None else (host.k_min, host.table))
+
+
+def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
+    settings = recipe.cfg.finn
+    src = from_qonnx(recipe, trained, eembc, out) if "qonnx" in trained else from_brevitas(recipe, trained, eembc, out)
+    est = build.build(src.onnx, board, settings, src.graph_in[:1], src.reference[:1], out,
                       REPO / "tasks" / recipe.name)  # a relative folding_config is the task folder's
-    log.info("FINN estimates: %d cycles critical path (%.1f us modeled at %g MHz), LUT %.0f, BRAM18 %.0f, DSP %.0f",
-             est["critical_path_cycles"], est["modeled_latency_us"], board.fabric_clock_mhz, est["lut"], est["bram18"],
-             est["dsp"])
+    log.info("FINN estimates: %d cycles critical path (%.1f us accelerator at %g MHz; %.1f us modeled per inference on "
+             "the %s), LUT %.0f, BRAM18 %.0f, DSP %.0f", est["critical_path_cycles"], est["accelerator_latency_us"],
+             board.fabric_clock_mhz, est["modeled_latency_us"], board.name, est["lut"], est["bram18"], est["dsp"])
     build.check_fit(est, board, settings)
 
     streamlined = out / build.OUTPUT / build.STREAMLINED
-    n_in, n_out = emulator.generate(streamlined, out)
-    emulated = emulator.run(emulator.compile_library(out), inputs.reshape(len(inputs), -1), n_out)
-    picked = np.arange(len(inputs)) if not settings.check_inputs or settings.check_inputs >= len(inputs) else \
-        np.linspace(0, len(inputs) - 1, settings.check_inputs).round().astype(int)
-    log.info("FINN: checking the emulator against execute_onnx on %d of %d test inputs ...", len(picked), len(inputs))
-    reference = _execute_all(streamlined, inputs[picked]).reshape(len(picked), -1)
+    n_in, n_out = emulator.generate(streamlined, out, src.host_table)
+    emulated = emulator.run(emulator.compile_library(out), src.feed, n_out)
+    n = len(src.feed)
+    picked = np.arange(n) if not settings.check_inputs or settings.check_inputs >= n else \
+        np.linspace(0, n - 1, settings.check_inputs).round().astype(int)
+    log.info("FINN: checking the emulator against execute_onnx on %d of %d test inputs ...", len(picked), n)
+    reference = _execute_all(streamlined, src.graph_in[picked]).reshape(len(picked), -1)
     exact = float(np.mean(np.all(emulated[picked] == reference, axis=1)))
-    brevitas = brevitas.reshape(emulated.shape)
-    argmax = float(np.mean(emulated.argmax(1) == brevitas.argmax(1))) if recipe.metric == "top-1 %" else None
+    argmax = float(np.mean(emulated.argmax(1) == src.reference.argmax(1))) if recipe.metric == "top-1 %" else None
     np.save(out / "emulated_outputs.npy", emulated)
 
-    from qonnx.core.datatype import DataType
-
-    in_type = export.input_datatype(model)
-    write_accel_model(out / "accel_model.h", n_in, n_out, DataType[in_type].bitwidth(), recipe.brevitas_input_frac(trained),
-                      64, OUT_FRAC)
+    write_accel_model(out / "accel_model.h", n_in, n_out, src.in_bits, src.in_frac, 64, OUT_FRAC)
     shutil.copy(ADAPTER, out / ADAPTER.name)
     report = {
         "backend": "FINN (finn-plus, estimate flow)", "part": board.part, "clock_period_ns": board.clock_period_ns,
-        "input_type": in_type, "windows_checked": int(len(picked)), "exact_fraction": exact, "argmax_agreement": argmax,
-        "exact_what": f"FINN emulator (C from the streamlined graph) vs execute_onnx, {len(picked)} of {len(inputs)} test inputs",
-        "argmax_what": f"FINN emulator vs the Brevitas model, {len(inputs)} test inputs",
+        "windows_checked": int(len(picked)), "exact_fraction": exact, "argmax_agreement": argmax,
+        "exact_what": f"FINN emulator (C from the streamlined graph) vs execute_onnx, {len(picked)} of {n} test inputs",
+        "argmax_what": f"FINN emulator vs {src.what}, {n} test inputs",
         "max_abs_diff": float(np.max(np.abs(emulated[picked] - reference))),
-        "max_abs_diff_brevitas": float(np.max(np.abs(emulated - brevitas))),
+        "max_abs_diff_source": float(np.max(np.abs(emulated - src.reference))),
+        "host_input_table": src.host_table is not None,
         "estimates": est,
     }
     if exact < 1.0:

@@ -201,8 +201,10 @@ class _Writer:
                                              f"{dst}[(i0 * {ow} + i1) * {c} + i2] = v; }}"))
 
 
-def generate(model_path: Path, out: Path) -> tuple[int, int]:
-    """Write finn_model.c/.h under out for the streamlined graph; returns (inputs, outputs)."""
+def generate(model_path: Path, out: Path, host_table: tuple[int, np.ndarray] | None = None) -> tuple[int, int]:
+    """Write finn_model.c/.h under out for the streamlined graph; returns (inputs, outputs).
+    host_table (k_min, table): the host-side input quantizer of an imported model (host_input.py),
+    applied to the integers finn_model is given, so the DUT and the checks both run it."""
     from qonnx.core.modelwrapper import ModelWrapper
 
     m = ModelWrapper(str(model_path))
@@ -214,6 +216,14 @@ def generate(model_path: Path, out: Path) -> tuple[int, int]:
     name_in = m.graph.input[0].name
     n_in = int(np.prod(wr.shape(name_in)))
     wr.var[name_in] = "in"
+    prologue = ""
+    if host_table is not None:
+        k_min, table = host_table
+        wr.data.append(_c_array("host_in_table", np.asarray(table, dtype=np.float32), "float"))
+        last = len(table) - 1  # integers outside the table (a firmware bug) are clamped, never read out of bounds
+        prologue = (f"    float q_in[{n_in}];\n    for (int i = 0; i < {n_in}; ++i) {{ int k = (int)in[i] - ({k_min}); "
+                    f"q_in[i] = host_in_table[k < 0 ? 0 : k > {last} ? {last} : k]; }}\n")
+        wr.var[name_in] = "q_in"
     for i, node in enumerate(m.graph.node):
         if node.input[0] not in wr.var:
             raise BuildError(f"the FINN emulator expects a chain of layers; {node.name} reads {node.input[0]}")
@@ -244,7 +254,7 @@ def generate(model_path: Path, out: Path) -> tuple[int, int]:
     (out / SOURCE).write_text(
         f"/* Generated from {model_path.name} by toolchains/finn/emulator.py: do not edit. */\n"
         "#include <math.h>\n#include <stdint.h>\n\n#include \"finn_model.h\"\n\n" + "".join(wr.data) +
-        "\nvoid finn_model(const float *in, float *out) {\n" + "".join(wr.body) +
+        "\nvoid finn_model(const float *in, float *out) {\n" + prologue + "".join(wr.body) +
         f"    for (int j = 0; j < FINN_N_OUT; ++j) out[j] = {wr.var[name_out]}[j];\n}}\n\n"
         "void finn_model_batch(const float *in, float *out, int n) {\n"
         "    for (int i = 0; i < n; ++i) finn_model(in + (long)i * FINN_N_IN, out + (long)i * FINN_N_OUT);\n}\n")

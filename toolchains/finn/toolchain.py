@@ -12,13 +12,15 @@ from boards.firmware import Accelerator
 class Toolchain:
     name = "finn"
     framework = "brevitas"
-    sources = {"modules": ["toolchains.finn.toolchain", "toolchains.finn.convert"], "files": ["toolchains/finn/accel_finn.c"]}
+    imports = ("qonnx",)  # model=path/to/model.onnx
+    sources = {"modules": ["toolchains.finn.toolchain", "toolchains.finn.convert", "toolchains.finn.host_input"],
+               "files": ["toolchains/finn/accel_finn.c"]}
 
     def check(self, recipe, model: str) -> None:
         """Before any stage runs: can this toolchain take the recipe's model?"""
         from common.errors import ConfigError
 
-        if not hasattr(recipe, "brevitas_inputs"):
+        if model == "trained" and not hasattr(recipe, "brevitas_inputs"):
             raise ConfigError(f"flow=finn is not available for task {recipe.name} yet: its recipe does not give the FINN "
                               f"model's integer inputs (brevitas_inputs)")
 

@@ -12,6 +12,7 @@ from boards.firmware import Accelerator
 class Toolchain:
     name = "hls4ml"
     framework = "qkeras"
+    imports = ()
     sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert"],
                "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]}
 
