@@ -71,6 +71,13 @@ class CallOverhead(_Strict):
     basis: str = Field(min_length=1)  # where the figure comes from
 
 
+class Vivado(_Strict):
+    """What the vendor tools call the board."""
+
+    board_part: str  # Vivado's board part (board files), e.g. tul.com.tw:pynq-z2:part0:1.0
+    finn_board: str | None = None  # FINN's name for a board with a FINN shell (the Zynq shell), else stitched IP only
+
+
 class Board(_Strict):
     name: str
     title: str
@@ -85,6 +92,7 @@ class Board(_Strict):
     power: Power
     memory: str
     call_overhead: CallOverhead
+    vivado: Vivado
 
     @property
     def clock_period_ns(self) -> float:

@@ -233,16 +233,21 @@ def _build(f: Flow, out: Path) -> dict:
     accel = f.toolchain.accelerator(f.artifacts("convert")["convert"])
     defines = f.recipe.firmware_defines(f.artifacts("train"))
     binaries = firmware.build_emulated(f.board_cfg, f.recipe.firmware_sources, defines, f.recipe.input_bytes, accel, out)
-    skipped = {}
-    for tool, what in f.toolchain.vendor_steps(f.board_cfg):
-        if shutil.which(tool) is None:
-            skipped[what] = f"skipped: {tool} not found on PATH"
-            log.warning("build: %s skipped (%s not found on PATH)", what, tool)
+    skipped, vendor = {}, {}
+    steps = f.toolchain.vendor_steps(f.board_cfg)
+    missing = sorted({tool for tool, _ in steps if shutil.which(tool) is None})
+    if missing:  # the vendor steps run in order, all or none
+        for tool, what in steps:
+            why = f"{tool} not found on PATH" if tool in missing else f"it follows steps that need {', '.join(missing)}"
+            skipped[what] = f"skipped: {why}"
+            log.warning("build: %s skipped (%s)", what, why)
+    elif steps:
+        vendor = f.toolchain.vendor_build(f.board_cfg, f.artifacts("convert")["convert"], out)
     compiler, path = firmware.cross_compiler(f.board_cfg)
     what = f"{f.board_cfg.processor.name} firmware"
     skipped[what] = "cross build not implemented yet" if path else f"skipped: {compiler} not found on PATH"
     return {"accelerator": accel.name, "skipped": skipped,
-            "artifacts": {f"dut_{variant}": str(b.relative_to(out)) for variant, b in binaries.items()}}
+            "artifacts": {**{f"dut_{variant}": str(b.relative_to(out)) for variant, b in binaries.items()}, **vendor}}
 
 
 def _run_params(f: Flow) -> dict:

@@ -13,7 +13,8 @@ interface the pipeline uses (hls4ml's backends-behind-one-interface idea), chose
                             a report with exact_fraction, argmax_agreement, windows_checked
     accelerator(convert_dir) -> boards.firmware.Accelerator   what the emulated board links
     vendor_steps(board) -> [(tool, what)]                 steps that need vendor tools (skipped
-                            with a message where the tool is not on PATH)
+                            with a message where a tool is not on PATH)
+    vendor_build(board, convert_dir, out) -> {name: path}  runs them, where every tool is there
 
 A third toolchain is a new folder; the pipeline names none."""
 

@@ -62,6 +62,11 @@ def test_estimates_emulator_and_fit(tmp_path):
     build.check_fit(est, pynq, settings)
     with pytest.raises(ConfigError, match="finn.folding_config: no such file .*/nope.json"):
         build.build(path, pynq, FinnSettings(folding_config="nope.json"), x[:1], x[:1], tmp_path, tmp_path)
+    (tmp_path / "again").mkdir()
+    (tmp_path / "folding.json").write_text((tmp_path / build.OUTPUT / "report" / "auto_folding_config.json").read_text())
+    again = build.build(path, pynq, FinnSettings(folding_config="folding.json"), x[:1], bq.predict(model, x[:1]),
+                        (tmp_path / "again"), tmp_path)  # the folding FINN chose, as a folding JSON: the same design
+    assert again["critical_path_cycles"] == est["critical_path_cycles"] and again["lut"] == est["lut"]
     tiny = pynq.model_copy(update={"resources": pynq.resources.model_copy(update={"lut": 10})})
     with pytest.raises(GateError, match=r"does not fit the pynq_z2 \(LUT [0-9,]+ > 10\): lower finn.target_fps \(now 100,000\)"):
         build.check_fit(est, tiny, settings)

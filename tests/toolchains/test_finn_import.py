@@ -125,6 +125,36 @@ def test_a_qonnx_model_trained_elsewhere_through_flow_finn(tmp_path):
     report = (flow.root / "report" / "results.md").read_text()
     assert "kws_w3a3_like" in report and "accelerator latency (us)" in report
     assert flow.root == tmp_path / "build" / "kws" / "finn-kws_w3a3_like" / "pynq_z2-their_tests"
+    _generated_code_and_vendor_steps(flow)
+
+
+def _generated_code_and_vendor_steps(flow):
+    """FINN's HLS C++ / RTL code generation ran and was kept in the convert folder; the Vivado steps
+    are skipped with their tools named here, and configured for each board as they would run."""
+    import shutil
+
+    from finn.builder.build_dataflow_steps import build_dataflow_step_lookup
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    from boards import board
+    from toolchains.finn import build
+
+    finn_build = flow.artifacts("convert")["convert"] / build.OUTPUT
+    m = ModelWrapper(str(finn_build / build.CODEGEN_MODEL))
+    for node in m.graph.node:
+        code = getCustomOp(node).get_nodeattr("code_gen_dir_ipgen")
+        assert code == f"{build.CODEGEN_DIR}/{node.name}"  # relative to finn_build: the folder can move
+        assert list((finn_build / build.CODEGEN_DIR / node.name).glob("top_*.cpp"))
+    if shutil.which("vivado") is None:
+        skipped = flow.manifest("build")["outputs"]["skipped"]
+        assert skipped["FINN HLS IP generation (step_hw_ipgen)"] in ("skipped: vitis_hls not found on PATH",
+                                                                     "skipped: it follows steps that need vivado")
+        assert skipped["FINN Pynq-Z2 shell: bitfile, driver, deployment package"] == "skipped: vivado not found on PATH"
+    for name, shell in (("pynq_z2", True), ("arty_a7", False)):
+        cfg = build.hardware_config(flow.artifacts("convert")["convert"], board.load(name), flow.root / "hw")
+        assert set(cfg.steps) <= set(build_dataflow_step_lookup) and cfg.steps[0] == "step_hw_ipgen"
+        assert ("step_synthesize_bitfile" in cfg.steps) == shell and (cfg.board == "Pynq-Z2") == shell
 
 
 @pytest.mark.parametrize("change, message", [

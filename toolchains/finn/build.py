@@ -1,8 +1,10 @@
 """The FINN build through its Python API (finn-plus, novivado.py first): QONNX -> tidy-up ->
-streamlining -> HW layers -> folding (target_fps or a folding JSON) -> estimate reports, with
-FINN's own Python verification after conversion, tidy-up and streamlining; every intermediate
-model and report stays on disk under the build folder. The steps after estimates (HLS IP,
-stitched IP, bitfile) need Vivado/Vitis HLS and are not run here (toolchain.vendor_steps names them).
+streamlining -> HW layers -> folding (target_fps or a folding JSON) -> estimate reports -> HLS C++
+and RTL code generation, with FINN's own Python verification after conversion, tidy-up and
+streamlining; every intermediate model, report and generated source stays on disk in the convert
+stage's folder. The steps after code generation (HLS IP, FIFO sizing, stitched IP, and for a board
+with a FINN shell the bitfile and driver) need Vivado/Vitis HLS: `hardware` runs them where those
+exist (the build stage calls it; elsewhere it names them as skipped).
 
 Latency is modeled, not measured: the EEMBC loop runs one inference at a time, so a board's time per
 inference is FINN's critical path (cycles / fabric clock), not its initiation interval, plus the
@@ -24,6 +26,11 @@ from toolchains.finn.settings import FinnSettings
 log = logging.getLogger(__name__)
 OUTPUT = "finn_build"
 STREAMLINED = "intermediate_models/step_streamline.onnx"
+CODEGEN_MODEL = "intermediate_models/step_hw_codegen.onnx"
+CODEGEN_DIR = "hw_codegen"  # under OUTPUT: one folder of generated HLS C++ / RTL per layer
+# after code generation, where Vivado and Vitis HLS exist: finn-plus step names
+HARDWARE_STEPS = ["step_hw_ipgen", "step_set_fifo_depths", "step_create_stitched_ip"]
+SHELL_STEPS = ["step_synthesize_bitfile", "step_make_driver", "step_deployment_package"]  # a board with a FINN shell
 
 
 def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, verify_out: np.ndarray, out: Path,
@@ -41,16 +48,17 @@ def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, ver
         path = (task_dir / settings.folding_config).resolve()
         if not path.is_file():
             raise ConfigError(f"finn.folding_config: no such file {path}")
-        folding = {"folding_config_file": str(path)}
+        folding = {"folding_config_file": path}
     cfg = fc.DataflowBuildConfig(
         output_dir=str(out / OUTPUT), synth_clk_period_ns=board.clock_period_ns, fpga_part=board.part,
-        steps=fc.estimate_only_dataflow_steps, generate_outputs=[fc.DataflowOutputType.ESTIMATE_REPORTS],
+        steps=fc.hw_codegen_dataflow_steps, generate_outputs=[fc.DataflowOutputType.ESTIMATE_REPORTS],
         verify_steps=[fc.VerificationStepType.QONNX_TO_FINN_PYTHON, fc.VerificationStepType.TIDY_UP_PYTHON,
                       fc.VerificationStepType.STREAMLINED_PYTHON],
         verify_input_npy=str(out / "verify_in.npy"), verify_expected_output_npy=str(out / "verify_out.npy"),
         console_log_level=fc.LogLevel.WARNING, **folding)  # FINN's full log: finn_build/build_dataflow.log
     cfg = fc.DataflowBuildConfig.construct_from(cfg)
-    log.info("FINN: estimate build (streamline, HW layers, folding, estimates) for %s ...", board.part)
+    log.info("FINN: build up to code generation (streamline, HW layers, folding, estimates, HLS/RTL code) for %s ...",
+             board.part)
     with _own_logging_kept():
         code = build_dataflow_cfg(str(model), cfg)
     if code != 0:
@@ -58,8 +66,84 @@ def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, ver
     failed = sorted(p.name for p in (out / OUTPUT / "verification_output").glob("*FAIL*"))
     if failed:
         raise GateError(f"FINN's Python verification failed after {', '.join(failed)}: the exported graph does not "
-                        f"compute what the Brevitas model computes")
+                        f"compute what the source model computes")
+    _keep_generated_code(out / OUTPUT)
     return summary(out / OUTPUT, board)
+
+
+def _keep_generated_code(output: Path) -> None:
+    """FINN writes each layer's generated code under FINN_BUILD_DIR (shared scratch); move it into
+    the build's own folder and point the code generation model at it, relative to `output` (the
+    stage folder is renamed when it completes; `hardware` makes the paths absolute again), so the
+    stage folder holds everything a later Vivado run needs."""
+    import shutil
+
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    m = ModelWrapper(str(output / CODEGEN_MODEL))
+    for node in m.graph.node:
+        op = getCustomOp(node)
+        src = Path(op.get_nodeattr("code_gen_dir_ipgen"))
+        dst = output / CODEGEN_DIR / node.name
+        if dst.exists():
+            shutil.rmtree(dst)
+        shutil.move(str(src), dst)
+        op.set_nodeattr("code_gen_dir_ipgen", str(dst.relative_to(output)))
+    m.save(str(output / CODEGEN_MODEL))
+
+
+def hardware(convert_dir: Path, board, out: Path) -> dict:
+    """Where Vivado and Vitis HLS exist: from the generated code to HLS IP, sized FIFOs and the
+    stitched IP; on a board with a FINN shell (board.yaml vivado.finn_board, the Pynq-Z2's Zynq
+    shell) on to bitfile, driver and deployment package. The folding is the one estimated."""
+    from toolchains.finn import novivado  # noqa: F401
+    import finn.builder.build_dataflow_config as fc
+    from finn.builder.build_dataflow import build_dataflow_cfg
+
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    cfg = hardware_config(convert_dir, board, out)
+    m = ModelWrapper(str(convert_dir / OUTPUT / CODEGEN_MODEL))
+    for node in m.graph.node:  # FINN wants absolute code folders: the convert stage's, where they are now
+        op = getCustomOp(node)
+        op.set_nodeattr("code_gen_dir_ipgen", str((convert_dir / OUTPUT / op.get_nodeattr("code_gen_dir_ipgen")).resolve()))
+    start = out / "hw_codegen_model.onnx"
+    m.save(str(start))
+    log.info("FINN: %s for %s (Vivado) ...", ", ".join(cfg.steps), board.name)
+    with _own_logging_kept():
+        code = build_dataflow_cfg(str(start), cfg)
+    if code != 0:
+        raise BuildError(f"the FINN hardware build failed: see {out / OUTPUT / 'build_dataflow.log'}")
+    made = {"stitched_ip": f"{OUTPUT}/stitched_ip"}
+    if board.vivado.finn_board:
+        made.update(bitfile=f"{OUTPUT}/bitfile", driver=f"{OUTPUT}/driver", deploy=f"{OUTPUT}/deploy")
+    missing = [str(p) for p in made.values() if not (out / p).exists()]
+    if missing:
+        raise BuildError(f"the FINN hardware build finished without {', '.join(missing)}")
+    return made
+
+
+def hardware_config(convert_dir: Path, board, out: Path):
+    """The DataflowBuildConfig of `hardware` (separate so that it is checked where Vivado is not)."""
+    import finn.builder.build_dataflow_config as fc
+
+    shell = board.vivado.finn_board
+    report = convert_dir / OUTPUT / "report"  # the model is folded already; FINN's config still wants a folding source
+    folding = next((p for p in (report / "applied_folding_config.json", report / "auto_folding_config.json") if p.is_file()), None)
+    if folding is None:
+        raise BuildError(f"no folding configuration in {report}: run the convert stage first")
+    outputs = [fc.DataflowOutputType.STITCHED_IP]
+    if shell:
+        outputs += [fc.DataflowOutputType.BITFILE, fc.DataflowOutputType.PYNQ_DRIVER, fc.DataflowOutputType.DEPLOYMENT_PACKAGE]
+    cfg = fc.DataflowBuildConfig(
+        output_dir=str(out / OUTPUT), synth_clk_period_ns=board.clock_period_ns, fpga_part=board.part,
+        steps=HARDWARE_STEPS + (SHELL_STEPS if shell else []), generate_outputs=outputs,
+        folding_config_file=folding,
+        **({"board": shell, "shell_flow_type": fc.ShellFlowType.VIVADO_ZYNQ} if shell else {}),
+        console_log_level=fc.LogLevel.WARNING)
+    return fc.DataflowBuildConfig.construct_from(cfg)
 
 
 @contextlib.contextmanager

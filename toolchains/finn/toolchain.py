@@ -38,5 +38,13 @@ class Toolchain:
         return convert.accelerator(convert_dir)
 
     def vendor_steps(self, board) -> list[tuple[str, str]]:
-        return [("vitis_hls", "FINN HLS IP generation (step_hw_ipgen)"),
-                ("vivado", f"FINN stitched IP, {board.name} block design and bitstream")]
+        steps = [("vitis_hls", "FINN HLS IP generation (step_hw_ipgen)"),
+                 ("vivado", "FINN FIFO sizing and stitched IP (step_set_fifo_depths, step_create_stitched_ip)")]
+        if board.vivado.finn_board:
+            steps.append(("vivado", f"FINN {board.vivado.finn_board} shell: bitfile, driver, deployment package"))
+        return steps
+
+    def vendor_build(self, board, convert_dir: Path, out: Path) -> dict[str, str]:
+        from toolchains.finn import build
+
+        return build.hardware(convert_dir, board, out)

@@ -36,4 +36,17 @@ class Toolchain:
         return convert.accelerator(convert_dir)
 
     def vendor_steps(self, board) -> list[tuple[str, str]]:
-        return [("vitis_hls", "HLS synthesis of the hls4ml project"), ("vivado", f"{board.name} block design and bitstream")]
+        return [("vitis-run", "HLS synthesis and IP export of the hls4ml project (Vitis HLS)")]
+
+    def vendor_build(self, board, convert_dir: Path, out: Path) -> dict[str, str]:
+        """hls4ml's own build of its project (a copy in the build stage's folder): C synthesis and IP export."""
+        import shutil
+
+        import hls4ml
+
+        from toolchains.hls4ml.convert import PROJECT
+
+        shutil.copytree(convert_dir / PROJECT, out / PROJECT, dirs_exist_ok=True)
+        report = hls4ml.converters.link_existing_project(str(out / PROJECT)).build(csim=False, synth=True, export=True)
+        (out / "hls4ml_synthesis_report.txt").write_text(f"{report}\n")
+        return {"hls_project": PROJECT, "synthesis_report": "hls4ml_synthesis_report.txt"}
