@@ -19,6 +19,7 @@ class Processor(_Strict):
     isa: Literal["arm", "microblaze"]  # which HAL and cross compiler
     clock_mhz: float = Field(gt=0)
     cross_compiler: str  # e.g. arm-none-eabi-gcc
+    toolchain_archive: str | None = None  # a prebuilt toolchain under ../shared, unpacked where the compiler is not on PATH
     qemu_machine: str | None = None  # QEMU machine that runs this processor's firmware
 
 
@@ -71,6 +72,27 @@ class CallOverhead(_Strict):
     basis: str = Field(min_length=1)  # where the figure comes from
 
 
+class Qemu(_Strict):
+    """How QEMU runs the firmware: the command (machine, memory) before the harness adds the
+    serial link and -kernel, and the defines a QEMU build changes (its peripherals' addresses and clocks)."""
+
+    command: list[str] = Field(min_length=1)
+    defines: dict[str, int | str] = {}
+
+
+class Firmware(_Strict):
+    """The bare-metal build for the board's processor: its own sources (boards/<name>/firmware/),
+    linker script, compiler and linker flags, and the peripheral addresses and clocks as defines."""
+
+    sources: list[str] = Field(min_length=1)
+    linker_script: str
+    cflags: list[str] = []
+    ldflags: list[str] = []
+    defines: dict[str, int | str] = {}
+    stub_libraries: list[str] = []  # libraries the compiler's specs link that bare metal has no use for: empty ones
+    qemu: Qemu | None = None
+
+
 class Vivado(_Strict):
     """What the vendor tools call the board."""
 
@@ -93,6 +115,11 @@ class Board(_Strict):
     memory: str
     call_overhead: CallOverhead
     vivado: Vivado
+    firmware: Firmware | None = None  # None: no bare-metal build for this board yet
+
+    @property
+    def folder(self) -> Path:
+        return BOARDS_DIR / self.name
 
     @property
     def clock_period_ns(self) -> float:

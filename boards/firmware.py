@@ -1,9 +1,9 @@
 """Firmware builds: the protocol core + a board HAL + a task model + an accelerator binding.
 
-Here: the emulated board (host HAL; the toolchain's bit-accurate model, or a stub, as the
-accelerator), built with the host's gcc/g++ in two variants, performance and energy
-(EE_CFG_ENERGY_MODE, spec 2.6). Cross builds for the boards' processors come with the board
-bring-up; `cross_compiler()` says which compiler a board needs and whether it is installed.
+The emulated board (host HAL; the toolchain's bit-accurate model, or a stub, as the accelerator),
+built with the host's gcc/g++; and a board's bare-metal firmware (its HAL in boards/<name>/firmware/,
+its addresses and flags in board.yaml), cross-compiled for the board or for its QEMU machine. Each
+in two variants, performance and energy (EE_CFG_ENERGY_MODE, spec 2.6).
 """
 
 from __future__ import annotations
@@ -136,6 +136,70 @@ def build_fuzzer(task_sources: list[Path], task_defines: dict, input_bytes: int,
 
 
 def cross_compiler(board: Board) -> tuple[str, str | None]:
-    """(compiler name, path or None) for the board's processor."""
-    name = board.processor.cross_compiler
-    return name, shutil.which(name)
+    """(compiler name, path or None) for the board's processor: on PATH, or unpacked from its
+    prebuilt archive under ../shared (board.yaml processor.toolchain_archive) into the build root."""
+    import tarfile
+
+    from common.paths import SHARED, build_root
+
+    name, archive = board.processor.cross_compiler, board.processor.toolchain_archive
+    found = shutil.which(name)
+    if found or archive is None or not (SHARED / archive).is_file():
+        return name, found
+    folder = build_root() / "toolchains" / Path(archive).name.removesuffix(".tgz")
+    unpacked = sorted(folder.glob(f"*/bin/{name}"))
+    if not unpacked:
+        with tarfile.open(SHARED / archive) as tar:
+            tar.extractall(folder.with_suffix(".partial"), filter="tar")
+        shutil.rmtree(folder, ignore_errors=True)
+        (folder.with_suffix(".partial")).rename(folder)  # whole or not at all
+        unpacked = sorted(folder.glob(f"*/bin/{name}"))
+    return name, str(unpacked[0]) if unpacked else None
+
+
+def build_cross(board: Board, task_sources: list[Path], task_defines: dict, input_bytes: int, accel: Accelerator,
+                out: Path, target: str = "board", compiler: str | None = None) -> dict[str, Path]:
+    """The board's bare-metal firmware, in both variants: {variant: ELF}. target "qemu" takes the
+    QEMU machine's addresses and clocks (board.yaml firmware.qemu.defines) and names the DUT
+    <vendor>_qemu. The accelerator must be C (a software model, or a driver of the real IP)."""
+    fw = board.firmware
+    if fw is None:
+        raise BuildError(f"board {board.name} has no bare-metal firmware build (board.yaml firmware)")
+    if target == "qemu" and fw.qemu is None:
+        raise BuildError(f"board {board.name} has no QEMU machine (board.yaml firmware.qemu)")
+    cc = compiler or cross_compiler(board)[1]
+    if cc is None:
+        where = (f" nor unpacked from ../shared/{board.processor.toolchain_archive}" if board.processor.toolchain_archive
+                 else ": make setup installs it")
+        raise BuildError(f"{board.processor.cross_compiler} not found on PATH{where}")
+    cxx = [s for s in accel.sources if s.suffix != ".c"]
+    if cxx:
+        raise BuildError(f"the {board.name} firmware is C only; the accelerator '{accel.name}' has C++ sources "
+                         f"({', '.join(s.name for s in cxx)})")
+    generated = out / "include"
+    generated.mkdir(parents=True, exist_ok=True)
+    write_header(generated / "task_model.h", "TASK_MODEL_H", task_defines)
+    defines = {**fw.defines, **(fw.qemu.defines if target == "qemu" else {}), "TIMESTAMP_HOLD_US": board.timestamp_gpio.hold_us,
+               "EE_DB_BUFFER_SIZE": input_bytes, **accel.defines}
+    name = board.vendor_name if target == "board" else f"{board.vendor_name}_{target}"
+    here = board.folder / "firmware"
+    sources = [*(here / s for s in fw.sources), CORE / "ee_core.c", *task_sources, *accel.sources]
+    dash = [f"-D{k}={v}" for k, v in defines.items()]
+    script = out / fw.linker_script  # through the preprocessor: addresses such as DDR_BASE are defines
+    _run([cc, "-E", "-P", "-x", "c", *dash, str(here / fw.linker_script), "-o", str(script)], out)
+    libs = []
+    for lib in fw.stub_libraries:
+        (out / "lib").mkdir(exist_ok=True)
+        _run([cc.removesuffix("gcc") + "ar", "rcs", str(out / "lib" / f"lib{lib}.a")], out)
+        libs = [f"-L{out / 'lib'}"]
+    elves = {}
+    for variant, energy in VARIANTS.items():
+        baud = getattr(board.uart.baud, variant)
+        flags = [*fw.cflags, "-O2", "-ffunction-sections", "-fdata-sections", "-ffp-contract=off", "-Wall",
+                 *(f"-I{p}" for p in (CORE, generated, *accel.includes)), *dash,
+                 f"-DEE_CFG_ENERGY_MODE={energy}", f"-DEE_BAUD={baud}u", f'-DTH_VENDOR_NAME_STRING="{name}"']
+        elf = out / f"dut_{board.name}_{target}{'' if variant == 'performance' else '_' + variant}.elf"
+        _run([cc, *flags, "-T", str(script), "-nostartfiles", "-Wl,--gc-sections", *fw.ldflags, *libs,
+              *map(str, sources), "-lm", "-o", str(elf)], out)
+        elves[variant] = elf
+    return elves

@@ -1,0 +1,106 @@
+/*
+ * Pynq-Z2 HAL (Zynq-7000 PS, bare metal, Cortex-A9): registers written here, no Xilinx BSP.
+ *   UART   Cadence UART0 (PS7 UART, the on-board USB-UART), polled
+ *   timer  the A9 global timer, a 64-bit counter at GTIMER_HZ (CPU clock / 2 on the board)
+ *   GPIO   the energy-mode timestamp pin, a PS GPIO MIO pin, idle high
+ * Addresses and clocks come from the build (boards/pynq_z2/board.yaml, firmware.defines), so the
+ * same file builds for the board and for QEMU's xilinx-zynq-a9 machine. The MMU and caches stay
+ * off: every access goes to memory, so buffers the accelerator's masters read need no maintenance.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ee_core.h"
+#include "th_api.h"
+
+#define REG(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+/* Cadence UART (Zynq TRM, appendix B.33) */
+#define UART_CR (ZYNQ_UART_BASE + 0x00)
+#define UART_MR (ZYNQ_UART_BASE + 0x04)
+#define UART_BAUDGEN (ZYNQ_UART_BASE + 0x18)
+#define UART_SR (ZYNQ_UART_BASE + 0x2C)
+#define UART_FIFO (ZYNQ_UART_BASE + 0x30)
+#define UART_BAUDDIV (ZYNQ_UART_BASE + 0x34)
+#define UART_SR_RXEMPTY 0x02u
+#define UART_SR_TXFULL 0x10u
+#define UART_BDIV 6u
+
+/* A9 global timer (Cortex-A9 MPCore TRM 4.3) */
+#define GTIMER_LO (ZYNQ_GTIMER_BASE + 0x00)
+#define GTIMER_HI (ZYNQ_GTIMER_BASE + 0x04)
+#define GTIMER_CTRL (ZYNQ_GTIMER_BASE + 0x08)
+
+/* PS GPIO bank 0 (MIO 0..31) (Zynq TRM, appendix B.19) */
+#define GPIO_DATA0 (ZYNQ_GPIO_BASE + 0x040)
+#define GPIO_DIRM0 (ZYNQ_GPIO_BASE + 0x204)
+#define GPIO_OEN0 (ZYNQ_GPIO_BASE + 0x208)
+#define PIN_MASK (1u << TIMESTAMP_MIO_PIN)
+
+void th_serialport_initialize(void) {
+    REG(UART_CR) = 0x03;  /* reset the RX and TX paths */
+    REG(UART_MR) = 0x20;  /* 8 data bits, no parity, 1 stop bit */
+    REG(UART_BAUDGEN) = UART_REF_HZ / (EE_BAUD * (UART_BDIV + 1));
+    REG(UART_BAUDDIV) = UART_BDIV;
+    REG(UART_CR) = 0x14;  /* RX and TX enabled (reset value 0x128 has both disabled) */
+}
+
+static void uart_putc(char c) {
+    while (REG(UART_SR) & UART_SR_TXFULL) {}
+    REG(UART_FIFO) = (uint8_t)c;
+}
+
+int th_getchar(void) {
+    while (REG(UART_SR) & UART_SR_RXEMPTY) {}
+    return (int)(REG(UART_FIFO) & 0xFF);
+}
+
+void th_printf(const char *fmt, ...) {
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap); /* full newlib: %llu and %f work */
+    va_end(ap);
+    for (int i = 0; i < n && i < (int)sizeof line - 1; ++i) uart_putc(line[i]);
+}
+
+static uint64_t ticks(void) {
+    uint32_t hi, lo;
+    do { /* the high word must not change while the low word is read */
+        hi = REG(GTIMER_HI);
+        lo = REG(GTIMER_LO);
+    } while (REG(GTIMER_HI) != hi);
+    return ((uint64_t)hi << 32) | lo;
+}
+
+uint64_t th_time_us(void) { /* exact for clocks that are not whole MHz (83.33 MHz), and no overflow */
+    uint64_t t = ticks();
+    return t / GTIMER_HZ * 1000000u + t % GTIMER_HZ * 1000000u / GTIMER_HZ;
+}
+
+static void pin(int high) {
+    uint32_t v = REG(GPIO_DATA0);
+    REG(GPIO_DATA0) = high ? (v | PIN_MASK) : (v & ~PIN_MASK);
+}
+
+void th_timestamp_pin_idle(void) {
+    pin(1);
+    REG(GPIO_DIRM0) |= PIN_MASK;
+    REG(GPIO_OEN0) |= PIN_MASK;
+}
+
+void th_timestamp_pulse(void) {
+    pin(0);
+    uint64_t until = th_time_us() + TIMESTAMP_HOLD_US;
+    while (th_time_us() < until) {}
+    pin(1);
+}
+
+const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
+
+int main(void) {
+    REG(GTIMER_CTRL) = 0x1; /* enable, prescaler 0 */
+    ee_benchmark_initialize(); /* UART and timestamp pin set-up, then the boot banner */
+    for (;;) ee_serial_callback((char)th_getchar());
+}
