@@ -18,7 +18,7 @@ dut   ?= emulated
 model ?= trained
 PY    := .venv/bin/python
 STAMP := .venv/.installed
-DEBS  := build-essential clang-14 espeak-ng
+DEBS  := build-essential clang-14 espeak-ng gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc
 export TQDM_MININTERVAL ?= 2
 
 division ?= open

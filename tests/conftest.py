@@ -48,6 +48,27 @@ def stub_dut(tmp_path_factory) -> dict[str, Path]:
     return build_stub_dut(tmp_path_factory.mktemp("stub_dut"))
 
 
+def qemu_firmware(board_name: str, out: Path, task: str = "ad", accel=None) -> dict[str, Path]:
+    """{variant: ELF} of a task's firmware for the board's QEMU machine (the identity stub
+    accelerator unless one is given), or a clean skip naming what this machine lacks."""
+    import shutil
+
+    from boards import board, firmware
+    from tasks import load_recipe
+
+    b = board.load(board_name)
+    compiler, found = firmware.cross_compiler(b)
+    if found is None:
+        where = f" (nor ../shared/{b.processor.toolchain_archive})" if b.processor.toolchain_archive else ""
+        pytest.skip(f"{compiler} not found{where}: make setup installs the cross compilers")
+    if shutil.which(b.firmware.qemu.command[0]) is None:
+        pytest.skip(f"{b.firmware.qemu.command[0]} not found: make setup installs QEMU")
+    recipe = load_recipe(task)
+    accel = accel or firmware.stub_accelerator(out / "accel", recipe.stub_accelerator())
+    return firmware.build_cross(b, recipe.firmware_sources, recipe.firmware_defines(None), recipe.input_bytes, accel, out,
+                                target="qemu")
+
+
 @pytest.fixture(scope="session")
 def small_flow(tmp_path_factory):
     from pipeline.stages import Flow, run_stages

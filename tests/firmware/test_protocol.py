@@ -1,6 +1,7 @@
-"""The emulated DUT answers every command of spec 2.3 byte-exactly, over a real pty with pyserial,
-and refuses what a careless or stale host could send. The firmware here is the real protocol core,
-host HAL and ad01 task code with the identity stub accelerator (builds in about a second)."""
+"""The DUT answers every command of spec 2.3 byte-exactly and refuses what a careless or stale
+host could send: the emulated board over a real pty with pyserial, and the Pynq-Z2 (ARM) and Arty
+A7 (MicroBlaze) bare-metal firmware on their instruction sets in QEMU over socket://. The firmware
+is the real protocol core, board HAL and ad01 task code with the identity stub accelerator."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ import pytest
 import serial
 
 from runner.emulated import emulated_dut
+from runner.qemu import qemu_dut
+from tests.conftest import qemu_firmware
 
 READY = b"m-ready\r\n"
-NAME = b"m-name-dut-[mlperf-tiny-fpga_pynq_z2_emulated]\r\n"
+DUTS = ["emulated", "qemu_pynq_z2", "qemu_arty_a7"]
 
 
 class Raw:
     """Bytes in, bytes out: no parsing between the test and the DUT."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, vendor: str):
+        self.name = f"m-name-dut-[{vendor}]\r\n".encode()
         self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
         time.sleep(0.2)
         self.port.reset_input_buffer()  # the boot banner
@@ -39,10 +43,18 @@ class Raw:
         return self.send(text.encode() + b"%")
 
 
-@pytest.fixture(scope="module")
-def dut(stub_dut):
-    with emulated_dut(stub_dut["performance"]) as url:
-        raw = Raw(url)
+@pytest.fixture(scope="module", params=DUTS)
+def dut(request, stub_dut, tmp_path_factory):
+    from boards import board
+
+    if request.param == "emulated":
+        context, vendor = emulated_dut(stub_dut["performance"]), "mlperf-tiny-fpga_pynq_z2_emulated"
+    else:
+        b = board.load(request.param.removeprefix("qemu_"))
+        elf = qemu_firmware(b.name, tmp_path_factory.mktemp(request.param))["performance"]
+        context, vendor = qemu_dut(elf, b.firmware.qemu.command), f"{b.vendor_name}_qemu"
+    with context as url:
+        raw = Raw(url, vendor)
         yield raw
         raw.port.close()
 
@@ -64,7 +76,7 @@ def score(reply: bytes) -> float:
 
 
 def test_name_profile_help(dut):
-    assert dut.cmd("name") == NAME + READY
+    assert dut.cmd("name") == dut.name + READY
     assert dut.cmd("profile") == b"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[ad01]\r\n" + READY
     help_text = dut.cmd("help")
     assert help_text.startswith(b"ULPMark for tinyML Firmware V0.0.1\r\n\r\n")
@@ -130,11 +142,11 @@ def test_over_long_command_is_rejected_whole(dut):
     assert dut.cmd("x" * 80) == b"e-[Unknown command: " + b"x" * 80 + b"]\r\n" + READY  # exactly 80 fits
     assert dut.cmd("x" * 81) == b"e-[Command exceeds 80 characters]\r\n" + READY
     assert dut.cmd("db " + "ab" * 100) == b"e-[Command exceeds 80 characters]\r\n" + READY
-    assert dut.cmd("name") == NAME + READY  # parser recovered
+    assert dut.cmd("name") == dut.name + READY  # parser recovered
 
 
 def test_cr_lf_nul_are_ignored(dut):
-    assert dut.send(b"\r\nna\0me\r\n%") == NAME + READY
+    assert dut.send(b"\r\nna\0me\r\n%") == dut.name + READY
 
 
 def test_infer_without_complete_input(dut):
@@ -217,3 +229,24 @@ def test_bad_tcp_port_is_a_clear_error(stub_dut, port):
     proc = subprocess.run([str(stub_dut["performance"]), "--tcp", port], capture_output=True, text=True, timeout=10)
     assert proc.returncode == 2
     assert f"--tcp needs a port number from 0 to 65535, got '{port}'" in proc.stderr
+
+
+@pytest.mark.parametrize("board_name", ["pynq_z2", "arty_a7"])
+def test_qemu_energy_build_boots_in_energy_mode(tmp_path, board_name):
+    """The energy variant on the board's instruction set: the boot sequence of spec 2.2 in energy
+    mode, and `timestamp` is a pin pulse (QEMU drops the GPIO write), not a line."""
+    from boards import board
+
+    b = board.load(board_name)
+    elf = qemu_firmware(board_name, tmp_path)["energy"]
+    with qemu_dut(elf, b.firmware.qemu.command) as url:
+        # a plain socket: the first client of QEMU's server=on,wait=on link sees the boot banner
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=10) as conn:
+            got = b""
+            while got.count(READY) < 1:  # the UART set-up at boot empties its receive FIFO: send after the banner
+                got += conn.recv(256)
+            conn.sendall(b"timestamp%name%")
+            while got.count(READY) < 3:
+                got += conn.recv(256)
+    assert got == (b"m-timestamp-mode-energy\r\nm-init-done\r\n" + READY + READY +
+                   f"m-name-dut-[{b.vendor_name}_qemu]\r\n".encode() + READY)
