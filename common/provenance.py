@@ -51,5 +51,10 @@ def emulated(data: DataKind | None = None, model_origin: str | None = None, port
     return Provenance(link="host-emulation", timing="host-clock", data=data, model_origin=model_origin, port=port)
 
 
+def qemu(data: DataKind | None = None, model_origin: str | None = None, port: str | None = None) -> Provenance:
+    """The board's firmware on its instruction set in QEMU; its timer follows QEMU's virtual clock (host-paced)."""
+    return Provenance(link="qemu", timing="host-clock", data=data, model_origin=model_origin, port=port)
+
+
 def board(port: str, data: DataKind | None = None, model_origin: str | None = None) -> Provenance:
     return Provenance(link="board", timing="board-timer", data=data, model_origin=model_origin, port=port)

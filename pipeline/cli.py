@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--build-root", type=Path, default=None, help="default: $BUILD_ROOT or build/ in the repository")
 
     r = sub.add_parser("run", parents=[common], help="run the stages")
-    r.add_argument("--dut", default="emulated", help="emulated | serial port or pyserial URL of a board")
+    r.add_argument("--dut", default="emulated", help="emulated (the host build) | qemu (the board's firmware in QEMU, "
+                   "the model in software) | serial port or pyserial URL of a board")
     r.add_argument("--from", dest="start", choices=STAGES, help="re-run from this stage")
     r.add_argument("--to", dest="stop", choices=STAGES, help="stop after this stage")
     r.add_argument("--force", action="store_true", help="re-run stages even when their inputs are unchanged")

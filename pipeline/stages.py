@@ -53,7 +53,7 @@ class Flow:
     board: str
     flow: str = "hls4ml"
     data: str = "auto"  # auto | synthetic | PATH
-    dut: str = "emulated"  # emulated | a serial port / pyserial URL of a real board
+    dut: str = "emulated"  # emulated | qemu (the board's firmware in QEMU) | a serial port / pyserial URL of a real board
     build_root: Path = field(default_factory=build_root)
     overrides: dict = field(default_factory=dict)  # task.yaml overrides, e.g. {"train.epochs": 2}
     modes: list[str] = field(default_factory=lambda: list(RUN_MODES))
@@ -154,10 +154,17 @@ class Flow:
     def emulated_dut(self, variant: str = "performance") -> Path:
         return self.artifacts("build")[f"dut_{variant}"]
 
+    def qemu_firmware(self, variant: str = "performance") -> Path:
+        built = self.artifacts("build")
+        if f"qemu_{variant}" not in built:
+            why = self.manifest("build")["outputs"]["skipped"].get(f"{self.board_cfg.processor.name} firmware in QEMU", "")
+            raise ConfigError(f"dut=qemu: the build stage made no QEMU firmware for {self.board} ({why})")
+        return built[f"qemu_{variant}"]
+
     def check_dut(self) -> None:
         """A board's port must exist before any stage runs (a URL such as socket:// is tried later)."""
-        if self.dut != "emulated" and "://" not in self.dut and not Path(self.dut).exists():
-            raise ConfigError(f"dut={self.dut}: no such serial port (connect the board, or use dut=emulated)")
+        if self.dut not in ("emulated", "qemu") and "://" not in self.dut and not Path(self.dut).exists():
+            raise ConfigError(f"dut={self.dut}: no such serial port (connect the board, or use dut=emulated or dut=qemu)")
 
 
 def eembc_testset(path: str, model_id: str) -> Path:
@@ -243,11 +250,30 @@ def _build(f: Flow, out: Path) -> dict:
             log.warning("build: %s skipped (%s)", what, why)
     elif steps:
         vendor = f.toolchain.vendor_build(f.board_cfg, f.artifacts("convert")["convert"], out)
-    compiler, path = firmware.cross_compiler(f.board_cfg)
-    what = f"{f.board_cfg.processor.name} firmware"
-    skipped[what] = "cross build not implemented yet" if path else f"skipped: {compiler} not found on PATH"
+    qemu, why = _qemu_firmware(f, accel, defines, out)
+    if why:
+        skipped[f"{f.board_cfg.processor.name} firmware in QEMU"] = f"skipped: {why}"
+        log.warning("build: the %s firmware for QEMU skipped (%s)", f.board_cfg.processor.name, why)
+    skipped[f"{f.board_cfg.processor.name} firmware for the board"] = \
+        "skipped: the driver of the accelerator IP for the board is not in the harness yet"
     return {"accelerator": accel.name, "skipped": skipped,
-            "artifacts": {**{f"dut_{variant}": str(b.relative_to(out)) for variant, b in binaries.items()}, **vendor}}
+            "artifacts": {**{f"dut_{variant}": str(b.relative_to(out)) for variant, b in binaries.items()},
+                          **{f"qemu_{variant}": str(e.relative_to(out)) for variant, e in qemu.items()}, **vendor}}
+
+
+def _qemu_firmware(f: Flow, accel, defines: dict, out: Path) -> tuple[dict[str, Path], str | None]:
+    """The board's firmware for its QEMU machine, the toolchain's software model behind the
+    accelerator interface: ({variant: ELF}, None), or ({}, why not)."""
+    b = f.board_cfg
+    if b.firmware is None or b.firmware.qemu is None:
+        return {}, f"board {b.name} describes no QEMU machine"
+    compiler, found = firmware.cross_compiler(b)
+    if found is None:
+        return {}, f"{compiler} not found" + (f" (nor ../shared/{b.processor.toolchain_archive})" if b.processor.toolchain_archive else "")
+    if any(s.suffix != ".c" for s in accel.sources):
+        return {}, f"the accelerator model ({accel.name}) is C++, and the firmware is built as C"
+    return firmware.build_cross(b, f.recipe.firmware_sources, defines, f.recipe.input_bytes, accel, out / "qemu",
+                                target="qemu"), None
 
 
 def _run_params(f: Flow) -> dict:
@@ -260,6 +286,7 @@ def _run(f: Flow, out: Path) -> dict:
 
     from runner import cli as runner_cli
     from runner.emulated import emulated_dut
+    from runner.qemu import qemu_dut
 
     data_kind = f.eembc_kind()
     eembc = f.eembc()
@@ -271,6 +298,8 @@ def _run(f: Flow, out: Path) -> dict:
     for baud, modes in by_baud.items():
         if f.dut == "emulated":
             context, made = emulated_dut(f.emulated_dut("performance")), prov.emulated
+        elif f.dut == "qemu":
+            context, made = qemu_dut(f.qemu_firmware("performance"), f.board_cfg.firmware.qemu.command), prov.qemu
         else:
             context, made = contextlib.nullcontext(f.dut), prov.board
         with context as url:
@@ -300,9 +329,10 @@ STAGE_DEFS = {
                                             "files": f.toolchain.sources["files"]},
                 ["train"], _convert),
     "build": (_build_params, lambda f: {"modules": ["boards.firmware", f"tasks.{f.task}.recipe"],
-                                        "files": ["boards/common/firmware", "boards/emulated", *f.recipe.sources["firmware"]["files"]]},
+                                        "files": ["boards/common/firmware", "boards/emulated", f"boards/{f.board}",
+                                                  *f.recipe.sources["firmware"]["files"]]},
               ["convert"], _build),
-    "run": (_run_params, lambda f: {"modules": ["runner.cli"]}, ["build"], _run),
+    "run": (_run_params, lambda f: {"modules": ["runner.cli", "runner.qemu"]}, ["build"], _run),
     "report": (lambda f: {}, lambda f: {"modules": ["results.report"]}, ["run"], _report),
 }
 

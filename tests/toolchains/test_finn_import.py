@@ -126,6 +126,30 @@ def test_a_qonnx_model_trained_elsewhere_through_flow_finn(tmp_path):
     assert "kws_w3a3_like" in report and "accelerator latency (us)" in report
     assert flow.root == tmp_path / "build" / "kws" / "finn-kws_w3a3_like" / "pynq_z2-their_tests"
     _generated_code_and_vendor_steps(flow)
+    _same_results_in_qemu(flow, tmp_path)
+
+
+def _same_results_in_qemu(emulated, tmp_path):
+    """The same model's firmware on the Pynq-Z2's ARM and the Arty's MicroBlaze in QEMU, through the
+    runner's accuracy mode: every file's printed result vector equals the host build's."""
+    import json
+    import shutil
+
+    from boards import firmware
+    from pipeline.stages import Flow, run_stages
+
+    want = json.loads((emulated.root / "run" / "accuracy" / "results.json").read_text())
+    for board_name in ("pynq_z2", "arty_a7"):
+        flow = Flow(**{**{k: getattr(emulated, k) for k in ("task", "flow", "model", "testset", "input_scale", "build_root",
+                                                               "modes")}, "board": board_name, "dut": "qemu"})
+        compiler, found = firmware.cross_compiler(flow.board_cfg)
+        if found is None or shutil.which(flow.board_cfg.firmware.qemu.command[0]) is None:
+            pytest.skip(f"{compiler} or {flow.board_cfg.firmware.qemu.command[0]} missing: make setup installs them")
+        run_stages(flow)
+        got = json.loads((flow.root / "run" / "accuracy" / "results.json").read_text())
+        assert [r["file"] for r in got] == [r["file"] for r in want]
+        assert [r["infer"]["results"] for r in got] == [r["infer"]["results"] for r in want], board_name
+        assert flow.manifest("run")["outputs"]["provenance"]["link"] == "qemu"
 
 
 def _generated_code_and_vendor_steps(flow):
