@@ -1,6 +1,6 @@
 # MLPerf Tiny FPGA harness.
 #   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER]
-#                        [dut=emulated|qemu|PORT] [from=STAGE] [to=STAGE] [resume=1]
+#                        [dut=emulated|qemu|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE] [resume=1]
 #   make task=kws board=pynq_z2 flow=finn model=MODEL.onnx testset=EEMBC_FOLDER input_scale=S [input_zero_point=Z]
 #                        a QONNX model trained elsewhere, with its own test files
 #   make test            the test suite
@@ -27,12 +27,12 @@ status   ?= available
 .PHONY: all setup test dut download bench export report clean
 all: $(STAMP)
 ifeq ($(task),)
-	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|PORT] [from=STAGE] [to=STAGE]"; exit 2
+	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE]"; exit 2
 else
 	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) --dut $(dut) \
 	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
 	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(from),--from $(from)) $(if $(to),--to $(to)) \
-	  $(if $(resume),--resume)
+	  $(if $(resume),--resume) $(if $(timing),--timing $(timing))
 endif
 
 setup: $(STAMP)

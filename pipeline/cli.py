@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", parents=[common], help="run the stages")
     r.add_argument("--dut", default="emulated", help="emulated (the host build) | qemu (the board's firmware in QEMU, "
                    "the model in software) | serial port or pyserial URL of a board")
+    r.add_argument("--timing", default="host", choices=["host", "modeled"], help="host: the DUT's own clock; modeled: "
+                   "m-lap-us advances by the modeled board latency per inference (emulated and QEMU DUTs)")
     r.add_argument("--from", dest="start", choices=STAGES, help="re-run from this stage")
     r.add_argument("--to", dest="stop", choices=STAGES, help="stop after this stage")
     r.add_argument("--force", action="store_true", help="re-run stages even when their inputs are unchanged")
@@ -92,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         flow = Flow(task=args.task, board=args.board, flow=args.flow, data=args.data, model=args.model, testset=args.testset,
                     input_scale=args.input_scale, input_zero_point=args.input_zero_point,
                     build_root=args.build_root or build_root(), overrides=_overrides(args.set),
-                    **({"dut": args.dut, "iterations": args.iterations, "window_seconds": args.window_seconds,
+                    **({"dut": args.dut, "timing": args.timing, "iterations": args.iterations, "window_seconds": args.window_seconds,
                         "modes": args.modes, "resume": args.resume} if args.command == "run" else {}))
         if args.command == "run":
             run_stages(flow, args.start, args.stop, args.force)

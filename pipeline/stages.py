@@ -45,6 +45,9 @@ log = logging.getLogger("pipeline")
 
 STAGES = ["data", "train", "convert", "build", "run", "report"]
 RUN_MODES = ["performance", "accuracy"]
+# With modeled timing every inference adds the same modeled time, so a window's throughput is
+# exact at any N; calibrating to 10 s of modeled time would take the host minutes per window.
+MODELED_ITERATIONS = 1000
 
 
 @dataclass
@@ -63,10 +66,17 @@ class Flow:
     model: str = "trained"  # trained | another model the recipe offers (e.g. reference) | a QONNX file (.onnx)
     testset: str | None = None  # an EEMBC test folder (<model id>/y_labels.csv + .bin) instead of the data stage's
     input_scale: float | None = None  # a QONNX model's float input = (test file integer - zero point) * input_scale
+    timing: str = "host"  # host: the DUT's own clock | modeled: m-lap-us advances by the modeled board latency
     input_zero_point: int = 0
 
     def __post_init__(self):
         self.toolchain = toolchains.load(self.flow)
+        if self.timing not in ("host", "modeled"):
+            raise ConfigError(f"timing={self.timing}: choose host (the DUT's own clock) or modeled (the modeled board's time)")
+        if self.timing == "modeled" and self.dut not in ("emulated", "qemu"):
+            raise ConfigError(f"timing=modeled is for the emulated and QEMU DUTs; dut={self.dut} is timed by its own clock")
+        if self.timing == "modeled" and self.iterations is None:
+            self.iterations = MODELED_ITERATIONS
         unknown = sorted(set(self.modes) - set(RUN_MODES))
         if unknown:
             raise ConfigError(f"unknown run mode(s) {unknown}: choose from {', '.join(RUN_MODES)}")
@@ -233,12 +243,19 @@ def _convert(f: Flow, out: Path) -> dict:
 
 
 def _build_params(f: Flow) -> dict:
-    return {"board": f.board_cfg.model_dump(), "input_bytes": f.recipe.input_bytes}
+    return {"board": f.board_cfg.model_dump(), "input_bytes": f.recipe.input_bytes, "timing": f.timing}
 
 
 def _build(f: Flow, out: Path) -> dict:
     accel = f.toolchain.accelerator(f.artifacts("convert")["convert"])
     defines = f.recipe.firmware_defines(f.artifacts("train"))
+    modeled = None
+    if f.timing == "modeled":
+        modeled = f.toolchain.latency(f.recipe, f.model, f.artifacts("train"), f.manifest("convert")["outputs"], f.board_cfg)
+        if modeled is None:
+            raise ConfigError(f"timing=modeled: flow={f.flow} has no latency model for this design (see its latency module)")
+        accel.defines.update(EE_TIMING_MODELED=1, EE_MODELED_INFER_NS=round(1000 * modeled["modeled_latency_us"]))
+        log.info("build: modeled timing, %.2f us per inference (%s)", modeled["modeled_latency_us"], modeled["what"])
     binaries = firmware.build_emulated(f.board_cfg, f.recipe.firmware_sources, defines, f.recipe.input_bytes, accel, out)
     skipped, vendor = {}, {}
     steps = f.toolchain.vendor_steps(f.board_cfg)
@@ -256,7 +273,7 @@ def _build(f: Flow, out: Path) -> dict:
         log.warning("build: the %s firmware for QEMU skipped (%s)", f.board_cfg.processor.name, why)
     skipped[f"{f.board_cfg.processor.name} firmware for the board"] = \
         "skipped: the driver of the accelerator IP for the board is not in the harness yet"
-    return {"accelerator": accel.name, "skipped": skipped,
+    return {"accelerator": accel.name, "skipped": skipped, "modeled_latency": modeled,
             "artifacts": {**{f"dut_{variant}": str(b.relative_to(out)) for variant, b in binaries.items()},
                           **{f"qemu_{variant}": str(e.relative_to(out)) for variant, e in qemu.items()}, **vendor}}
 
@@ -277,7 +294,7 @@ def _qemu_firmware(f: Flow, accel, defines: dict, out: Path) -> tuple[dict[str, 
 
 
 def _run_params(f: Flow) -> dict:
-    return {"dut": f.dut, "modes": f.modes, "iterations": f.iterations, "window_seconds": f.window_seconds,
+    return {"dut": f.dut, "timing": f.timing, "modes": f.modes, "iterations": f.iterations, "window_seconds": f.window_seconds,
             **f.testset_params()}
 
 
@@ -304,6 +321,8 @@ def _run(f: Flow, out: Path) -> dict:
             context, made = contextlib.nullcontext(f.dut), prov.board
         with context as url:
             provenance = made(data=data_kind, model_origin=f.model_origin(), port=url)
+            if f.timing == "modeled":
+                provenance = provenance.model_copy(update={"timing": "modeled"})
             summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, f.iterations, 10, f.window_seconds,
                                             resume=f.resume, model_id=f.recipe.model_id))
     return {**summaries, "flow": {"task": f.task, "flow": f.flow, "board": f.board, "model": f.model},
@@ -314,7 +333,8 @@ def _report(f: Flow, out: Path) -> dict:
     from results import report
 
     table = report.flow_table(f.task, f.flow if f.model == "trained" else f"{f.flow} ({f.model_name} model)", f.board,
-                              f.manifest("train")["outputs"], f.manifest("convert")["outputs"], f.manifest("run")["outputs"])
+                              f.manifest("train")["outputs"], f.manifest("convert")["outputs"], f.manifest("run")["outputs"],
+                              f.manifest("build")["outputs"].get("modeled_latency"))
     report.write(table, out)
     print(report.markdown(table))
     log.info("all runs beside the published FPGA results: make report (build/report/index.html)")

@@ -12,8 +12,10 @@ from common.provenance import Provenance
 from results.compare import markdown
 
 
-def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run: dict) -> pd.DataFrame:
-    """Rows from the outputs recorded in the train, convert and run manifests."""
+def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run: dict,
+               modeled: dict | None = None) -> pd.DataFrame:
+    """Rows from the outputs recorded in the train, convert and run manifests; modeled: the build's
+    latency model when the DUT ran with modeled timing; and the published results for the task and board."""
     p = Provenance.model_validate(run["provenance"])
     base = {"task": task, "flow": flow, "board": board, "data": p.data or "not stated"}
     metric = train["metric"]  # AUC | top-1 %: the task's quality metric, from its recipe
@@ -44,17 +46,33 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
         rows.append({**base, "quantity": metric, "value": round(value, 4), "where": p.where,
                      "what": f"runner accuracy mode, {acc['files']} files, {acc['inferences']} inferences{excluded}{trained_on}; "
                              f"{p.describe()}"})
+    if modeled and not est:  # a toolchain without estimates (hls4ml): its latency model
+        rows.append({**base, "quantity": "latency (us)", "value": round(modeled["modeled_latency_us"], 2), "where": "modeled",
+                     "what": modeled["what"]})
+    timed = "modeled" if p.timing == "modeled" else p.where
     perf = run.get("performance")
     if perf:
         if perf.get("throughput") is None:
             rows.append({**base, "quantity": "throughput (inf/s)", "value": None, "where": p.where,
                          "what": f"no valid result: {perf.get('error')}"})
         else:
-            rows.append({**base, "quantity": "throughput (inf/s)", "value": round(perf["throughput"], 1), "where": p.where,
+            rows.append({**base, "quantity": "throughput (inf/s)", "value": round(perf["throughput"], 1), "where": timed,
                          "what": f"median of 5 windows; {p.describe()}"})
             rows.append({**base, "quantity": "latency (us)", "value": round(1e6 / perf["throughput"], 2) if perf["throughput"] else None,
-                         "where": p.where, "what": f"1 / median throughput; {p.describe()}"})
+                         "where": timed, "what": f"1 / median throughput; {p.describe()}"})
+    for pub in published(task, board):
+        rows.append({**base, "flow": f"{pub['flow']} ({pub['model']}, {pub['round']})", "data": "real", "quantity": "latency (us)",
+                     "value": pub["latency_us"], "where": "published (hardware)",
+                     "what": "published MLPerf Tiny result, measured on the board (results/published.yaml)"})
     return pd.DataFrame(rows)
+
+
+def published(task: str, board: str) -> list[dict]:
+    import yaml
+
+    from results.compare import PUBLISHED
+
+    return [r for r in yaml.safe_load(PUBLISHED.read_text()) if r["task"] == task and r["board"] == board]
 
 
 def write(table: pd.DataFrame, out: Path) -> None:

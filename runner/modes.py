@@ -73,9 +73,11 @@ def window_block(k: int, result: InferResult, rate: float) -> list[str]:
 
 
 def performance(dut: Dut, entries: list[Entry], session: Session, iterations: int | None, warmups: int,
-                target_s: float = MIN_WINDOW_S) -> dict:
+                target_s: float = MIN_WINDOW_S, min_window_s: float = MIN_WINDOW_S) -> dict:
     """Window 0 of the first 5 files, `infer N W` each; the median throughput, or the MLC runner's
-    ERROR 1 / ERROR 2 instead of it when the loop is not valid. Writes results.txt."""
+    ERROR 1 / ERROR 2 instead of it when the loop is not valid. Writes results.txt.
+    min_window_s: the run rules' 10 s; 0 for a DUT with modeled timing, whose windows are exact
+    at any length (and never a submission)."""
     chosen = entries[:PERF_LOOPS]
     if iterations is None:
         iterations = calibrate(dut, chosen[0].windows()[0], target_s)
@@ -94,7 +96,7 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
         session.record({**entry.csv_fields(), "total_length": 1 if entry.windowed else None, "infer": infer_record(r, rate)})
         session.log(f"Performance results for window {k}: {iterations} inferences in {r.elapsed_us / 1e6:.3f} s, "
                     f"{rate:.3f} inf./sec., m-results {r.results}")
-        if r.elapsed_us / 1e6 < MIN_WINDOW_S:
+        if r.elapsed_us / 1e6 < min_window_s:
             session.log(f"WARNING: window {k} lasted {r.elapsed_us / 1e6:.3f} s; the run rules ask for at least "
                         f"{MIN_WINDOW_S:g} s per window (raise --iterations or --window-seconds)")
         elif r.elapsed_us / 1e6 > MAX_WINDOW_S:
@@ -105,7 +107,7 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
     if len(chosen) != PERF_LOOPS:
         error = ERROR_1
         session.results.append({"error": "error 1", "mode": session.letter})
-    elif time.monotonic() - loop_start < MIN_WINDOW_S:
+    elif time.monotonic() - loop_start < min_window_s:
         error = ERROR_2
         session.results.append({"error": "error 2", "mode": session.letter})
     median = None

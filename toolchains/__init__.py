@@ -12,6 +12,8 @@ interface the pipeline uses (hls4ml's backends-behind-one-interface idea), chose
                             against the framework on every test input, write the project; returns
                             a report with exact_fraction, argmax_agreement, windows_checked
     accelerator(convert_dir) -> boards.firmware.Accelerator   what the emulated board links
+    latency(recipe, model, trained, converted, board) -> dict | None   the modeled time per inference
+                            on the board (accelerator + the board's call overhead; None: no model)
     vendor_steps(board) -> [(tool, what)]                 steps that need vendor tools (skipped
                             with a message where a tool is not on PATH)
     vendor_build(board, convert_dir, out) -> {name: path}  runs them, where every tool is there

@@ -37,6 +37,14 @@ class Toolchain:
 
         return convert.accelerator(convert_dir)
 
+    def latency(self, recipe, model: str, trained: dict[str, Path], converted: dict, board) -> dict | None:
+        """FINN's critical path (the convert stage's estimate) + the board's call overhead."""
+        est = converted["estimates"]
+        return {"accelerator_cycles": est["critical_path_cycles"], "accelerator_latency_us": est["accelerator_latency_us"],
+                "call_overhead_us": est["call_overhead_us"], "modeled_latency_us": est["modeled_latency_us"],
+                "what": f"FINN critical path {est['critical_path_cycles']} cycles at {board.fabric_clock_mhz:g} MHz, "
+                        f"+ {est['call_overhead_us']:g} us firmware overhead per call"}
+
     def vendor_steps(self, board) -> list[tuple[str, str]]:
         steps = [("vitis_hls", "FINN HLS IP generation (step_hw_ipgen)"),
                  ("vivado", "FINN FIFO sizing and stitched IP (step_set_fifo_depths, step_create_stitched_ip)")]

@@ -13,7 +13,7 @@ class Toolchain:
     name = "hls4ml"
     framework = "qkeras"
     imports = ()
-    sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert"],
+    sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert", "toolchains.hls4ml.latency"],
                "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]}
 
     def check(self, recipe, model: str) -> None:
@@ -34,6 +34,17 @@ class Toolchain:
         from toolchains.hls4ml import convert
 
         return convert.accelerator(convert_dir)
+
+    def latency(self, recipe, model: str, trained: dict[str, Path], converted: dict, board) -> dict | None:
+        import fnmatch
+
+        from toolchains.hls4ml import latency
+
+        settings = recipe.hls4ml_settings(model)
+        keras_model = recipe.load_model(trained)
+        reuse = {layer.name: keys["ReuseFactor"] for layer in keras_model.layers for pattern, keys in settings.layers.items()
+                 if "ReuseFactor" in keys and fnmatch.fnmatchcase(layer.name, pattern)}
+        return latency.model(keras_model, settings.io_type, reuse, board)
 
     def vendor_steps(self, board) -> list[tuple[str, str]]:
         return [("vitis-run", "HLS synthesis and IP export of the hls4ml project (Vitis HLS)")]

@@ -24,6 +24,13 @@
 #define EE_MAX_ITERATIONS 10000000L
 #endif
 
+/* Modeled board timing (timing=modeled): m-lap-us is a clock that only inferences advance, by the
+ * modeled time per inference on the board (EE_MODELED_INFER_NS: the accelerator's modeled latency
+ * plus the board's firmware overhead per call), so the runner's throughput is the modeled board's. */
+#ifndef EE_TIMING_MODELED
+#define EE_TIMING_MODELED 0
+#endif
+
 /* Size of the `db` input buffer; the build sets it to the task's input size (ad01: one 2560-byte window). */
 #ifndef EE_DB_BUFFER_SIZE
 #define EE_DB_BUFFER_SIZE 27648
