@@ -18,7 +18,8 @@ dut   ?= emulated
 model ?= trained
 PY    := .venv/bin/python
 STAMP := .venv/.installed
-DEBS  := build-essential clang-14 espeak-ng gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc
+DEBS  := build-essential clang-14 espeak-ng gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc \
+         gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
 export TQDM_MININTERVAL ?= 2
 
 division ?= open

@@ -93,6 +93,15 @@ class Firmware(_Strict):
     qemu: Qemu | None = None
 
 
+class Linux(_Strict):
+    """The protocol core as a Linux program for a board's OS image (boards/<name>/linux/)."""
+
+    sources: list[str] = Field(min_length=1)
+    compiler: str
+    cflags: list[str] = []
+    qemu_user: str | None = None  # QEMU user-mode emulator that runs it on the host
+
+
 class Vivado(_Strict):
     """What the vendor tools call the board."""
 
@@ -116,6 +125,7 @@ class Board(_Strict):
     call_overhead: CallOverhead
     vivado: Vivado
     firmware: Firmware | None = None  # None: no bare-metal build for this board yet
+    linux: Linux | None = None  # None: no Linux build for this board
 
     @property
     def folder(self) -> Path:

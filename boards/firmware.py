@@ -157,6 +157,32 @@ def cross_compiler(board: Board) -> tuple[str, str | None]:
     return name, str(unpacked[0]) if unpacked else None
 
 
+def build_linux(board: Board, task_sources: list[Path], task_defines: dict, input_bytes: int, accel: Accelerator,
+                out: Path) -> dict[str, Path]:
+    """The protocol core as a Linux program for the board's OS image (board.yaml linux), both variants."""
+    lx = board.linux
+    if lx is None:
+        raise BuildError(f"board {board.name} has no Linux build (board.yaml linux)")
+    cc = shutil.which(lx.compiler)
+    if cc is None:
+        raise BuildError(f"{lx.compiler} not found on PATH: make setup installs it")
+    generated = out / "include"
+    generated.mkdir(parents=True, exist_ok=True)
+    write_header(generated / "task_model.h", "TASK_MODEL_H", task_defines)
+    here = board.folder / "linux"
+    sources = [*(here / s for s in lx.sources), CORE / "ee_core.c", *task_sources, *accel.sources]
+    programs = {}
+    for variant, energy in VARIANTS.items():
+        flags = [*lx.cflags, "-O2", "-Wall", "-ffp-contract=off", *(f"-I{p}" for p in (CORE, generated, *accel.includes)),
+                 *(f"-D{k}={v}" for k, v in accel.defines.items()), f"-DEE_DB_BUFFER_SIZE={input_bytes}",
+                 f"-DEE_CFG_ENERGY_MODE={energy}", f"-DEE_BAUD={getattr(board.uart.baud, variant)}u",
+                 f"-DTIMESTAMP_HOLD_US={board.timestamp_gpio.hold_us}", f'-DTH_VENDOR_NAME_STRING="{board.vendor_name}_linux"']
+        program = out / f"dut_{board.name}_linux{'' if variant == 'performance' else '_' + variant}"
+        _run([cc, *flags, *map(str, sources), "-lm", "-o", str(program)], out)
+        programs[variant] = program
+    return programs
+
+
 def build_cross(board: Board, task_sources: list[Path], task_defines: dict, input_bytes: int, accel: Accelerator,
                 out: Path, target: str = "board", compiler: str | None = None) -> dict[str, Path]:
     """The board's bare-metal firmware, in both variants: {variant: ELF}. target "qemu" takes the

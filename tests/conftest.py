@@ -69,6 +69,24 @@ def qemu_firmware(board_name: str, out: Path, task: str = "ad", accel=None) -> d
                                 target="qemu")
 
 
+def linux_program(board_name: str, out: Path, task: str = "ad") -> tuple[str, dict[str, Path]]:
+    """(the QEMU user-mode emulator, {variant: program}) of a task's Linux build for the board, stub
+    accelerator; or a clean skip naming what this machine lacks."""
+    import shutil
+
+    from boards import board, firmware
+    from tasks import load_recipe
+
+    b = board.load(board_name)
+    missing = [t for t in (b.linux.compiler, b.linux.qemu_user) if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not found: make setup installs them")
+    recipe = load_recipe(task)
+    accel = firmware.stub_accelerator(out / "accel", recipe.stub_accelerator())
+    programs = firmware.build_linux(b, recipe.firmware_sources, recipe.firmware_defines(None), recipe.input_bytes, accel, out)
+    return shutil.which(b.linux.qemu_user), programs
+
+
 @pytest.fixture(scope="session")
 def small_flow(tmp_path_factory):
     from pipeline.stages import Flow, run_stages

@@ -1,7 +1,8 @@
 """The DUT answers every command of spec 2.3 byte-exactly and refuses what a careless or stale
-host could send: the emulated board over a real pty with pyserial, and the Pynq-Z2 (ARM) and Arty
-A7 (MicroBlaze) bare-metal firmware on their instruction sets in QEMU over socket://. The firmware
-is the real protocol core, board HAL and ad01 task code with the identity stub accelerator."""
+host could send: the emulated board over a real pty with pyserial, the Pynq-Z2 (ARM) and Arty A7
+(MicroBlaze) bare-metal firmware on their instruction sets in QEMU over socket://, and the Pynq-Z2
+PYNQ-Linux program under qemu-arm user mode over a pty. The firmware is the real protocol core,
+board HAL and ad01 task code with the identity stub accelerator."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ import socket
 import struct
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import serial
 
 from runner.emulated import emulated_dut
 from runner.qemu import qemu_dut
-from tests.conftest import qemu_firmware
+from tests.conftest import linux_program, qemu_firmware
 
 READY = b"m-ready\r\n"
-DUTS = ["emulated", "qemu_pynq_z2", "qemu_arty_a7"]
+DUTS = ["emulated", "qemu_pynq_z2", "qemu_arty_a7", "pynq_z2_linux"]
 
 
 class Raw:
@@ -49,6 +51,9 @@ def dut(request, stub_dut, tmp_path_factory):
 
     if request.param == "emulated":
         context, vendor = emulated_dut(stub_dut["performance"]), "mlperf-tiny-fpga_pynq_z2_emulated"
+    elif request.param == "pynq_z2_linux":
+        qemu_user, programs = linux_program("pynq_z2", tmp_path_factory.mktemp(request.param))
+        context, vendor = emulated_dut(Path(qemu_user), (str(programs["performance"]), "--pty")), "mlperf-tiny-fpga_pynq_z2_linux"
     else:
         b = board.load(request.param.removeprefix("qemu_"))
         elf = qemu_firmware(b.name, tmp_path_factory.mktemp(request.param))["performance"]
@@ -250,3 +255,20 @@ def test_qemu_energy_build_boots_in_energy_mode(tmp_path, board_name):
                 got += conn.recv(256)
     assert got == (b"m-timestamp-mode-energy\r\nm-init-done\r\n" + READY + READY +
                    f"m-name-dut-[{b.vendor_name}_qemu]\r\n".encode() + READY)
+
+
+def test_the_pynq_launcher_says_what_is_missing(tmp_path):
+    """run_dut.py runs on the board's Python; elsewhere it stops with a message, not a traceback."""
+    import sys
+
+    from boards import board
+
+    launcher = board.load("pynq_z2").folder / "linux" / "run_dut.py"
+    (tmp_path / "a.bit").write_bytes(b"")
+    (tmp_path / "dut").write_bytes(b"")
+    missing = subprocess.run([sys.executable, str(launcher), "--bitfile", str(tmp_path / "nope.bit"), "--program",
+                              str(tmp_path / "dut")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "--bitfile" in missing.stderr and "no such file" in missing.stderr
+    no_pynq = subprocess.run([sys.executable, str(launcher), "--bitfile", str(tmp_path / "a.bit"), "--program",
+                              str(tmp_path / "dut")], capture_output=True, text=True)
+    assert no_pynq.returncode == 2 and "the pynq package is missing" in no_pynq.stderr
