@@ -1,6 +1,7 @@
 # MLPerf Tiny FPGA harness.
 #   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER]
-#                        [dut=emulated|qemu|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE] [resume=1]
+#                        [dut=emulated|qemu|PORT] [timing=host|modeled] [modes="performance accuracy energy"]
+#                        [from=STAGE] [to=STAGE] [resume=1]
 #   make task=kws board=pynq_z2 flow=finn model=MODEL.onnx testset=EEMBC_FOLDER input_scale=S [input_zero_point=Z]
 #                        a QONNX model trained elsewhere, with its own test files
 #   make test            the test suite
@@ -33,7 +34,7 @@ else
 	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) --dut $(dut) \
 	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
 	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(from),--from $(from)) $(if $(to),--to $(to)) \
-	  $(if $(resume),--resume) $(if $(timing),--timing $(timing))
+	  $(if $(resume),--resume) $(if $(timing),--timing $(timing)) $(if $(modes),--modes $(modes))
 endif
 
 setup: $(STAMP)

@@ -61,6 +61,8 @@ class Power(_Strict):
     method: str
     supply: str
     monitor: str
+    model_w: float = Field(gt=0)  # the board's power while running, for modeled energy (the simulated monitor)
+    model_basis: str = Field(min_length=1)  # where model_w comes from
 
 
 class CallOverhead(_Strict):

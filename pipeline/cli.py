@@ -28,7 +28,7 @@ import yaml
 import toolchains
 from common.errors import ConfigError, HarnessError
 from common.paths import build_root
-from pipeline.stages import RUN_MODES, STAGES, Flow, run_stages
+from pipeline.stages import DEFAULT_MODES, RUN_MODES, STAGES, Flow, run_stages
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--force", action="store_true", help="re-run stages even when their inputs are unchanged")
     r.add_argument("--iterations", type=_positive, help="measured inferences per performance window (default: calibrated)")
     r.add_argument("--window-seconds", type=float, default=10.0, help="calibrated window length (run rules: >= 10 s)")
-    r.add_argument("--modes", nargs="+", default=RUN_MODES, choices=RUN_MODES)
+    r.add_argument("--modes", nargs="+", default=DEFAULT_MODES, choices=RUN_MODES,
+                   help="runner modes (default: performance accuracy; energy: modeled, with timing=modeled)")
     r.add_argument("--resume", action="store_true", help="go on with the accuracy run an interruption left in run.partial")
 
     d = sub.add_parser("dut", parents=[common], help="start the emulated DUT of a built flow")

@@ -44,7 +44,8 @@ from tasks import SYNTHETIC_MARK, load_recipe
 log = logging.getLogger("pipeline")
 
 STAGES = ["data", "train", "convert", "build", "run", "report"]
-RUN_MODES = ["performance", "accuracy"]
+RUN_MODES = ["performance", "accuracy", "energy"]
+DEFAULT_MODES = ["performance", "accuracy"]  # energy needs a power monitor: the simulated one needs timing=modeled
 # With modeled timing every inference adds the same modeled time, so a window's throughput is
 # exact at any N; calibrating to 10 s of modeled time would take the host minutes per window.
 MODELED_ITERATIONS = 1000
@@ -59,7 +60,7 @@ class Flow:
     dut: str = "emulated"  # emulated | qemu (the board's firmware in QEMU) | a serial port / pyserial URL of a real board
     build_root: Path = field(default_factory=build_root)
     overrides: dict = field(default_factory=dict)  # task.yaml overrides, e.g. {"train.epochs": 2}
-    modes: list[str] = field(default_factory=lambda: list(RUN_MODES))
+    modes: list[str] = field(default_factory=lambda: list(DEFAULT_MODES))
     iterations: int | None = None  # measured inferences per performance window; None: calibrate
     window_seconds: float = 10.0
     resume: bool = False  # the run stage goes on from what an interrupted run left in run.partial
@@ -75,6 +76,12 @@ class Flow:
             raise ConfigError(f"timing={self.timing}: choose host (the DUT's own clock) or modeled (the modeled board's time)")
         if self.timing == "modeled" and self.dut not in ("emulated", "qemu"):
             raise ConfigError(f"timing=modeled is for the emulated and QEMU DUTs; dut={self.dut} is timed by its own clock")
+        if "energy" in self.modes and self.dut != "emulated":
+            raise ConfigError(f"energy mode runs here on the emulated board (its timestamp pin drives a simulated LPM01A); "
+                              f"on dut={self.dut} use the runner with a power monitor (python -m runner --mode e --monitor)")
+        if "energy" in self.modes and self.timing != "modeled":
+            raise ConfigError("energy mode on the emulated board is modeled energy: add timing=modeled (the host's own "
+                              "speed says nothing about a board's energy)")
         if self.timing == "modeled" and self.iterations is None:
             self.iterations = MODELED_ITERATIONS
         unknown = sorted(set(self.modes) - set(RUN_MODES))
@@ -300,31 +307,46 @@ def _run_params(f: Flow) -> dict:
 
 def _run(f: Flow, out: Path) -> dict:
     import contextlib
+    import math
 
     from runner import cli as runner_cli
     from runner.emulated import emulated_dut
     from runner.qemu import qemu_dut
 
+    from runner.monitors import lpm01a, simulated
+
     data_kind = f.eembc_kind()
     eembc = f.eembc()
     summaries = {}
-    # one connection per baud rate (performance and accuracy share the performance build)
-    by_baud: dict[int, list[str]] = {}
+    # one connection per build and baud rate (performance and accuracy share the performance build)
+    groups: dict[tuple[str, int], list[str]] = {}
     for mode in f.modes:
-        by_baud.setdefault(getattr(f.board_cfg.uart.baud, mode), []).append(mode)
-    for baud, modes in by_baud.items():
+        groups.setdefault(("energy" if mode == "energy" else "performance", getattr(f.board_cfg.uart.baud, mode)), []).append(mode)
+    for (variant, baud), modes in groups.items():
+        sim = simulated.SimulatedLpm01a(f.board_cfg.power.model_w) if variant == "energy" else None
+        iterations = f.iterations
         if f.dut == "emulated":
-            context, made = emulated_dut(f.emulated_dut("performance")), prov.emulated
+            context, made = emulated_dut(f.emulated_dut(variant), on_timestamp=sim and sim.pin_falling), prov.emulated
         elif f.dut == "qemu":
-            context, made = qemu_dut(f.qemu_firmware("performance"), f.board_cfg.firmware.qemu.command), prov.qemu
+            context, made = qemu_dut(f.qemu_firmware(variant), f.board_cfg.firmware.qemu.command), prov.qemu
         else:
             context, made = contextlib.nullcontext(f.dut), prov.board
+        if sim:  # modeled energy: at least 1 s of the modeled board's time per trial (1 ms samples: 0.1 % at worst)
+            iterations = math.ceil(1e6 / f.manifest("build")["outputs"]["modeled_latency"]["modeled_latency_us"])
         with context as url:
             provenance = made(data=data_kind, model_origin=f.model_origin(), port=url)
             if f.timing == "modeled":
                 provenance = provenance.model_copy(update={"timing": "modeled"})
-            summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, f.iterations, 10, f.window_seconds,
-                                            resume=f.resume, model_id=f.recipe.model_id))
+            monitor = lpm01a.Lpm01a(sim.path) if sim else None
+            try:
+                if monitor:
+                    monitor.start()
+                summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, iterations, 10, f.window_seconds,
+                                                resume=f.resume, model_id=f.recipe.model_id, monitor=monitor))
+            finally:
+                if monitor:
+                    monitor.close()
+                    sim.close()
     return {**summaries, "flow": {"task": f.task, "flow": f.flow, "board": f.board, "model": f.model},
             "artifacts": {mode: mode for mode in f.modes}}
 
@@ -352,7 +374,8 @@ STAGE_DEFS = {
                                         "files": ["boards/common/firmware", "boards/emulated", f"boards/{f.board}",
                                                   *f.recipe.sources["firmware"]["files"]]},
               ["convert"], _build),
-    "run": (_run_params, lambda f: {"modules": ["runner.cli", "runner.qemu"]}, ["build"], _run),
+    "run": (_run_params, lambda f: {"modules": ["runner.cli", "runner.qemu", "runner.monitors.lpm01a",
+                                                "runner.monitors.simulated"]}, ["build"], _run),
     "report": (lambda f: {}, lambda f: {"modules": ["results.report"]}, ["run"], _report),
 }
 

@@ -60,10 +60,19 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
                          "what": f"median of 5 windows; {p.describe()}"})
             rows.append({**base, "quantity": "latency (us)", "value": round(1e6 / perf["throughput"], 2) if perf["throughput"] else None,
                          "where": timed, "what": f"1 / median throughput; {p.describe()}"})
+    energy = run.get("energy")
+    if energy:
+        rows.append({**base, "quantity": "energy (uJ/inf)", "value": round(energy["uj_per_inference"], 3),
+                     "where": "modeled" if p.timing == "modeled" else p.where,
+                     "what": f"median of 5 trials, {energy['iterations']} inferences each"
+                             + ("; a simulated LPM01A fed the board's power model (board.yaml power.model_w) over the "
+                                "modeled time between the timestamp edges" if p.timing == "modeled" else "")
+                             + f"; {p.describe()}"})
     for pub in published(task, board):
-        rows.append({**base, "flow": f"{pub['flow']} ({pub['model']}, {pub['round']})", "data": "real", "quantity": "latency (us)",
-                     "value": pub["latency_us"], "where": "published (hardware)",
-                     "what": "published MLPerf Tiny result, measured on the board (results/published.yaml)"})
+        for quantity, key in (("latency (us)", "latency_us"), ("energy (uJ/inf)", "energy_uj")):
+            rows.append({**base, "flow": f"{pub['flow']} ({pub['model']}, {pub['round']})", "data": "real", "quantity": quantity,
+                         "value": pub[key], "where": "published (hardware)",
+                         "what": "published MLPerf Tiny result, measured on the board (results/published.yaml)"})
     return pd.DataFrame(rows)
 
 

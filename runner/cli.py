@@ -32,15 +32,17 @@ from runner.session import Session
 from runner.transport import SerialTransport
 
 log = logging.getLogger("runner")
-MODE_NAMES = {"p": "performance", "a": "accuracy", "performance": "performance", "accuracy": "accuracy"}
+MODE_NAMES = {"p": "performance", "a": "accuracy", "e": "energy", "performance": "performance", "accuracy": "accuracy",
+              "energy": "energy"}
 
 
 def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenance: prov.Provenance,
         baud: int = 115200, iterations: int | None = None, warmups: int = 10,
-        target_s: float = modes.MIN_WINDOW_S, resume: bool = False, model_id: str | None = None) -> dict:
+        target_s: float = modes.MIN_WINDOW_S, resume: bool = False, model_id: str | None = None, monitor=None) -> dict:
     """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses.
     With resume, accuracy mode goes on from the journal an interrupted run left in out. With
-    model_id, only that test folder is read (the others under dataset_path may be incomplete)."""
+    model_id, only that test folder is read (the others under dataset_path may be incomplete).
+    Energy mode needs a started power monitor (runner.monitors) and a fixed iteration count."""
     # read and checked before the DUT is contacted
     datasets = ({model_id: eembc_dataset.load(dataset_path, model_id)} if model_id
                 else eembc_dataset.load_all(dataset_path))
@@ -65,6 +67,12 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
                         session.log("modeled timing: m-lap-us is the modeled board's time; the 10 s window rule does not apply")
                     summary["performance"] = modes.performance(dut, entries, session, iterations, warmups, target_s,
                                                                0.0 if modeled else modes.MIN_WINDOW_S)
+                elif name == "energy":
+                    if monitor is None or iterations is None:
+                        raise HarnessError("energy mode needs a power monitor and --iterations (the inferences per trial)")
+                    modeled = provenance.timing == "modeled"
+                    summary["energy"] = modes.energy(dut, monitor, entries, session, iterations, warmups,
+                                                     0.0 if modeled else modes.MIN_WINDOW_S)
                 else:
                     summary["accuracy"] = modes.accuracy(dut, entries, session)
             except (HarnessError, KeyboardInterrupt) as e:

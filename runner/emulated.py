@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import select
 import subprocess
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,12 +13,19 @@ from pathlib import Path
 from common.errors import DutError
 
 
+GPIO_EDGE = re.compile(r"^gpio: timestamp falling edge at (\d+) us$")
+
+
 @contextmanager
-def emulated_dut(binary: Path, args: tuple[str, ...] = (), timeout_s: float = 10.0):
-    """Yield the serial URL of a running `binary` (which prints `serial: <url>`); stop it afterwards."""
+def emulated_dut(binary: Path, args: tuple[str, ...] = (), timeout_s: float = 10.0, on_timestamp=None):
+    """Yield the serial URL of a running `binary` (which prints `serial: <url>`); stop it afterwards.
+    on_timestamp(t_us) is called for each falling edge of its timestamp pin (energy builds)."""
     if not Path(binary).is_file():
         raise DutError(f"emulated DUT {binary} does not exist: run the build stage first")
-    proc = subprocess.Popen([str(binary), *args], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([str(binary), *args], stdout=subprocess.PIPE, text=True,
+                            stderr=subprocess.PIPE if on_timestamp else None)
+    if on_timestamp:
+        threading.Thread(target=_pin, args=(proc.stderr, on_timestamp), daemon=True).start()
     try:
         deadline = time.monotonic() + timeout_s
         line = ""
@@ -32,3 +41,10 @@ def emulated_dut(binary: Path, args: tuple[str, ...] = (), timeout_s: float = 10
             proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _pin(stderr, on_timestamp) -> None:
+    for line in stderr:
+        m = GPIO_EDGE.match(line.strip())
+        if m:
+            on_timestamp(int(m.group(1)))

@@ -1,5 +1,6 @@
-"""Performance and accuracy modes, shaped like the MLC runner's test scripts (spec 3.4, 3.6, 3.7):
-the same commands in the same order, the same records in results.json and the same results.txt."""
+"""Performance, accuracy and energy modes, shaped like the MLC runner's test scripts (spec 3.4,
+3.6-3.8): the same commands in the same order, the same records in results.json and the same
+results.txt."""
 
 from __future__ import annotations
 
@@ -120,6 +121,56 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
                   f"{stamp()} ulp-mlperf: {SEPARATOR}"]
     session.write_results(lines)
     return {"throughput": median, "error": error, "iterations": iterations, "window_throughputs": rates}
+
+
+ENERGY_TRIALS = 5
+ENERGY_ERROR = "ERROR: Not valid for submission. All inference times must be at least 10 seconds."
+
+
+def trial_energy(samples: list[float], events: list[tuple[str, int]], iterations: int) -> dict:
+    """One trial as the MLC runner scores it (spec 3.8): between the last two timestamp events,
+    elapsed = samples / 1 kHz and energy = their sum; per inference = energy / N."""
+    numbers = [int(n) for n, _ in events]
+    if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        raise DutError(f"the power monitor's timestamp events are not consecutive: {numbers}")
+    (_, i0), (_, i1) = events[-2:]
+    elapsed_s = (i1 - i0) / 1000.0
+    energy_j = float(sum(samples[i0:i1]))
+    return {"elapsed_s": elapsed_s, "energy_j": energy_j, "uj_per_inference": 1e6 * energy_j / iterations,
+            "power_w": energy_j / elapsed_s if elapsed_s > 0 else None}
+
+
+def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations: int, warmups: int,
+           min_window_s: float = MIN_WINDOW_S) -> dict:
+    """Window 0 of the first 5 files, `infer N W` each, with the power monitor sampling the DUT's
+    supply; the median µJ per inference. min_window_s: 0 for modeled timing (as in performance)."""
+    chosen = entries[:ENERGY_TRIALS]
+    lines, per_inference, short = ["Power Edition Output"], [], False
+    for k, entry in enumerate(tqdm(chosen, desc="energy", unit="trial")):
+        session.log(f"Loading file {entry.file} segment 0")
+        dut.load(entry.windows()[0])
+        session.log("Load complete.")
+        monitor.trial()
+        r = dut.infer(iterations, warmups, timeout_s=max(INFER_TIMEOUT_S, 3 * MAX_WINDOW_S))
+        samples, events = monitor.collect(2)
+        t = trial_energy(samples, events, iterations)
+        per_inference.append(t["uj_per_inference"])
+        session.record({**entry.csv_fields(), "total_length": 1 if entry.windowed else None, "infer": infer_record(r),
+                        "power": {"samples": samples, "timestamps": [[n, i] for n, i in events], "extracted_power": None,
+                                  "voltage": monitor.voltage_mv / 1000}})
+        below = t["elapsed_s"] < min_window_s
+        short |= below
+        lines += [f"Energy data for trial {k}", f"  Elapsed time  : {t['elapsed_s']:.3f}" + ("  <<<< below minimum duration" if below else ""),
+                  f"  Inferences    : {iterations}", f"  Power         : {1e3 * (t['power_w'] or 0):.4f} mW.",
+                  f"  Total Energy  : {1e6 * t['energy_j']:.3f} uJ", f"  Energy/Inf    : {t['uj_per_inference']:.3f} uJ/inf"]
+        session.log(f"trial {k}: {t['elapsed_s']:.3f} s, {t['uj_per_inference']:.3f} uJ/inf, m-results {r.results}")
+    median = float(np.median(per_inference))
+    lines += [SEPARATOR, f"Median energy cost is {median:.4f} uJ/inf.", SEPARATOR]
+    if short:
+        lines.append(ENERGY_ERROR)
+    session.write_results(lines)
+    return {"uj_per_inference": median, "trials": per_inference, "iterations": iterations,
+            "error": ENERGY_ERROR if short else None}
 
 
 def _check_result(entry: Entry, result: InferResult) -> str | None:

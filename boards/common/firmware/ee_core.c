@@ -65,6 +65,8 @@ static uint64_t modeled_ns; /* the modeled board's time: advanced by each infere
 #define EE_INFER() th_infer()
 #endif
 
+uint64_t ee_now_us(void) { return EE_NOW_US(); }
+
 void ee_timestamp(void) {
 #if EE_CFG_ENERGY_MODE
     th_timestamp_pulse();

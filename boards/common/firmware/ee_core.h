@@ -50,5 +50,7 @@ int ee_get_input(uint8_t *dst, size_t size);
 void ee_results_softmax(const int64_t *logits, int n, int frac);
 /* Timestamp: performance mode prints m-lap-us-<us>, energy mode pulses the timestamp pin. */
 void ee_timestamp(void);
+/* The DUT's time in µs: the HAL's timer, or with EE_TIMING_MODELED the modeled board's clock. */
+uint64_t ee_now_us(void);
 
 #endif

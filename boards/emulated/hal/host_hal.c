@@ -41,7 +41,12 @@ static uint64_t monotonic_us(void) {
 
 uint64_t th_time_us(void) { return monotonic_us() - boot_us; }
 
-void th_timestamp_pulse(void) { fprintf(stderr, "gpio: timestamp falling edge at %llu us\n", (unsigned long long)th_time_us()); }
+/* The pin is a line on stderr, at the DUT's time (the modeled clock with timing=modeled): what a
+ * power monitor's event input sees (runner/monitors/simulated.py reads it). */
+void th_timestamp_pulse(void) {
+    fprintf(stderr, "gpio: timestamp falling edge at %llu us\n", (unsigned long long)ee_now_us());
+    fflush(stderr);
+}
 
 void th_timestamp_pin_idle(void) {}
 

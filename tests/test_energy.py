@@ -1,0 +1,83 @@
+"""Energy mode (spec 3.8) end to end without hardware: the emulated board's energy build, whose
+timestamp pin drives a simulated LPM01A on its own pty; the runner speaks the LPM01A protocol to
+it and scores each trial between its last two events, as the MLC runner does."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from common import provenance
+from runner.cli import run
+from runner.emulated import emulated_dut
+from runner.monitors import lpm01a, simulated
+from tests.test_runner import write_ad_dataset
+
+POWER_W = 1.75
+
+
+@pytest.mark.parametrize("joules, text", [(1.75e-3, "1750-06"), (2.5e-5, "2500-08"), (9.99995e-4, "1000-06"), (0, "0000+00")])
+def test_sample_tokens(joules, text):
+    assert simulated.token(joules) == text
+    m = lpm01a.SAMPLE.fullmatch(text.encode())
+    assert int(m.group(1)) * 10.0 ** int(m.group(2)) == pytest.approx(joules, rel=1e-3, abs=1e-12)
+
+
+def test_energy_mode_against_the_simulated_monitor(stub_dut, tmp_path):
+    write_ad_dataset(tmp_path / "data")
+    sim = simulated.SimulatedLpm01a(POWER_W)
+    with emulated_dut(stub_dut["energy"], on_timestamp=sim.pin_falling) as url:
+        monitor = lpm01a.Lpm01a(sim.path, voltage_mv=3300)
+        try:
+            monitor.start()
+            summary = run(url, tmp_path / "data", tmp_path / "out", ["energy"], provenance.emulated(data="synthetic"),
+                          9600, iterations=20000, warmups=1, monitor=monitor)
+        finally:
+            monitor.close()
+    result = summary["energy"]
+    records = json.loads((tmp_path / "out" / "energy" / "results.json").read_text())
+    assert len(records) == 5 and all(r["mode"] == "e" for r in records)
+    implied = []
+    for r in records:  # the figure the simulated samples imply, recomputed from what was recorded
+        (_, i0), (_, i1) = r["power"]["timestamps"][-2:]
+        assert r["power"]["samples"][i0:i1] == [float(simulated.token(POWER_W * 1e-3)[:4]) * 1e-6] * (i1 - i0)
+        implied.append(1e6 * sum(r["power"]["samples"][i0:i1]) / 20000)
+    assert result["trials"] == pytest.approx(implied)
+    assert result["uj_per_inference"] == pytest.approx(float(np.median(implied)))
+    text = (tmp_path / "out" / "energy" / "results.txt").read_text()
+    assert text.startswith("Power Edition Output\nEnergy data for trial 0\n  Elapsed time  : ")
+    assert re.search(r"\nMedian energy cost is \d+\.\d{4} uJ/inf\.\n", text)
+    assert "ERROR: Not valid for submission" in text  # host-timed trials of milliseconds: not 10 s
+
+
+def test_a_monitor_that_does_not_ack(tmp_path):
+    import os
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    monitor = lpm01a.Lpm01a(os.ttyname(slave), timeout_s=0.3)
+    try:
+        with pytest.raises(lpm01a.MonitorError, match="did not ack 'htc' within 0.3 s"):
+            monitor.start()
+    finally:
+        monitor.close()
+        os.close(master)
+        os.close(slave)
+    with pytest.raises(lpm01a.MonitorError, match="1800-3300 mV"):
+        lpm01a.Lpm01a("loop://", voltage_mv=5000)
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"dut": "qemu", "timing": "modeled"}, "energy mode runs here on the emulated board"),
+    ({}, "energy mode on the emulated board is modeled energy: add timing=modeled"),
+])
+def test_energy_in_the_pipeline_needs_the_emulated_board_and_modeled_timing(tmp_path, args, message):
+    from common.errors import ConfigError
+    from pipeline.stages import Flow
+
+    with pytest.raises(ConfigError, match=message):
+        Flow(task="ad", board="pynq_z2", modes=["energy"], build_root=tmp_path, **args)
