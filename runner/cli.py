@@ -3,10 +3,12 @@
     python -m runner --port /dev/ttyUSB1 --dataset DIR --mode p a --out runs/x
     python -m runner --devices devices.yaml --dataset DIR --mode a      (an MLC runner devices file)
     python -m runner --emulated build/ad/hls4ml/pynq_z2/build/dut_host --dataset DIR
+    python -m runner --port /dev/ttyACM0 --interface stm32h573i-dk --baud 9600 --monitor /dev/ttyACM1 \
+                     --mode e --iterations 800000 --dataset DIR                 (energy mode on the bench)
 
 The dataset folder holds <model id>/y_labels.csv and the .bin files; it is checked before the DUT
 is contacted, and the DUT's `profile` reply picks the model id. Each mode writes
-<out>/<performance|accuracy>/{log.txt,results.txt,results.json} in the MLC runner's formats.
+<out>/<performance|accuracy|energy>/{log.txt,results.txt,results.json} in the MLC runner's formats.
 What the DUT is (a board, QEMU, the emulated board) is what you say it is (--dut-kind; --emulated
 implies it), recorded with the results: nothing is guessed from the DUT's name.
 """
@@ -38,16 +40,21 @@ MODE_NAMES = {"p": "performance", "a": "accuracy", "e": "energy", "performance":
 
 def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenance: prov.Provenance,
         baud: int = 115200, iterations: int | None = None, warmups: int = 10,
-        target_s: float = modes.MIN_WINDOW_S, resume: bool = False, model_id: str | None = None, monitor=None) -> dict:
+        target_s: float = modes.MIN_WINDOW_S, resume: bool = False, model_id: str | None = None, monitor=None,
+        interface: str | None = None) -> dict:
     """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses.
     With resume, accuracy mode goes on from the journal an interrupted run left in out. With
     model_id, only that test folder is read (the others under dataset_path may be incomplete).
-    Energy mode needs a started power monitor (runner.monitors) and a fixed iteration count."""
+    Energy mode needs a started power monitor (runner.monitors) and a fixed iteration count. With
+    interface (stm32h573i-dk | arduino), url is the interface board's port and baud the DUT's behind it."""
     # read and checked before the DUT is contacted
     datasets = ({model_id: eembc_dataset.load(dataset_path, model_id)} if model_id
                 else eembc_dataset.load_all(dataset_path))
     summary: dict = {"port": url, "provenance": provenance.model_dump()}
-    with SerialTransport(url, baud) as transport:
+    from runner.interface import PassthroughTransport
+
+    link = PassthroughTransport(url, interface, dut_baud=baud) if interface else SerialTransport(url, baud)
+    with link as transport:
         dut = Dut(transport)
         summary["name"], summary["firmware"], summary["model"] = dut.identify()
         if summary["model"] not in datasets:
@@ -86,6 +93,22 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
     return summary
 
 
+@contextlib.contextmanager
+def _monitor(url: str | None, voltage_mv: int):
+    """A started LPM01A on url (None: no monitor), stopped and powered off afterwards."""
+    if url is None:
+        yield None
+        return
+    from runner.monitors.lpm01a import Lpm01a
+
+    monitor = Lpm01a(url, voltage_mv)
+    try:
+        monitor.start()
+        yield monitor
+    finally:
+        monitor.close()
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -111,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmups", type=int, default=10)
     p.add_argument("--window-seconds", type=float, default=modes.MIN_WINDOW_S,
                    help="target length of a calibrated performance window (run rules: >= 10 s)")
+    p.add_argument("--monitor", help="energy mode: the LPM01A power monitor's serial port")
+    p.add_argument("--voltage", type=int, default=3300, help="energy mode: the LPM01A's supply in mV (1800-3300)")
+    p.add_argument("--interface", choices=["stm32h573i-dk", "arduino"],
+                   help="--port is this interface board, the DUT behind it (energy mode wiring)")
     p.add_argument("--resume", action="store_true",
                    help="accuracy mode: go on from where an interrupted run into the same --out stopped")
     args = p.parse_args(argv)
@@ -130,11 +157,12 @@ def main(argv: list[str] | None = None) -> int:
                 context, kind = emulated_dut(args.emulated), "host-emulation"
             else:
                 context, kind = contextlib.nullcontext(port), args.dut_kind
-            with context as url:
+            with context as url, _monitor(args.monitor if "e" in mode_list or "energy" in mode_list else None,
+                                          args.voltage) as monitor:
                 timing = {"board": "board-timer", "qemu": "host-clock", "host-emulation": "host-clock"}[kind]
                 provenance = prov.Provenance(link=kind, timing=timing, data=args.data_kind, port=url)
                 summary.update(run(url, args.dataset, out, mode_list, provenance, baud, args.iterations, args.warmups,
-                                   args.window_seconds, resume=args.resume))
+                                   args.window_seconds, resume=args.resume, monitor=monitor, interface=args.interface))
     except HarnessError as e:
         print(f"runner: {e}", file=sys.stderr)
         return 1

@@ -83,7 +83,8 @@ class Dut:
         lines = self.command("profile")
         return m.group(1), _match(PROFILE, lines, "profile").group(1), _match(MODEL, lines, "profile").group(1)
 
-    def load(self, data: bytes, chunk: int = DB_CHUNK_BYTES) -> None:
+    def load(self, data: bytes, chunk: int | None = None) -> None:
+        chunk = chunk or getattr(self.transport, "db_chunk", DB_CHUNK_BYTES)
         lines = self.command(f"db load {len(data)}")
         if f"m-[Expecting {len(data)} bytes]" not in lines:
             raise DutError(f"malformed reply to 'db load {len(data)}': {lines!r}")
