@@ -140,6 +140,27 @@ def trial_energy(samples: list[float], events: list[tuple[str, int]], iterations
             "power_w": energy_j / elapsed_s if elapsed_s > 0 else None}
 
 
+def plot_trial(path, samples: list[float], events: list[tuple[str, int]], t: dict) -> None:
+    """One trial's power trace with its timestamp events, as a PNG (the MLC runner's energy_inf_NNN.png);
+    beside the mode folder, whose files the submission checker fixes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.plot(np.arange(len(samples)) / 1000.0, np.asarray(samples) * 1e3, lw=0.8)  # J per 1 ms sample -> W
+    for _, i in events:
+        ax.axvline(i / 1000.0, color="tab:red", lw=0.8)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("power (W)")
+    ax.set_title(f"{t['elapsed_s']:.3f} s between the last two events, {t['uj_per_inference']:.3f} uJ/inf")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations: int, warmups: int,
            min_window_s: float = MIN_WINDOW_S) -> dict:
     """Window 0 of the first 5 files, `infer N W` each, with the power monitor sampling the DUT's
@@ -158,6 +179,7 @@ def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations
         session.record({**entry.csv_fields(), "total_length": 1 if entry.windowed else None, "infer": infer_record(r),
                         "power": {"samples": samples, "timestamps": [[n, i] for n, i in events], "extracted_power": None,
                                   "voltage": monitor.voltage_mv / 1000}})
+        plot_trial(session.folder.with_name(f"{session.folder.name}.traces") / f"energy_inf_{k:03d}.png", samples, events, t)
         below = t["elapsed_s"] < min_window_s
         short |= below
         lines += [f"Energy data for trial {k}", f"  Elapsed time  : {t['elapsed_s']:.3f}" + ("  <<<< below minimum duration" if below else ""),

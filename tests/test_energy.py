@@ -51,6 +51,7 @@ def test_energy_mode_against_the_simulated_monitor(stub_dut, tmp_path):
     assert text.startswith("Power Edition Output\nEnergy data for trial 0\n  Elapsed time  : ")
     assert re.search(r"\nMedian energy cost is \d+\.\d{4} uJ/inf\.\n", text)
     assert "ERROR: Not valid for submission" in text  # host-timed trials of milliseconds: not 10 s
+    assert sorted(p.name for p in (tmp_path / "out" / "energy.traces").iterdir()) == [f"energy_inf_{k:03d}.png" for k in range(5)]
 
 
 def test_a_monitor_that_does_not_ack(tmp_path):
