@@ -82,6 +82,7 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
                                                      0.0 if modeled else modes.MIN_WINDOW_S)
                 else:
                     summary["accuracy"] = modes.accuracy(dut, entries, session)
+                summary[name]["link_bytes"] = transport.bytes_out + transport.bytes_in  # so far, this connection
             except (HarnessError, KeyboardInterrupt) as e:
                 session.log(f"ERROR: {e or 'interrupted'}")
                 session.log(f"stopped; the {len(session.results)} records received so far are in results.json "

@@ -29,6 +29,7 @@ class SerialTransport:
         self.timeout_s = timeout_s
         self.last_command = "(connecting)"
         self._pending = b""
+        self.bytes_out = self.bytes_in = 0  # on the wire, both ways: the link bound of a run
         self.echo = None  # callable(str) that sees the commands sent and the lines received (not `db` data)
         self.drain()
 
@@ -38,13 +39,16 @@ class SerialTransport:
 
     def _read(self) -> bytes:
         try:
-            return self.port.read(max(1, self.port.in_waiting))
+            data = self.port.read(max(1, self.port.in_waiting))
+            self.bytes_in += len(data)
+            return data
         except (serial.SerialException, OSError) as e:
             raise self._lost(e) from None
 
     def _write(self, data: bytes) -> None:
         try:
             self.port.write(data)
+            self.bytes_out += len(data)
         except (serial.SerialException, OSError) as e:
             raise self._lost(e) from None
 

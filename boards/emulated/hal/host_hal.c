@@ -3,7 +3,11 @@
  * 127.0.0.1, the timer is CLOCK_MONOTONIC, and the timestamp GPIO is a line on stderr. The
  * serial path is printed on stdout as "serial: <path>" so that any EEMBC host tool can connect.
  *
- *   dut_host [--pty [--link PATH]] | [--tcp PORT]
+ *   dut_host [--pty [--link PATH]] | [--tcp PORT] [--pace BAUD]
+ *
+ * --pace BAUD makes the link as slow as a UART at that rate (10 bits per byte, each direction on
+ * its own wire): a byte is not read, and written bytes are not sent, before the time the bytes so
+ * far would take on the wire. The runner's overhead over the link bound is then measurable.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -41,6 +45,27 @@ static uint64_t monotonic_us(void) {
 
 uint64_t th_time_us(void) { return monotonic_us() - boot_us; }
 
+static double pace_us_per_byte; /* 0: not paced */
+
+/* Wait until `bytes` bytes since the direction's first byte would have crossed the wire. */
+static void pace(uint64_t *start_us, uint64_t *bytes, size_t n) {
+    if (pace_us_per_byte <= 0) return;
+    uint64_t now = monotonic_us();
+    if (*bytes == 0 || now > *start_us + (uint64_t)(*bytes * pace_us_per_byte)) { /* the line went idle: start over */
+        *start_us = now;
+        *bytes = 0;
+    }
+    *bytes += n;
+    uint64_t due = *start_us + (uint64_t)(*bytes * pace_us_per_byte);
+    if (due > now + 200) { /* sleep most of the wait; a sleep overshoots by tens of µs ... */
+        uint64_t wait = due - now - 200;
+        struct timespec ts = {(time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000L};
+        nanosleep(&ts, NULL);
+    }
+    while (monotonic_us() < due) {} /* ... which a UART does not: spin the rest */
+}
+static uint64_t tx_start, tx_bytes, rx_start, rx_bytes;
+
 /* The pin is a line on stderr, at the DUT's time (the modeled clock with timing=modeled): what a
  * power monitor's event input sees (runner/monitors/simulated.py reads it). */
 void th_timestamp_pulse(void) {
@@ -55,6 +80,7 @@ const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
 void th_serialport_initialize(void) {}
 
 static void write_all(const char *p, size_t n) {
+    pace(&tx_start, &tx_bytes, n); /* the bytes reach the host when they would have crossed the wire */
     while (n > 0 && link_fd >= 0) {
         ssize_t w = write(link_fd, p, n);
         if (w < 0) {
@@ -98,6 +124,7 @@ int th_getchar(void) {
         if (link_fd < 0) return -1;
         len = 0;
     }
+    pace(&rx_start, &rx_bytes, 1);
     return (unsigned char)buf[pos++];
 }
 
@@ -155,7 +182,7 @@ static void open_tcp(int port) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: dut_host [--pty [--link PATH]] | [--tcp PORT (0 = any free port)]\n");
+    fprintf(stderr, "usage: dut_host [--pty [--link PATH]] | [--tcp PORT (0 = any free port)] [--pace BAUD]\n");
     exit(2);
 }
 
@@ -178,6 +205,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--pty") == 0) continue;
         if (strcmp(argv[i], "--link") == 0 && i + 1 < argc) link_path = argv[++i];
         else if (strcmp(argv[i], "--tcp") == 0 && i + 1 < argc) tcp_port = parse_port(argv[++i]);
+        else if (strcmp(argv[i], "--pace") == 0 && i + 1 < argc) pace_us_per_byte = 1e7 / atof(argv[++i]);
         else usage();
     }
     signal(SIGPIPE, SIG_IGN);
