@@ -92,7 +92,9 @@ def test_auc_through_the_whole_chain(small_flow):
 
 def test_report_labels_every_number(small_flow):
     table = pd.read_csv(small_flow.artifacts("report")["csv"])
-    assert set(table["data"]) == {"synthetic"}
+    ours = table[table["where"] != "published (hardware)"]
+    assert set(ours["data"]) == {"synthetic"}
+    assert set(table[table["where"] == "published (hardware)"]["data"]) == {"real"}  # AD08 beside it, on real data
     assert table["what"].notna().all() and table["where"].notna().all()
     throughput = table[table["quantity"] == "throughput (inf/s)"].iloc[0]
     assert throughput["where"] == "emulated DUT" and "ERROR 2" in throughput["what"]
