@@ -73,6 +73,8 @@ report: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/emulated_dut.py
 	$(PY) bench/fuzz_protocol.py
+	$(PY) bench/finn_emulator.py
+	$(PY) bench/runner_link.py
 
 clean:
 	rm -rf build
