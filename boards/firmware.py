@@ -209,7 +209,7 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
                "EE_DB_BUFFER_SIZE": input_bytes, **accel.defines}
     name = board.vendor_name if target == "board" else f"{board.vendor_name}_{target}"
     here = board.folder / "firmware"
-    sources = [*(here / s for s in fw.sources), CORE / "ee_core.c", *task_sources, *accel.sources]
+    sources = [*(here / s for s in fw.sources), CORE / "ee_core.c", CORE / "uart_printf.c", *task_sources, *accel.sources]
     dash = [f"-D{k}={v}" for k, v in defines.items()]
     script = out / fw.linker_script  # through the preprocessor: addresses such as DDR_BASE are defines
     _run([cc, "-E", "-P", "-x", "c", *dash, str(here / fw.linker_script), "-o", str(script)], out)

@@ -36,11 +36,17 @@ def emulated_dut(binary: Path, args: tuple[str, ...] = (), timeout_s: float = 10
             line = proc.stdout.readline().strip()
         yield line.removeprefix("serial: ")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a DUT process: politely, then for good."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _pin(stderr, on_timestamp) -> None:

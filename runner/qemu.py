@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from common.errors import DutError
+from runner.emulated import stop
 
 LISTENING = "QEMU waiting for connection on:"
 
@@ -62,10 +63,5 @@ def qemu_dut(elf: Path, qemu: list[str], timeout_s: float = 10.0, attempts: int 
         try:
             yield f"socket://127.0.0.1:{port}"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
         return

@@ -8,9 +8,7 @@
  * Addresses and clocks come from the build (boards/arty_a7/board.yaml, firmware.defines), so the
  * same file builds for the board and for QEMU's petalogix-s3adsp1800 machine.
  */
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "ee_core.h"
 #include "th_api.h"
@@ -44,7 +42,7 @@
 
 void th_serialport_initialize(void) { REG(UART_CTRL) = 0x3; /* empty both FIFOs */ }
 
-static void uart_putc(char c) {
+void hal_uart_putc(char c) { /* th_printf: boards/common/firmware/uart_printf.c */
     while (REG(UART_STAT) & UART_TX_FULL) {}
     REG(UART_TX) = (uint8_t)c;
 }
@@ -54,14 +52,6 @@ int th_getchar(void) {
     return (int)(REG(UART_RX) & 0xFF);
 }
 
-void th_printf(const char *fmt, ...) {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap); /* full newlib: %llu and %f work */
-    va_end(ap);
-    for (int i = 0; i < n && i < (int)sizeof line - 1; ++i) uart_putc(line[i]);
-}
 
 static void timer_start(void) {
     REG(TLR0) = 0;
@@ -112,7 +102,7 @@ void th_timestamp_pulse(void) {
 const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
 
 /* newlib's libgloss on MicroBlaze reaches the console through these (normally the Xilinx BSP's) */
-void outbyte(char c) { uart_putc(c); }
+void outbyte(char c) { hal_uart_putc(c); }
 char inbyte(void) { return (char)th_getchar(); }
 
 int main(void) {

@@ -7,9 +7,7 @@
  * same file builds for the board and for QEMU's xilinx-zynq-a9 machine. The MMU and caches stay
  * off: every access goes to memory, so buffers the accelerator's masters read need no maintenance.
  */
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "ee_core.h"
 #include "th_api.h"
@@ -46,7 +44,7 @@ void th_serialport_initialize(void) {
     REG(UART_CR) = 0x14;  /* RX and TX enabled (reset value 0x128 has both disabled) */
 }
 
-static void uart_putc(char c) {
+void hal_uart_putc(char c) { /* th_printf: boards/common/firmware/uart_printf.c */
     while (REG(UART_SR) & UART_SR_TXFULL) {}
     REG(UART_FIFO) = (uint8_t)c;
 }
@@ -56,14 +54,6 @@ int th_getchar(void) {
     return (int)(REG(UART_FIFO) & 0xFF);
 }
 
-void th_printf(const char *fmt, ...) {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap); /* full newlib: %llu and %f work */
-    va_end(ap);
-    for (int i = 0; i < n && i < (int)sizeof line - 1; ++i) uart_putc(line[i]);
-}
 
 static uint64_t ticks(void) {
     uint32_t hi, lo;
