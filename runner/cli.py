@@ -4,7 +4,7 @@
     python -m runner --devices devices.yaml --dataset DIR --mode a      (an MLC runner devices file)
     python -m runner --emulated build/ad/hls4ml/pynq_z2/build/dut_host --dataset DIR
     python -m runner --port /dev/ttyACM0 --interface stm32h573i-dk --baud 9600 --monitor /dev/ttyACM1 \
-                     --mode e --iterations 800000 --dataset DIR                 (energy mode on the bench)
+                     --mode e --dataset DIR                                     (energy mode on the bench)
 
 The dataset folder holds <model id>/y_labels.csv and the .bin files; it is checked before the DUT
 is contacted, and the DUT's `profile` reply picks the model id. Each mode writes
@@ -45,7 +45,7 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
     """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses.
     With resume, accuracy mode goes on from the journal an interrupted run left in out. With
     model_id, only that test folder is read (the others under dataset_path may be incomplete).
-    Energy mode needs a started power monitor (runner.monitors) and a fixed iteration count. With
+    Energy mode needs a started power monitor (runner.monitors); without iterations it calibrates. With
     interface (stm32h573i-dk | arduino), url is the interface board's port and baud the DUT's behind it."""
     # read and checked before the DUT is contacted
     datasets = ({model_id: eembc_dataset.load(dataset_path, model_id)} if model_id
@@ -75,11 +75,11 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
                     summary["performance"] = modes.performance(dut, entries, session, iterations, warmups, target_s,
                                                                0.0 if modeled else modes.MIN_WINDOW_S)
                 elif name == "energy":
-                    if monitor is None or iterations is None:
-                        raise HarnessError("energy mode needs a power monitor and --iterations (the inferences per trial)")
+                    if monitor is None:
+                        raise HarnessError("energy mode needs a power monitor (--monitor PORT of an LPM01A)")
                     modeled = provenance.timing == "modeled"
                     summary["energy"] = modes.energy(dut, monitor, entries, session, iterations, warmups,
-                                                     0.0 if modeled else modes.MIN_WINDOW_S)
+                                                     0.0 if modeled else modes.MIN_WINDOW_S, target_s)
                 else:
                     summary["accuracy"] = modes.accuracy(dut, entries, session)
                 summary[name]["link_bytes"] = transport.bytes_out + transport.bytes_in  # so far, this connection

@@ -161,11 +161,30 @@ def plot_trial(path, samples: list[float], events: list[tuple[str, int]], t: dic
     plt.close(fig)
 
 
-def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations: int, warmups: int,
-           min_window_s: float = MIN_WINDOW_S) -> dict:
+def calibrate_energy(dut: Dut, monitor, window: bytes, target_s: float, probe_s: float = 1.0) -> int:
+    """N for a trial of about target_s, timed by the monitor's events (an energy build prints no
+    m-lap-us): infer 10, 40, 160, ... until a probe lasts probe_s."""
+    dut.load(window)
+    n = 10
+    while True:
+        monitor.trial()
+        dut.infer(n, 1, timeout_s=max(INFER_TIMEOUT_S, 3 * MAX_WINDOW_S))
+        samples, events = monitor.collect(2)
+        elapsed_ms = max(events[-1][1] - events[-2][1], 1)
+        if elapsed_ms >= probe_s * 1000 or n * 4 > MAX_ITERATIONS:
+            return min(MAX_ITERATIONS, max(10, math.ceil(target_s * CALIBRATION_MARGIN * n * 1000 / elapsed_ms)))
+        n *= 4
+
+
+def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations: int | None, warmups: int,
+           min_window_s: float = MIN_WINDOW_S, target_s: float = MIN_WINDOW_S) -> dict:
     """Window 0 of the first 5 files, `infer N W` each, with the power monitor sampling the DUT's
-    supply; the median µJ per inference. min_window_s: 0 for modeled timing (as in performance)."""
+    supply; the median µJ per inference. N: given, or calibrated for trials of target_s.
+    min_window_s: 0 for modeled timing (as in performance)."""
     chosen = entries[:ENERGY_TRIALS]
+    if iterations is None:
+        iterations = calibrate_energy(dut, monitor, chosen[0].windows()[0], target_s)
+        session.log(f"Calibrated iterations per trial: {iterations} (target {target_s:g} s, timed by the power monitor)")
     lines, per_inference, short = ["Power Edition Output"], [], False
     for k, entry in enumerate(tqdm(chosen, desc="energy", unit="trial")):
         session.log(f"Loading file {entry.file} segment 0")
@@ -182,6 +201,9 @@ def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations
         plot_trial(session.folder.with_name(f"{session.folder.name}.traces") / f"energy_inf_{k:03d}.png", samples, events, t)
         below = t["elapsed_s"] < min_window_s
         short |= below
+        if t["elapsed_s"] > MAX_WINDOW_S:
+            session.log(f"WARNING: trial {k} lasted {t['elapsed_s']:.3f} s; the MLC runner gives up on a reply after "
+                        f"{MAX_WINDOW_S:g} s (lower --iterations)")
         lines += [f"Energy data for trial {k}", f"  Elapsed time  : {t['elapsed_s']:.3f}" + ("  <<<< below minimum duration" if below else ""),
                   f"  Inferences    : {iterations}", f"  Power         : {1e3 * (t['power_w'] or 0):.4f} mW.",
                   f"  Total Energy  : {1e6 * t['energy_j']:.3f} uJ", f"  Energy/Inf    : {t['uj_per_inference']:.3f} uJ/inf"]

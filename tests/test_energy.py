@@ -108,3 +108,21 @@ def test_energy_mode_through_a_simulated_interface_board(stub_dut, tmp_path):
     implied = [1e6 * sum(r["power"]["samples"][r["power"]["timestamps"][-2][1]:r["power"]["timestamps"][-1][1]]) / 20000
                for r in records]
     assert summary["energy"]["trials"] == pytest.approx(implied) and summary["name"].startswith("mlperf-tiny-fpga")
+
+
+def test_energy_trials_are_calibrated_by_the_monitor(stub_dut, tmp_path):
+    """No --iterations: N comes from probes timed by the monitor's events, for trials of the target."""
+    write_ad_dataset(tmp_path / "data")
+    sim = simulated.SimulatedLpm01a(POWER_W)
+    with emulated_dut(stub_dut["energy"], on_timestamp=sim.pin_falling) as url:
+        monitor = lpm01a.Lpm01a(sim.path)
+        try:
+            monitor.start()
+            summary = run(url, tmp_path / "data", tmp_path / "out", ["energy"], provenance.emulated(data="synthetic"),
+                          9600, iterations=None, warmups=1, target_s=0.5, monitor=monitor)
+        finally:
+            monitor.close()
+    log = (tmp_path / "out" / "energy" / "log.txt").read_text()
+    assert f"Calibrated iterations per trial: {summary['energy']['iterations']} (target 0.5 s" in log
+    elapsed = [float(m) for m in re.findall(r"Elapsed time  : ([0-9.]+)", (tmp_path / "out" / "energy" / "results.txt").read_text())]
+    assert len(elapsed) == 5 and all(0.2 < e < 2.0 for e in elapsed)  # about the target (a host is not a clock)
