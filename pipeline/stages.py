@@ -67,8 +67,8 @@ class Flow:
     model: str = "trained"  # trained | another model the recipe offers (e.g. reference) | a QONNX file (.onnx)
     testset: str | None = None  # an EEMBC test folder (<model id>/y_labels.csv + .bin) instead of the data stage's
     input_scale: float | None = None  # a QONNX model's float input = (test file integer - zero point) * input_scale
-    timing: str = "host"  # host: the DUT's own clock | modeled: m-lap-us advances by the modeled board latency
     input_zero_point: int = 0
+    timing: str = "host"  # host: the DUT's own clock | modeled: m-lap-us advances by the modeled board latency
 
     def __post_init__(self):
         self.toolchain = toolchains.load(self.flow)
@@ -250,7 +250,8 @@ def _convert(f: Flow, out: Path) -> dict:
 
 
 def _build_params(f: Flow) -> dict:
-    return {"board": f.board_cfg.model_dump(), "input_bytes": f.recipe.input_bytes, "timing": f.timing}
+    return {"board": f.board_cfg.model_dump(), "input_bytes": f.recipe.input_bytes, "timing": f.timing,
+            "qemu": f.dut == "qemu"}
 
 
 def _build(f: Flow, out: Path) -> dict:
@@ -274,7 +275,7 @@ def _build(f: Flow, out: Path) -> dict:
             log.warning("build: %s skipped (%s)", what, why)
     elif steps:
         vendor = f.toolchain.vendor_build(f.board_cfg, f.artifacts("convert")["convert"], out)
-    qemu, why = _qemu_firmware(f, accel, defines, out)
+    qemu, why = _qemu_firmware(f, accel, defines, out) if f.dut == "qemu" else ({}, None)  # built when asked for
     if why:
         skipped[f"{f.board_cfg.processor.name} firmware in QEMU"] = f"skipped: {why}"
         log.warning("build: the %s firmware for QEMU skipped (%s)", f.board_cfg.processor.name, why)

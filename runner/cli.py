@@ -67,19 +67,19 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
             transport.echo = session.raw
             session.log(f"DUT {summary['name']} on {url}, model {summary['model']}, firmware {summary['firmware']}")
             session.log(f"DUT is: {provenance.describe()}; data: {provenance.data or 'not stated'}")
+            # modeled timing: exact windows at any length, and never a submission: the 10 s rule is moot
+            min_window_s = 0.0 if provenance.timing == "modeled" else modes.MIN_WINDOW_S
+            if provenance.timing == "modeled" and name != "accuracy":
+                session.log("modeled timing: the DUT's time is the modeled board's; the 10 s window rule does not apply")
             try:
                 if name == "performance":
-                    modeled = provenance.timing == "modeled"  # exact windows at any length: the 10 s rule is moot
-                    if modeled:
-                        session.log("modeled timing: m-lap-us is the modeled board's time; the 10 s window rule does not apply")
                     summary["performance"] = modes.performance(dut, entries, session, iterations, warmups, target_s,
-                                                               0.0 if modeled else modes.MIN_WINDOW_S)
+                                                               min_window_s)
                 elif name == "energy":
                     if monitor is None:
                         raise HarnessError("energy mode needs a power monitor (--monitor PORT of an LPM01A)")
-                    modeled = provenance.timing == "modeled"
-                    summary["energy"] = modes.energy(dut, monitor, entries, session, iterations, warmups,
-                                                     0.0 if modeled else modes.MIN_WINDOW_S, target_s)
+                    summary["energy"] = modes.energy(dut, monitor, entries, session, iterations, warmups, min_window_s,
+                                                     target_s)
                 else:
                     summary["accuracy"] = modes.accuracy(dut, entries, session)
                 summary[name]["link_bytes"] = transport.bytes_out + transport.bytes_in  # so far, this connection

@@ -50,17 +50,22 @@ def throughput(result: InferResult) -> float:
     return result.iterations / (result.elapsed_us / 1_000_000) if result.elapsed_us > 0 else 0.0
 
 
-def calibrate(dut: Dut, window: bytes, target_s: float, probe_s: float = 1.0) -> int:
-    """Iterations for one measured window to last at least target_s, from probe runs (not reported)
-    that grow until they last probe_s; one warm-up each, since a first call may do one-time work."""
-    dut.load(window)
+def _grown(probe, target_s: float, probe_s: float) -> int:
+    """Iterations for a window of at least target_s, from probe(n) -> the seconds n inferences took,
+    for n = 10, 40, 160, ... until a probe lasts probe_s (probes are not reported)."""
     n = 10
     while True:
-        r = dut.infer(n, 1)
-        elapsed = max(r.elapsed_us or 0, 1)
-        if elapsed >= probe_s * 1e6 or n * 4 > MAX_ITERATIONS:
-            return min(MAX_ITERATIONS, max(10, math.ceil(target_s * CALIBRATION_MARGIN * n * 1e6 / elapsed)))
+        elapsed = max(probe(n), 1e-6)
+        if elapsed >= probe_s or n * 4 > MAX_ITERATIONS:
+            return min(MAX_ITERATIONS, max(10, math.ceil(target_s * CALIBRATION_MARGIN * n / elapsed)))
         n *= 4
+
+
+def calibrate(dut: Dut, window: bytes, target_s: float, probe_s: float = 1.0) -> int:
+    """Iterations for one measured window to last at least target_s, timed by the DUT's m-lap-us;
+    one warm-up per probe, since a first call may do one-time work."""
+    dut.load(window)
+    return _grown(lambda n: (dut.infer(n, 1).elapsed_us or 0) / 1e6, target_s, probe_s)
 
 
 def window_block(k: int, result: InferResult, rate: float) -> list[str]:
@@ -162,18 +167,16 @@ def plot_trial(path, samples: list[float], events: list[tuple[str, int]], t: dic
 
 
 def calibrate_energy(dut: Dut, monitor, window: bytes, target_s: float, probe_s: float = 1.0) -> int:
-    """N for a trial of about target_s, timed by the monitor's events (an energy build prints no
-    m-lap-us): infer 10, 40, 160, ... until a probe lasts probe_s."""
-    dut.load(window)
-    n = 10
-    while True:
+    """N for a trial of at least target_s, timed by the power monitor's events (an energy build
+    prints no m-lap-us)."""
+    def probe(n: int) -> float:
         monitor.trial()
         dut.infer(n, 1, timeout_s=max(INFER_TIMEOUT_S, 3 * MAX_WINDOW_S))
-        samples, events = monitor.collect(2)
-        elapsed_ms = max(events[-1][1] - events[-2][1], 1)
-        if elapsed_ms >= probe_s * 1000 or n * 4 > MAX_ITERATIONS:
-            return min(MAX_ITERATIONS, max(10, math.ceil(target_s * CALIBRATION_MARGIN * n * 1000 / elapsed_ms)))
-        n *= 4
+        _, events = monitor.collect(2)
+        return (events[-1][1] - events[-2][1]) / 1000.0  # 1 ms samples
+
+    dut.load(window)
+    return _grown(probe, target_s, probe_s)
 
 
 def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations: int | None, warmups: int,

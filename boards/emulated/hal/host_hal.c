@@ -47,11 +47,13 @@ uint64_t th_time_us(void) { return monotonic_us() - boot_us; }
 
 static double pace_us_per_byte; /* 0: not paced */
 
-/* Wait until `bytes` bytes since the direction's first byte would have crossed the wire. */
-static void pace(uint64_t *start_us, uint64_t *bytes, size_t n) {
+/* Wait until `bytes` bytes since the direction's first byte would have crossed the wire. A line
+ * idle for longer than `slack_us` starts over (the DUT's own processing between two lines of one
+ * reply, a few µs, is not idle time). */
+static void pace(uint64_t *start_us, uint64_t *bytes, size_t n, uint64_t slack_us) {
     if (pace_us_per_byte <= 0) return;
     uint64_t now = monotonic_us();
-    if (*bytes == 0 || now > *start_us + (uint64_t)(*bytes * pace_us_per_byte)) { /* the line went idle: start over */
+    if (*bytes == 0 || now > *start_us + (uint64_t)(*bytes * pace_us_per_byte) + slack_us) { /* idle: start over */
         *start_us = now;
         *bytes = 0;
     }
@@ -80,7 +82,7 @@ const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
 void th_serialport_initialize(void) {}
 
 static void write_all(const char *p, size_t n) {
-    pace(&tx_start, &tx_bytes, n); /* the bytes reach the host when they would have crossed the wire */
+    pace(&tx_start, &tx_bytes, n, 50); /* the bytes reach the host when they would have crossed the wire */
     while (n > 0 && link_fd >= 0) {
         ssize_t w = write(link_fd, p, n);
         if (w < 0) {
@@ -124,7 +126,7 @@ int th_getchar(void) {
         if (link_fd < 0) return -1;
         len = 0;
     }
-    pace(&rx_start, &rx_bytes, 1);
+    pace(&rx_start, &rx_bytes, 1, 0);
     return (unsigned char)buf[pos++];
 }
 
