@@ -78,19 +78,26 @@ def _keep_generated_code(output: Path) -> None:
     stage folder holds everything a later Vivado run needs."""
     import shutil
 
+    def moved(name: str, folder: str) -> str:
+        dst = output / CODEGEN_DIR / name
+        if dst.exists():
+            shutil.rmtree(dst)
+        shutil.move(folder, dst)
+        return str(dst.relative_to(output))
+
+    _repoint_code(output / CODEGEN_MODEL, output / CODEGEN_MODEL, moved)
+
+
+def _repoint_code(model: Path, save_as: Path, where) -> None:
+    """Set each layer's code folder (FINN's code_gen_dir_ipgen) to where(layer name, current folder)."""
     from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.custom_op.registry import getCustomOp
 
-    m = ModelWrapper(str(output / CODEGEN_MODEL))
+    m = ModelWrapper(str(model))
     for node in m.graph.node:
         op = getCustomOp(node)
-        src = Path(op.get_nodeattr("code_gen_dir_ipgen"))
-        dst = output / CODEGEN_DIR / node.name
-        if dst.exists():
-            shutil.rmtree(dst)
-        shutil.move(str(src), dst)
-        op.set_nodeattr("code_gen_dir_ipgen", str(dst.relative_to(output)))
-    m.save(str(output / CODEGEN_MODEL))
+        op.set_nodeattr("code_gen_dir_ipgen", where(node.name, op.get_nodeattr("code_gen_dir_ipgen")))
+    m.save(str(save_as))
 
 
 def hardware(convert_dir: Path, board, out: Path) -> dict:
@@ -98,19 +105,12 @@ def hardware(convert_dir: Path, board, out: Path) -> dict:
     stitched IP; on a board with a FINN shell (board.yaml vivado.finn_board, the Pynq-Z2's Zynq
     shell) on to bitfile, driver and deployment package. The folding is the one estimated."""
     from toolchains.finn import novivado  # noqa: F401
-    import finn.builder.build_dataflow_config as fc
     from finn.builder.build_dataflow import build_dataflow_cfg
 
-    from qonnx.core.modelwrapper import ModelWrapper
-    from qonnx.custom_op.registry import getCustomOp
-
     cfg = hardware_config(convert_dir, board, out)
-    m = ModelWrapper(str(convert_dir / OUTPUT / CODEGEN_MODEL))
-    for node in m.graph.node:  # FINN wants absolute code folders: the convert stage's, where they are now
-        op = getCustomOp(node)
-        op.set_nodeattr("code_gen_dir_ipgen", str((convert_dir / OUTPUT / op.get_nodeattr("code_gen_dir_ipgen")).resolve()))
-    start = out / "hw_codegen_model.onnx"
-    m.save(str(start))
+    start = out / "hw_codegen_model.onnx"  # FINN wants absolute code folders: the convert stage's, where they are now
+    _repoint_code(convert_dir / OUTPUT / CODEGEN_MODEL, start,
+                  lambda name, folder: str((convert_dir / OUTPUT / folder).resolve()))
     log.info("FINN: %s for %s (Vivado) ...", ", ".join(cfg.steps), board.name)
     with _own_logging_kept():
         code = build_dataflow_cfg(str(start), cfg)
