@@ -109,6 +109,7 @@ class Vivado(_Strict):
 
     board_part: str  # Vivado's board part (board files), e.g. tul.com.tw:pynq-z2:part0:1.0
     finn_board: str | None = None  # FINN's name for a board with a FINN shell (the Zynq shell), else stitched IP only
+    hls4ml_board: str | None = None  # hls4ml's VivadoAccelerator name for the board (it writes the block design), if any
 
 
 class Board(_Strict):

@@ -51,6 +51,23 @@ def test_hls4ml_emulation_is_bit_identical(small_flow):
     assert (small_flow.artifacts("convert")["convert"] / "hls4ml_prj" / "build_prj.tcl").is_file()  # the HLS project
 
 
+def test_the_pynq_board_project_comes_from_hls4ml(small_flow):
+    """hls4ml's VivadoAccelerator backend writes the Pynq-Z2 design (PS7 + AXI DMA + the IP); its
+    build is skipped here with the missing tools named."""
+    import shutil
+
+    convert = small_flow.artifacts("convert")["convert"]
+    design = (convert / "board_prj" / "design.tcl").read_text()
+    for piece in ("processing_system7", "axi_dma", "xc7z020clg400-1", "${project_name}_axi"):
+        assert piece in design
+    assert "board_prj" == small_flow.manifest("convert")["outputs"]["board_project"]
+    assert "KerasModel: !keras_model './keras_model.keras'" in (convert / "board_prj" / "hls4ml_config.yml").read_text()
+    if shutil.which("vivado") is None:
+        skipped = small_flow.manifest("build")["outputs"]["skipped"]
+        assert skipped["pynq_z2 block design and bitstream (hls4ml's design.tcl: PS7, AXI DMA, the IP)"] == \
+            "skipped: vivado not found on PATH"
+
+
 def test_dut_scores_match_the_emulated_model(small_flow):
     """Per-window DUT scores (C quantization in th_load_tensor + accelerator + C MSE) equal the
     Python chain computed from the hls4ml emulation outputs."""

@@ -58,9 +58,10 @@ def _fix_precisions(model, hls_config: dict) -> list[str]:
 
 
 def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, out: Path,
-            settings: Hls4mlSettings | None = None) -> dict:
+            settings: Hls4mlSettings | None = None, board=None) -> dict:
     """Convert, emulate and check; everything is written under out. Raises when the emulation
-    does not agree with the Keras model as the settings require."""
+    does not agree with the Keras model as the settings require. With a board that hls4ml's
+    VivadoAccelerator backend knows, its board project too (board_project.py)."""
     import hls4ml
 
     settings = settings or Hls4mlSettings()
@@ -97,8 +98,20 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     shutil.copy(ADAPTER, out / ADAPTER.name)
     shutil.copy(ADAPTER_HEADER, out / ADAPTER_HEADER.name)
     _relative_output_dir(project_dir)
+    failure = settings.check(exact, argmax)
+    board_prj, board_error = None, None
+    if board is not None and board.vivado.hls4ml_board and not failure:  # only a design that passed
+        from toolchains.hls4ml import board_project
+
+        try:  # an extra for the vendor tools: a design hls4ml's VivadoAccelerator cannot take still runs here
+            board_prj = board_project.write(keras_model, hls_config, board, clock_period_ns, settings.io_type, TOP, out)
+        except Exception as e:  # hls4ml raises plain exceptions of many kinds
+            board_error = f"{type(e).__name__}: {e}"
+            log.warning("hls4ml: no %s board project (VivadoAccelerator failed: %s)", board.vivado.hls4ml_board, board_error)
     report = {
         "backend": "Vitis",
+        "board_project": board_prj,
+        "board_project_error": board_error,
         "io_type": settings.io_type,
         "part": part,
         "clock_period_ns": clock_period_ns,
@@ -113,7 +126,6 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         "max_abs_diff": float(np.max(np.abs(emulated - expected))),
         "what": "hls4ml C++ emulation (bit-accurate ap_fixed) vs the Keras model on host, every test input",
     }
-    failure = settings.check(exact, argmax)
     if failure:
         raise GateError(f"hls4ml emulation vs Keras on {inputs.shape[0]} test inputs: {failure} "
                         f"(max |diff| {report['max_abs_diff']:.3g})")

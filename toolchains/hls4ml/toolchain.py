@@ -13,14 +13,15 @@ class Toolchain:
     name = "hls4ml"
     framework = "qkeras"
     imports = ()
-    sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert", "toolchains.hls4ml.latency"],
+    sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert", "toolchains.hls4ml.latency",
+                           "toolchains.hls4ml.board_project"],
                "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]}
 
     def check(self, recipe, model: str) -> None:
         """Every recipe's QKeras/Keras models convert (hls4ml_settings, model_inputs)."""
 
     def convert_params(self, recipe, model: str, board) -> dict:
-        return {"part": board.part, "clock_period_ns": board.clock_period_ns,
+        return {"part": board.part, "clock_period_ns": board.clock_period_ns, "hls4ml_board": board.vivado.hls4ml_board,
                 "hls4ml": recipe.hls4ml_settings(model).model_dump()}
 
     def convert(self, recipe, model: str, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
@@ -28,7 +29,7 @@ class Toolchain:
 
         inputs = recipe.model_inputs(eembc, trained)
         return convert.convert(recipe.load_model(trained), board.part, board.clock_period_ns, inputs, out,
-                               recipe.hls4ml_settings(model))
+                               recipe.hls4ml_settings(model), board)
 
     def accelerator(self, convert_dir: Path) -> Accelerator:
         from toolchains.hls4ml import convert
@@ -47,10 +48,18 @@ class Toolchain:
         return latency.model(keras_model, settings.io_type, reuse, board)
 
     def vendor_steps(self, board) -> list[tuple[str, str]]:
+        if board.vivado.hls4ml_board:
+            return [("vivado_hls", "HLS synthesis and IP export of hls4ml's board project (VivadoAccelerator)"),
+                    ("vivado", f"{board.name} block design and bitstream (hls4ml's design.tcl: PS7, AXI DMA, the IP)")]
         return [("vitis-run", "HLS synthesis and IP export of the hls4ml project (Vitis HLS)")]
 
     def vendor_build(self, board, convert_dir: Path, out: Path) -> dict[str, str]:
-        """hls4ml's own build of its project (a copy in the build stage's folder): C synthesis and IP export."""
+        """hls4ml's own builds, on copies in the build stage's folder: the board project to a
+        bitstream where hls4ml knows the board, else C synthesis and IP export of the project."""
+        if board.vivado.hls4ml_board:
+            from toolchains.hls4ml import board_project
+
+            return board_project.build(convert_dir, out)
         import shutil
 
         import hls4ml
