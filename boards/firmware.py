@@ -99,7 +99,7 @@ def build_emulated(board: Board, task_sources: list[Path], task_defines: dict, i
         flags = [*common_flags, f"-DEE_DB_BUFFER_SIZE={input_bytes}", f"-DEE_CFG_ENERGY_MODE={energy}",
                  f'-DTH_VENDOR_NAME_STRING="{name}"']
         objects = []
-        for src in [CORE / "ee_core.c", HOST_HAL, *task_sources]:
+        for src in [CORE / "ee_core.c", CORE / "uart_printf.c", HOST_HAL, *task_sources]:
             o = obj / variant / (src.stem + ".o")
             o.parent.mkdir(parents=True, exist_ok=True)
             _run(["gcc", "-std=gnu11", *flags, "-c", str(src), "-o", str(o)], out)
@@ -170,7 +170,7 @@ def build_linux(board: Board, task_sources: list[Path], task_defines: dict, inpu
     generated.mkdir(parents=True, exist_ok=True)
     write_header(generated / "task_model.h", "TASK_MODEL_H", task_defines)
     here = board.folder / "linux"
-    sources = [*(here / s for s in lx.sources), CORE / "ee_core.c", *task_sources, *accel.sources]
+    sources = [*(here / s for s in lx.sources), CORE / "ee_core.c", CORE / "uart_printf.c", *task_sources, *accel.sources]
     programs = {}
     for variant, energy in VARIANTS.items():
         flags = [*lx.cflags, "-O2", "-Wall", "-ffp-contract=off", *(f"-I{p}" for p in (CORE, generated, *accel.includes)),

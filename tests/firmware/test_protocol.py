@@ -30,8 +30,15 @@ class Raw:
     def __init__(self, url: str, vendor: str):
         self.name = f"m-name-dut-[{vendor}]\r\n".encode()
         self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
-        time.sleep(0.2)
-        self.port.reset_input_buffer()  # the boot banner
+        # the boot banner: over QEMU's link it comes after we connect, as the guest boots (slowly on
+        # a busy machine); over a pty it was printed before and pyserial's open dropped it
+        banner, deadline = b"", time.monotonic() + 5.0
+        while READY not in banner and time.monotonic() < deadline:
+            chunk = self.port.read(256)
+            if not chunk and banner == b"" and time.monotonic() > deadline - 4.0:
+                break  # nothing within 1 s: no banner is coming
+            banner += chunk
+        self.port.reset_input_buffer()
 
     def send(self, raw: bytes, timeout: float = 10.0) -> bytes:
         self.port.write(raw)

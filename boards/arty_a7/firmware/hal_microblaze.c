@@ -42,9 +42,13 @@
 
 void th_serialport_initialize(void) { REG(UART_CTRL) = 0x3; /* empty both FIFOs */ }
 
-void hal_uart_putc(char c) { /* th_printf: boards/common/firmware/uart_printf.c */
+static void uart_putc(char c) {
     while (REG(UART_STAT) & UART_TX_FULL) {}
     REG(UART_TX) = (uint8_t)c;
+}
+
+void hal_uart_write(const char *data, size_t n) { /* th_printf: boards/common/firmware/uart_printf.c */
+    for (size_t i = 0; i < n; ++i) uart_putc(data[i]);
 }
 
 int th_getchar(void) {
@@ -102,7 +106,7 @@ void th_timestamp_pulse(void) {
 const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
 
 /* newlib's libgloss on MicroBlaze reaches the console through these (normally the Xilinx BSP's) */
-void outbyte(char c) { hal_uart_putc(c); }
+void outbyte(char c) { uart_putc(c); }
 char inbyte(void) { return (char)th_getchar(); }
 
 int main(void) {

@@ -1,14 +1,13 @@
 /*
- * th_printf for bare-metal boards: format into a line (full newlib: %llu and %f work, which
- * newlib-nano's printf does not) and send it character by character through the board HAL's
- * polled UART (hal_uart_putc).
+ * th_printf for every board: format into a line (full newlib on the bare-metal boards: %llu and
+ * %f work, which newlib-nano's printf does not) and hand it to the HAL's UART (hal_uart_write).
  */
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "th_api.h"
 
-void hal_uart_putc(char c);
+void hal_uart_write(const char *data, size_t n);
 
 void th_printf(const char *fmt, ...) {
     char line[512];
@@ -16,5 +15,5 @@ void th_printf(const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    for (int i = 0; i < n && i < (int)sizeof line - 1; ++i) hal_uart_putc(line[i]);
+    if (n > 0) hal_uart_write(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }

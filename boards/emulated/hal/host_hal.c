@@ -16,7 +16,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,14 +93,7 @@ static void write_all(const char *p, size_t n) {
     }
 }
 
-void th_printf(const char *fmt, ...) {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > 0) write_all(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
+void hal_uart_write(const char *data, size_t n) { write_all(data, n); } /* th_printf: common/firmware/uart_printf.c */
 
 static int accept_client(void) {
     int fd = accept(listen_fd, NULL, NULL);

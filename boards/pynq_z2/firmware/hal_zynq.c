@@ -44,9 +44,13 @@ void th_serialport_initialize(void) {
     REG(UART_CR) = 0x14;  /* RX and TX enabled (reset value 0x128 has both disabled) */
 }
 
-void hal_uart_putc(char c) { /* th_printf: boards/common/firmware/uart_printf.c */
+static void uart_putc(char c) {
     while (REG(UART_SR) & UART_SR_TXFULL) {}
     REG(UART_FIFO) = (uint8_t)c;
+}
+
+void hal_uart_write(const char *data, size_t n) { /* th_printf: boards/common/firmware/uart_printf.c */
+    for (size_t i = 0; i < n; ++i) uart_putc(data[i]);
 }
 
 int th_getchar(void) {

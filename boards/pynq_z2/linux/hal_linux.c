@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/gpio.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,13 +60,8 @@ const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
 
 void th_serialport_initialize(void) {} /* opened and configured in main, before the banner */
 
-void th_printf(const char *fmt, ...) {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    for (const char *p = line, *end = line + (n < (int)sizeof line ? n : (int)sizeof line - 1); p < end;) {
+void hal_uart_write(const char *data, size_t n) { /* th_printf: boards/common/firmware/uart_printf.c */
+    for (const char *p = data, *end = data + n; p < end;) {
         ssize_t w = write(uart_fd, p, (size_t)(end - p));
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) return;
