@@ -38,7 +38,6 @@ class SimulatedLpm01a:
         self._emitted_ms = None  # milliseconds of samples sent since `start`
         self._events = 0
         self.sample = token(power_w * 1e-3)  # the energy of one 1 ms sample
-        self.sent_samples = 0
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _write(self, text: str) -> None:
@@ -81,7 +80,6 @@ class SimulatedLpm01a:
             self._emitted_ms = now_ms
             for start in range(0, n, 32):
                 self._write(" ".join([self.sample] * min(32, n - start)) + "\r\n")
-            self.sent_samples += n
             self._write(f"event {self._events:02d} ris\r\n")
             self._events += 1
 
