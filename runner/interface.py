@@ -3,7 +3,10 @@ to the interface board (level-shifted, 9600 baud), the runner talks to the inter
 
     stm32h573i-dk   the MLCommons interface: `dut <cmd>%` -> `m-dut-passthrough(<cmd>)`, `m-ready`,
                     then the DUT's lines as `[dut]: <line>` up to `[dut]: m-ready`; `setbaud <baud>`
-    arduino         the EEMBC IO manager: `io dut <cmd>%`, DUT lines as `io: [dut]: <line>`
+    arduino         the EEMBC IO manager, as the MLC runner's IOManager drives it: the same `dut`
+                    passthrough and `[dut]: ` lines, no setbaud (its DUT rate is fixed). The
+                    EnergyRunner's `io dut ...` / `io: [dut]: ...` are its script and log names
+                    for the same traffic.
 
 PassthroughTransport looks like the direct transport to the Dut class: send_command() returns the
 DUT's own reply lines. `db` data goes in 26-byte chunks through an interface (31 direct): the
@@ -16,7 +19,7 @@ import time
 from common.errors import DutError
 from runner.transport import SerialTransport
 
-KINDS = {"stm32h573i-dk": ("dut ", "[dut]: "), "arduino": ("io dut ", "io: [dut]: ")}
+KINDS = {"stm32h573i-dk": ("dut ", "[dut]: "), "arduino": ("dut ", "[dut]: ")}
 DB_CHUNK_BYTES = 26
 
 
@@ -42,7 +45,7 @@ class PassthroughTransport(SerialTransport):
         """The DUT's reply to `command`, through the interface, its prefixes removed."""
         timeout_s = timeout_s or self.timeout_s
         own = super().send_command(self.command_prefix + command, timeout_s)
-        if self.kind == "stm32h573i-dk" and not any(line.startswith("m-dut-passthrough(") for line in own):
+        if not own:  # the interface acknowledges before it relays (the MLC runner checks for that line too)
             raise DutError(f"the interface board on {self.url} did not pass '{command[:40]}' on: {own!r}")
         lines: list[str] = []
         deadline = time.monotonic() + timeout_s
