@@ -5,6 +5,7 @@
     python -m runner --emulated build/ad/hls4ml/pynq_z2/build/dut_host --dataset DIR
     python -m runner --port /dev/ttyACM0 --interface stm32h573i-dk --baud 9600 --monitor /dev/ttyACM1 \
                      --mode e --dataset DIR                                     (energy mode on the bench)
+    python -m runner --port /dev/ttyACM0 --interface arduino --baud 9600 --monitor joulescope --mode e --dataset DIR
 
 The dataset folder holds <model id>/y_labels.csv and the .bin files; it is checked before the DUT
 is contacted, and the DUT's `profile` reply picks the model id. Each mode writes
@@ -77,7 +78,7 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
                                                                min_window_s)
                 elif name == "energy":
                     if monitor is None:
-                        raise HarnessError("energy mode needs a power monitor (--monitor PORT of an LPM01A)")
+                        raise HarnessError("energy mode needs a power monitor (--monitor PORT of an LPM01A, or --monitor joulescope)")
                     summary["energy"] = modes.energy(dut, monitor, entries, session, iterations, warmups, min_window_s,
                                                      target_s)
                 else:
@@ -96,13 +97,19 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
 
 @contextlib.contextmanager
 def _monitor(url: str | None, voltage_mv: int):
-    """A started LPM01A on url (None: no monitor), stopped and powered off afterwards."""
+    """A started power monitor (None: no monitor), stopped afterwards: `joulescope[:SERIAL]` for a
+    Joulescope on USB, else the serial port of an LPM01A (which powers the DUT off at the end)."""
     if url is None:
         yield None
         return
-    from runner.monitors.lpm01a import Lpm01a
+    if url == "joulescope" or url.startswith("joulescope:"):
+        from runner.monitors.joulescope import Joulescope
 
-    monitor = Lpm01a(url, voltage_mv)
+        monitor = Joulescope(url.partition(":")[2] or None)
+    else:
+        from runner.monitors.lpm01a import Lpm01a
+
+        monitor = Lpm01a(url, voltage_mv)
     try:
         monitor.start()
         yield monitor
@@ -135,8 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmups", type=int, default=10)
     p.add_argument("--window-seconds", type=float, default=modes.MIN_WINDOW_S,
                    help="target length of a calibrated performance window (run rules: >= 10 s)")
-    p.add_argument("--monitor", help="energy mode: the LPM01A power monitor's serial port")
-    p.add_argument("--voltage", type=int, default=3300, help="energy mode: the LPM01A's supply in mV (1800-3300)")
+    p.add_argument("--monitor", help="energy mode: the LPM01A power monitor's serial port, or joulescope[:SERIAL] "
+                   "for a Joulescope JS220/JS110 on USB")
+    p.add_argument("--voltage", type=int, default=3300, help="energy mode: the LPM01A's supply in mV (1800-3300; "
+                   "a Joulescope measures the supply instead)")
     p.add_argument("--interface", choices=["stm32h573i-dk", "arduino"],
                    help="--port is this interface board, the DUT behind it (energy mode wiring)")
     p.add_argument("--resume", action="store_true",

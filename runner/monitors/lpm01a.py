@@ -2,8 +2,7 @@
 each answered by `ack <cmd>` (or `error`), then a stream of 1 ms energy samples (`MMMM±EE`: mantissa
 x 10^exponent joules) and `event <n> ris|fal` lines for the timestamp pin's edges.
 
-A reader thread keeps every sample and event as it arrives; `trial()` marks where a trial starts
-and `collect()` gives what came since, as the MLC runner's per-trial gathering does."""
+A reader thread keeps every sample and event as it arrives (trials.py gives them per trial)."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ import time
 
 import serial
 
-from common.errors import HarnessError
+from runner.monitors.trials import MonitorError, TrialBuffer
 
 SAMPLE = re.compile(rb"\b(\d{4})([+-]\d{2})\b")
 EVENT = re.compile(rb"event (\d+) (ris|fal)")
@@ -22,11 +21,9 @@ SETUP = ["htc", 'lcd 1 "MLPerf Tiny"', 'lcd 2 "     monitor    "', "pwr off", "a
 BAUD = 3686400
 
 
-class MonitorError(HarnessError):
-    pass
+class Lpm01a(TrialBuffer):
+    event_input = "the LPM01A's event input (D7)"
 
-
-class Lpm01a:
     def __init__(self, url: str, voltage_mv: int = 3300, timeout_s: float = 5.0):
         if not 1800 <= voltage_mv <= 3300:
             raise MonitorError(f"the LPM01A supplies 1800-3300 mV, not {voltage_mv} mV")
@@ -34,17 +31,14 @@ class Lpm01a:
             self.port = serial.serial_for_url(url, baudrate=BAUD, timeout=0.05)
         except (serial.SerialException, OSError, ValueError) as e:
             raise MonitorError(f"cannot open the power monitor on {url}: {e}") from None
+        super().__init__()
         self.url, self.voltage_mv, self.timeout_s = url, voltage_mv, timeout_s
-        self.samples: list[float] = []
-        self.events: list[tuple[str, int]] = []  # (event number, samples before it), as the MLC runner keeps them
-        self._lock = threading.Lock()
         self._streaming = threading.Event()
         self._stop = threading.Event()
         self._lines: list[bytes] = []
         self._buffer = b""
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
-        self._mark = (0, 0)
 
     # ---- the link ------------------------------------------------------------------------------
     def _read_loop(self) -> None:
@@ -98,25 +92,6 @@ class Lpm01a:
         self.command("pwr on nostatus", expect="ack pwr")
         self._streaming.set()
         self.command("start")
-
-    def trial(self) -> None:
-        """A trial starts: what came before is not its data."""
-        with self._lock:
-            self._mark = (len(self.samples), len(self.events))
-
-    def collect(self, events: int = 2, timeout_s: float = 5.0) -> tuple[list[float], list[tuple[str, int]]]:
-        """(samples, events with indices into those samples) since trial(), once `events` events came."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            with self._lock:
-                s0, e0 = self._mark
-                got = [(n, i - s0) for n, i in self.events[e0:]]
-                if len(got) >= events:
-                    return list(self.samples[s0:]), got
-            if time.monotonic() > deadline:
-                raise MonitorError(f"the power monitor saw {len(got)} timestamp event(s) in this trial, {events} needed: "
-                                   f"is the DUT's timestamp pin wired to the monitor's event input (LPM01A D7)?")
-            time.sleep(0.01)
 
     def close(self) -> None:
         try:
