@@ -2,7 +2,7 @@
 
     python -m pipeline run --task ad --board pynq_z2 [--flow hls4ml] [--data auto|synthetic|PATH]
                            [--model trained|reference|MODEL.onnx] [--testset EEMBC_FOLDER]
-                           [--input-scale S] [--input-zero-point Z] [--dut emulated|PORT] [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
+                           [--input-scale S] [--input-zero-point Z] [--dut emulated|qemu|PORT] [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
     python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT] [--energy]
 
 Stages: data -> train -> convert -> build -> run -> report, written under the build root
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--window-seconds", type=float, default=10.0, help="calibrated window length (run rules: >= 10 s)")
     r.add_argument("--modes", nargs="+", default=DEFAULT_MODES, choices=RUN_MODES,
                    help="runner modes (default: performance accuracy; energy: modeled, with timing=modeled)")
-    r.add_argument("--resume", action="store_true", help="go on with the accuracy run an interruption left in run.partial")
+    r.add_argument("--resume", action="store_true", help="go on with the run (every mode) an interruption left in run.partial")
 
     d = sub.add_parser("dut", parents=[common], help="start the emulated DUT of a built flow")
     d.add_argument("--tcp", type=_port, help="listen on 127.0.0.1:PORT instead of a pty (0: any free port)")

@@ -44,7 +44,7 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
         target_s: float = modes.MIN_WINDOW_S, resume: bool = False, model_id: str | None = None, monitor=None,
         interface: str | None = None) -> dict:
     """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses.
-    With resume, accuracy mode goes on from the journal an interrupted run left in out. With
+    With resume, each mode goes on from the journal an interrupted run left in out. With
     model_id, only that test folder is read (the others under dataset_path may be incomplete).
     Energy mode needs a started power monitor (runner.monitors); without iterations it calibrates. With
     interface (stm32h573i-dk | arduino), url is the interface board's port and baud the DUT's behind it."""
@@ -64,7 +64,7 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
         entries = datasets[summary["model"]]
         for mode in mode_list:
             name = MODE_NAMES[mode]
-            session = Session(out / name, name, resume=resume and name == "accuracy")
+            session = Session(out / name, name, resume=resume)
             transport.echo = session.raw
             session.log(f"DUT {summary['name']} on {url}, model {summary['model']}, firmware {summary['firmware']}")
             session.log(f"DUT is: {provenance.describe()}; data: {provenance.data or 'not stated'}")
@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--interface", choices=["stm32h573i-dk", "arduino"],
                    help="--port is this interface board, the DUT behind it (energy mode wiring)")
     p.add_argument("--resume", action="store_true",
-                   help="accuracy mode: go on from where an interrupted run into the same --out stopped")
+                   help="go on from where an interrupted run into the same --out stopped: the files (accuracy), "
+                   "windows (performance) and trials (energy) it finished are not run again")
     args = p.parse_args(argv)
     if args.resume and args.out is None:
         p.error("--resume needs the --out folder of the interrupted run")

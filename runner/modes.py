@@ -68,14 +68,32 @@ def calibrate(dut: Dut, window: bytes, target_s: float, probe_s: float = 1.0) ->
     return _grown(lambda n: (dut.infer(n, 1).elapsed_us or 0) / 1e6, target_s, probe_s)
 
 
-def window_block(k: int, result: InferResult, rate: float) -> list[str]:
+def window_block(k: int, iterations: int, elapsed_us: int, rate: float) -> list[str]:
     """One window's lines in results.txt, exactly as the MLC runner prints them."""
-    runtime = result.elapsed_us / 1e6
-    lines = [f"Performance results for window {k}", f"    # Inferences : {result.iterations}",
+    runtime = elapsed_us / 1e6
+    lines = [f"Performance results for window {k}", f"    # Inferences : {iterations}",
              f"    Runtime: {runtime} sec.", f"    Throughput: {rate} inf./sec."]
     if runtime > MIN_WINDOW_S:
         lines.append("    Runtime requirements have been met.")
     return lines
+
+
+def _resumed(session: Session, chosen: list[Entry], iterations: int | None, what: str) -> tuple[list[dict], int | None]:
+    """The windows (trials) an interrupted session finished, in order, and their N: a record counts
+    if it is the next file's and has the N of the others (and of --iterations, when given)."""
+    kept: list[dict] = []
+    for entry, r in zip(chosen, session.previous):
+        n = r.get("infer", {}).get("iterations")
+        if r.get("file") != entry.file or n is None or (iterations is not None and n != iterations):
+            break
+        iterations = n
+        kept.append(r)
+    if session.previous:
+        session.keep(kept)
+        session.log(f"resuming: {len(kept)} of {len(chosen)} {what} already done"
+                    + (f"; {len(session.previous) - len(kept)} earlier record(s) of other files or another N run again"
+                       if len(kept) < len(session.previous) else ""))
+    return kept, iterations
 
 
 def performance(dut: Dut, entries: list[Entry], session: Session, iterations: int | None, warmups: int,
@@ -83,14 +101,20 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
     """Window 0 of the first 5 files, `infer N W` each; the median throughput, or the MLC runner's
     ERROR 1 / ERROR 2 instead of it when the loop is not valid. Writes results.txt.
     min_window_s: the run rules' 10 s; 0 for a DUT with modeled timing, whose windows are exact
-    at any length (and never a submission)."""
+    at any length (and never a submission). Windows an interrupted session finished
+    (session.previous) are taken from its records, with their N."""
     chosen = entries[:PERF_LOOPS]
+    kept, iterations = _resumed(session, chosen, iterations, "windows")
     if iterations is None:
         iterations = calibrate(dut, chosen[0].windows()[0], target_s)
         session.log(f"Calibrated iterations per window: {iterations} (target {target_s:g} s; calibration runs not recorded)")
     lines, rates, expected_s = [], [], target_s
-    loop_start = time.monotonic()
-    for k, entry in enumerate(tqdm(chosen, desc="performance", unit="window"), 1):
+    for k, r in enumerate(kept, 1):
+        rates.append(r["infer"]["throughput"])
+        lines += window_block(k, iterations, r["infer"]["elapsed_time"], rates[-1])
+    loop_start = time.monotonic() - sum(r["infer"]["elapsed_time"] for r in kept) / 1e6  # the DUT's time, at least
+    for k, entry in enumerate(tqdm(chosen[len(kept):], desc="performance", unit="window", initial=len(kept),
+                                   total=len(chosen)), len(kept) + 1):
         session.log(f"Loading file {entry.file} segment 0")
         dut.load(entry.windows()[0])
         session.log("Load complete.")
@@ -108,7 +132,7 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
         elif r.elapsed_us / 1e6 > MAX_WINDOW_S:
             session.log(f"WARNING: window {k} lasted {r.elapsed_us / 1e6:.3f} s; the MLC runner gives up on a reply after "
                         f"{MAX_WINDOW_S:g} s, so it could not rerun this (lower --iterations)")
-        lines += window_block(k, r, rate)
+        lines += window_block(k, iterations, r.elapsed_us, rate)
     error = None
     if len(chosen) != PERF_LOOPS:
         error = ERROR_1
@@ -166,6 +190,13 @@ def plot_trial(path, samples: list[float], events: list[tuple[str, int]], t: dic
     plt.close(fig)
 
 
+def trial_lines(k: int, t: dict, iterations: int, below: bool) -> list[str]:
+    """One trial's lines in results.txt, as the MLC runner's Power Edition prints them."""
+    return [f"Energy data for trial {k}", f"  Elapsed time  : {t['elapsed_s']:.3f}" + ("  <<<< below minimum duration" if below else ""),
+            f"  Inferences    : {iterations}", f"  Power         : {1e3 * (t['power_w'] or 0):.4f} mW.",
+            f"  Total Energy  : {1e6 * t['energy_j']:.3f} uJ", f"  Energy/Inf    : {t['uj_per_inference']:.3f} uJ/inf"]
+
+
 def calibrate_energy(dut: Dut, monitor, window: bytes, target_s: float, probe_s: float = 1.0) -> int:
     """N for a trial of at least target_s, timed by the power monitor's events (an energy build
     prints no m-lap-us)."""
@@ -183,13 +214,21 @@ def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations
            min_window_s: float = MIN_WINDOW_S, target_s: float = MIN_WINDOW_S) -> dict:
     """Window 0 of the first 5 files, `infer N W` each, with the power monitor sampling the DUT's
     supply; the median µJ per inference. N: given, or calibrated for trials of target_s.
-    min_window_s: 0 for modeled timing (as in performance)."""
+    min_window_s: 0 for modeled timing (as in performance). Trials an interrupted session finished
+    are scored again from their kept samples, not run again."""
     chosen = entries[:ENERGY_TRIALS]
+    kept, iterations = _resumed(session, chosen, iterations, "trials")
     if iterations is None:
         iterations = calibrate_energy(dut, monitor, chosen[0].windows()[0], target_s)
         session.log(f"Calibrated iterations per trial: {iterations} (target {target_s:g} s, timed by the power monitor)")
     lines, per_inference, short = ["Power Edition Output"], [], False
-    for k, entry in enumerate(tqdm(chosen, desc="energy", unit="trial")):
+    for k, r in enumerate(kept):  # scored again from their kept samples: the same figures
+        t = trial_energy(r["power"]["samples"], [tuple(e) for e in r["power"]["timestamps"]], iterations)
+        per_inference.append(t["uj_per_inference"])
+        short |= t["elapsed_s"] < min_window_s
+        lines += trial_lines(k, t, iterations, t["elapsed_s"] < min_window_s)
+    for k, entry in enumerate(tqdm(chosen[len(kept):], desc="energy", unit="trial", initial=len(kept), total=len(chosen)),
+                              len(kept)):
         session.log(f"Loading file {entry.file} segment 0")
         dut.load(entry.windows()[0])
         session.log("Load complete.")
@@ -207,9 +246,7 @@ def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations
         if t["elapsed_s"] > MAX_WINDOW_S:
             session.log(f"WARNING: trial {k} lasted {t['elapsed_s']:.3f} s; the MLC runner gives up on a reply after "
                         f"{MAX_WINDOW_S:g} s (lower --iterations)")
-        lines += [f"Energy data for trial {k}", f"  Elapsed time  : {t['elapsed_s']:.3f}" + ("  <<<< below minimum duration" if below else ""),
-                  f"  Inferences    : {iterations}", f"  Power         : {1e3 * (t['power_w'] or 0):.4f} mW.",
-                  f"  Total Energy  : {1e6 * t['energy_j']:.3f} uJ", f"  Energy/Inf    : {t['uj_per_inference']:.3f} uJ/inf"]
+        lines += trial_lines(k, t, iterations, below)
         session.log(f"trial {k}: {t['elapsed_s']:.3f} s, {t['uj_per_inference']:.3f} uJ/inf, m-results {r.results}")
     median = float(np.median(per_inference))
     lines += [SEPARATOR, f"Median energy cost is {median:.4f} uJ/inf.", SEPARATOR]

@@ -128,3 +128,35 @@ def test_energy_trials_are_calibrated_by_the_monitor(stub_dut, tmp_path):
     assert f"Calibrated iterations per trial: {summary['energy']['iterations']} (target 0.5 s" in log
     elapsed = [float(m) for m in re.findall(r"Elapsed time  : ([0-9.]+)", (tmp_path / "out" / "energy" / "results.txt").read_text())]
     assert len(elapsed) == 5 and all(0.2 < e < 2.0 for e in elapsed)  # about the target (a host is not a clock)
+
+
+def test_energy_resumes_after_the_trials_it_finished(stub_dut, tmp_path):
+    """A run stopped after two trials (its journal cut there) goes on with the other three; the two
+    are scored again from their kept samples, to exactly the figures they had."""
+    write_ad_dataset(tmp_path / "data")
+
+    def energy_run(resume: bool) -> dict:
+        sim = simulated.SimulatedLpm01a(POWER_W)
+        with emulated_dut(stub_dut["energy"], on_timestamp=sim.pin_falling) as url:
+            monitor = lpm01a.Lpm01a(sim.path)
+            try:
+                monitor.start()
+                return run(url, tmp_path / "data", tmp_path / "out", ["energy"], provenance.emulated(data="synthetic"),
+                           9600, iterations=20000, warmups=1, monitor=monitor, resume=resume)["energy"]
+            finally:
+                monitor.close()
+                sim.close()
+
+    first = energy_run(resume=False)
+    before = json.loads((tmp_path / "out" / "energy" / "results.json").read_text())
+    journal = tmp_path / "out" / "energy.journal.jsonl"
+    journal.write_text("".join(journal.read_text().splitlines(keepends=True)[:2]))
+    resumed = energy_run(resume=True)
+    assert resumed["trials"][:2] == first["trials"][:2]
+    records = json.loads((tmp_path / "out" / "energy" / "results.json").read_text())
+    assert [r["power"] for r in records[:2]] == [r["power"] for r in before[:2]]
+    assert len(records) == 5
+    log = (tmp_path / "out" / "energy" / "log.txt").read_text()
+    after = log[log.index("resuming: 2 of 5 trials already done"):]
+    assert after.count("Loading file") == 3
+    assert resumed["uj_per_inference"] == pytest.approx(float(np.median(resumed["trials"])))

@@ -134,3 +134,66 @@ def test_resume_needs_the_out_folder(data, capsys):
     with pytest.raises(SystemExit):
         runner_main(["--port", "/dev/null", "--dataset", str(data), "--resume"])
     assert "--resume needs the --out folder" in capsys.readouterr().err
+
+
+MODELED = provenance.emulated().model_copy(update={"timing": "modeled"})  # windows of any length are scored
+
+
+def _timed_dut() -> FakeDut:
+    """A DUT whose time per inference depends on the input, so every window has its own throughput."""
+    dut = FakeDut(score=_score)
+    plain = dut.answer
+
+    def answer(command):
+        if command.startswith("infer"):
+            dut.us = 100 + dut._data[0]
+        return plain(command)
+
+    dut.answer = answer
+    return dut
+
+
+def _performance(out):
+    text = [STAMP.sub("", line) for line in (out / "performance" / "results.txt").read_text().splitlines()]
+    records = json.loads((out / "performance" / "results.json").read_text())  # a fresh DUT's clock starts anew:
+    return text, [(r["file"], r["infer"]["results"], r["infer"]["elapsed_time"], r["infer"]["throughput"]) for r in records]
+
+
+def test_performance_resumes_after_the_windows_it_finished(data, tmp_path):
+    whole = _timed_dut()
+    try:
+        run(whole.port, data, tmp_path / "whole", ["performance"], MODELED, iterations=50)
+    finally:
+        whole.close()
+    dying = _timed_dut()
+    plain, infers = dying.answer, []
+
+    def answer(command):
+        if command.startswith("infer"):
+            infers.append(command)
+            if len(infers) == 4:  # the fourth window: unplugged
+                os.close(dying.master)
+                return b""
+        return plain(command)
+
+    dying.answer = answer
+    with pytest.raises(DutLost):
+        run(dying.port, data, tmp_path / "out", ["performance"], MODELED, iterations=50)
+    fresh = _timed_dut()
+    try:
+        summary = run(fresh.port, data, tmp_path / "out", ["performance"], MODELED, iterations=50, resume=True)
+    finally:
+        fresh.close()
+    assert [c for c in fresh.commands if c.startswith("infer")] == ["infer 50 10"] * 2
+    assert _performance(tmp_path / "out") == _performance(tmp_path / "whole")
+    assert len(set(summary["performance"]["window_throughputs"])) == 5  # five different windows, in order
+    assert "resuming: 3 of 5 windows already done" in (tmp_path / "out" / "performance" / "log.txt").read_text()
+
+    # the same folder resumed with another N: the kept windows do not count, all five run again
+    other = _timed_dut()
+    try:
+        run(other.port, data, tmp_path / "out", ["performance"], MODELED, iterations=60, resume=True)
+    finally:
+        other.close()
+    assert [c for c in other.commands if c.startswith("infer")] == ["infer 60 10"] * 5
+    assert "5 earlier record(s) of other files or another N run again" in (tmp_path / "out" / "performance" / "log.txt").read_text()
