@@ -6,15 +6,25 @@ the runner counts the bytes it sends and receives. Printed: wall time / (bytes x
 goal is <= 1.1. kws01: the 1000 official files from ../shared when present, else 1000 random
 ones; ad01: a subset of windows (all 48 608 would take hours at 115200 baud).
 
-    .venv/bin/python bench/runner_link.py [--kws-files 1000] [--ad-windows 200] [--baud 115200]
+With --mlc TINY_CHECKOUT/benchmark/runner the MLCommons runner (its code, run as it is; see
+tests/golden/record_mlc.py for the stand-ins of its USB look-up) does the same accuracy run against
+the same paced DUT. Both runners then reach the DUT through a pty that forwards every byte as it
+comes and counts them, so each is held to the bytes it put on the wire itself.
+
+    .venv/bin/python bench/runner_link.py [--kws-files 1000] [--ad-windows 200] [--baud 115200] [--mlc DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import select
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+import tty
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +69,68 @@ def kws_files(root: Path, n: int) -> tuple[Path, str]:
     return root, f"{n} random kws01-shaped files"
 
 
+class CountingLink:
+    """A pty for a host tool, joined to the DUT's pty: each byte forwarded as soon as it comes
+    (select without a polling interval) and counted, in both directions."""
+
+    def __init__(self, dut_path: str):
+        self.dut = os.open(dut_path, os.O_RDWR | os.O_NOCTTY)
+        tty.setraw(self.dut)
+        self.host, slave = os.openpty()
+        tty.setraw(slave)
+        self.path, self._slave = os.ttyname(slave), slave
+        self.bytes = 0
+        self._stop_r, self._stop_w = os.pipe()
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        other = {self.host: self.dut, self.dut: self.host}
+        while True:
+            ready, _, _ = select.select([self.host, self.dut, self._stop_r], [], [])
+            if self._stop_r in ready:
+                return
+            for fd in ready:
+                data = os.read(fd, 65536)
+                os.write(other[fd], data)
+                self.bytes += len(data)
+
+    def close(self) -> None:
+        os.write(self._stop_w, b"x")
+        self._thread.join()
+        for fd in (self.dut, self.host, self._slave, self._stop_r, self._stop_w):
+            os.close(fd)
+
+
+MLC_SCRIPT = "  script:\n    - loop:\n      - download\n      - infer 1 0\n"  # its accuracy script, no resets
+
+
+def mlc_accuracy(runner_dir: Path, port: str, data: Path, model_id: str, work: Path) -> None:
+    from tests.golden.record_mlc import LAUNCHER
+
+    work.mkdir(parents=True)
+    (work / "devices.yaml").write_text("- name: dut\n  type: dut\n  baud: 115200\n  usb:\n    0x0403: 0x6010\n")
+    (work / "tests.yaml").write_text(f"{model_id}:\n  name: {model_id}\n  model: {model_id}\n  truth_file: y_labels.csv\n"
+                                     + MLC_SCRIPT)
+    (work / "launch.py").write_text(LAUNCHER)
+    subprocess.run([sys.executable, "launch.py", str(runner_dir), port, "-d", "devices.yaml", "-t", "tests.yaml",
+                    "-s", str(data), "-m", "a"], cwd=work, check=True, stdout=subprocess.DEVNULL)
+
+
+def measured(task: str, binary: Path, baud: int, drive) -> tuple[int, float]:
+    """(bytes on the wire, wall seconds) of drive(port) against a fresh paced DUT."""
+    with emulated_dut(binary, ("--pace", str(baud))) as url:
+        time.sleep(0.3)  # past the boot banner, which neither runner is charged for
+        link = CountingLink(url)
+        try:
+            start = time.perf_counter()
+            drive(link.path)
+            wall = time.perf_counter() - start
+        finally:
+            link.close()
+    return link.bytes, wall
+
+
 def ad_windows(root: Path, windows: int) -> tuple[Path, str]:
     folder = root / "ad01"
     folder.mkdir(parents=True)
@@ -77,24 +149,29 @@ def main() -> int:
     p.add_argument("--kws-files", type=int, default=1000)
     p.add_argument("--ad-windows", type=int, default=200)
     p.add_argument("--baud", type=int, default=115200)
+    p.add_argument("--mlc", type=Path, help="the MLCommons runner's folder (benchmark/runner of mlcommons/tiny), "
+                   "to run it side by side")
     args = p.parse_args()
+    if args.mlc and not (args.mlc / "main.py").is_file():
+        p.error(f"{args.mlc} has no main.py: give the benchmark/runner folder of a mlcommons/tiny checkout")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for task, (data, what) in (("kws", kws_files(tmp / "kws_data", args.kws_files)),
                                    ("ad", ad_windows(tmp / "ad_data", args.ad_windows))):
-            binary = stub_dut(task, tmp / f"{task}_dut")
-            with emulated_dut(binary, ("--pace", str(args.baud))) as url:
-                start = time.perf_counter()
-                summary = run(url, data, tmp / f"{task}_out", ["accuracy"], provenance.emulated(), args.baud,
-                              model_id=load_recipe(task).model_id)
-                wall = time.perf_counter() - start
-            bound = summary["accuracy"]["link_bytes"] * 10 / args.baud
-            rows.append((task, what, summary["accuracy"]["link_bytes"], bound, wall, wall / bound))
+            binary, model_id = stub_dut(task, tmp / f"{task}_dut"), load_recipe(task).model_id
+            runners = {"this runner": lambda port: run(port, data, tmp / f"{task}_out", ["accuracy"], provenance.emulated(),
+                                                       args.baud, model_id=model_id)}
+            if args.mlc:
+                runners["MLC runner"] = lambda port: mlc_accuracy(args.mlc.resolve(), port, data, model_id, tmp / f"{task}_mlc")
+            for who, drive in runners.items():
+                nbytes, wall = measured(task, binary, args.baud, drive)
+                bound = nbytes * 10 / args.baud
+                rows.append((task, what, who, nbytes, bound, wall, wall / bound))
     print(f"\naccuracy mode over an emulated {args.baud}-baud UART (stub accelerator; host {sys.platform})\n")
-    print(f"| task | inputs | bytes on the wire | link bound (s) | wall (s) | wall / bound |\n|---|---|---|---|---|---|")
-    for task, what, nbytes, bound, wall, ratio in rows:
-        print(f"| {task} | {what} | {nbytes:,} | {bound:.1f} | {wall:.1f} | {ratio:.3f} |")
+    print("| task | inputs | runner | bytes on the wire | link bound (s) | wall (s) | wall / bound |\n|---|---|---|---|---|---|---|")
+    for task, what, who, nbytes, bound, wall, ratio in rows:
+        print(f"| {task} | {what} | {who} | {nbytes:,} | {bound:.1f} | {wall:.1f} | {ratio:.3f} |")
     return 0
 
 
