@@ -36,7 +36,7 @@ import toolchains
 from boards import board as boards
 from boards import firmware
 from common import provenance as prov
-from common.errors import ConfigError
+from common.errors import BuildError, ConfigError
 from common.paths import build_root
 from pipeline.artifacts import StageDir, StageError, json_digest, source_digest
 from tasks import SYNTHETIC_MARK, load_recipe
@@ -279,11 +279,39 @@ def _build(f: Flow, out: Path) -> dict:
     if why:
         skipped[f"{f.board_cfg.processor.name} firmware in QEMU"] = f"skipped: {why}"
         log.warning("build: the %s firmware for QEMU skipped (%s)", f.board_cfg.processor.name, why)
-    skipped[f"{f.board_cfg.processor.name} firmware for the board"] = \
-        "skipped: the driver of the accelerator IP for the board is not in the harness yet"
+    board_fw, board_accel, why = _board_firmware(f, defines, out)
+    if why:
+        skipped[f"{f.board_cfg.processor.name} firmware for the board"] = f"skipped: {why}"
+        log.warning("build: the %s firmware for the board skipped (%s)", f.board_cfg.processor.name, why)
     return {"accelerator": accel.name, "skipped": skipped, "modeled_latency": modeled,
+            "board_accelerator": board_accel,
             "artifacts": {**{f"dut_{variant}": str(b.relative_to(out)) for variant, b in binaries.items()},
-                          **{f"qemu_{variant}": str(e.relative_to(out)) for variant, e in qemu.items()}, **vendor}}
+                          **{f"qemu_{variant}": str(e.relative_to(out)) for variant, e in qemu.items()},
+                          **{f"board_{variant}": str(e.relative_to(out)) for variant, e in board_fw.items()}, **vendor}}
+
+
+def _no_cross_build(b) -> str | None:
+    """Why the board's bare-metal firmware cannot be built here, or None."""
+    if b.firmware is None:
+        return f"board {b.name} describes no bare-metal build"
+    compiler, found = firmware.cross_compiler(b)
+    if found is None:
+        return f"{compiler} not found" + (f" (nor ../shared/{b.processor.toolchain_archive})" if b.processor.toolchain_archive else "")
+    return None
+
+
+def _board_firmware(f: Flow, defines: dict, out: Path) -> tuple[dict[str, Path], str | None, str | None]:
+    """The board's firmware with the driver of the toolchain's IP (it runs on the board only):
+    ({variant: ELF}, the driver's name, None), or ({}, None, why not)."""
+    why = _no_cross_build(f.board_cfg)
+    if why:
+        return {}, None, why
+    try:
+        accel = f.toolchain.board_accelerator(f.board_cfg, f.artifacts("convert")["convert"])
+    except BuildError as e:
+        return {}, None, str(e)
+    return firmware.build_cross(f.board_cfg, f.recipe.firmware_sources, defines, f.recipe.input_bytes, accel, out / "board",
+                                target="board"), accel.name, None
 
 
 def _qemu_firmware(f: Flow, accel, defines: dict, out: Path) -> tuple[dict[str, Path], str | None]:
@@ -292,9 +320,9 @@ def _qemu_firmware(f: Flow, accel, defines: dict, out: Path) -> tuple[dict[str, 
     b = f.board_cfg
     if b.firmware is None or b.firmware.qemu is None:
         return {}, f"board {b.name} describes no QEMU machine"
-    compiler, found = firmware.cross_compiler(b)
-    if found is None:
-        return {}, f"{compiler} not found" + (f" (nor ../shared/{b.processor.toolchain_archive})" if b.processor.toolchain_archive else "")
+    why = _no_cross_build(b)
+    if why:
+        return {}, why
     if any(s.suffix != ".c" for s in accel.sources):
         return {}, f"the accelerator model ({accel.name}) is C++, and the firmware is built as C"
     return firmware.build_cross(b, f.recipe.firmware_sources, defines, f.recipe.input_bytes, accel, out / "qemu",
@@ -373,7 +401,7 @@ STAGE_DEFS = {
                 ["train"], _convert),
     "build": (_build_params, lambda f: {"modules": ["boards.firmware", f"tasks.{f.task}.recipe"],
                                         "files": ["boards/common/firmware", "boards/emulated", f"boards/{f.board}",
-                                                  *f.recipe.sources["firmware"]["files"]]},
+                                                  *f.recipe.sources["firmware"]["files"], *f.toolchain.board_files]},
               ["convert"], _build),
     "run": (_run_params, lambda f: {"modules": ["runner.cli", "runner.qemu", "runner.monitors.lpm01a",
                                                 "runner.monitors.simulated"]}, ["build"], _run),

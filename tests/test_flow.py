@@ -68,6 +68,24 @@ def test_the_pynq_board_project_comes_from_hls4ml(small_flow):
             "skipped: vivado not found on PATH"
 
 
+def test_the_board_firmware_links_the_ip_driver(small_flow):
+    """The Pynq-Z2's bare-metal firmware with the driver of hls4ml's AXI-stream IP behind its AXI
+    DMA, both variants, built where arm-none-eabi-gcc is (make setup installs it)."""
+    import shutil
+    import subprocess
+
+    build = small_flow.manifest("build")["outputs"]
+    if shutil.which("arm-none-eabi-gcc") is None:
+        assert build["skipped"]["ARM Cortex-A9 (Zynq-7000 PS) firmware for the board"].startswith("skipped: arm-none-eabi-gcc not found")
+        pytest.skip("arm-none-eabi-gcc not found: make setup installs it")
+    assert build["board_accelerator"] == "hls4ml AXI-stream IP through an AXI DMA"
+    for variant in ("performance", "energy"):
+        elf = small_flow.artifacts("build")[f"board_{variant}"]
+        symbols = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True).stdout.split()
+        assert {"axi_dma_transfer", "hal_dcache_flush", "accel_run"} <= set(symbols)
+        assert "myproject" not in symbols  # the model runs on the fabric, not in the firmware
+
+
 def test_dut_scores_match_the_emulated_model(small_flow):
     """Per-window DUT scores (C quantization in th_load_tensor + accelerator + C MSE) equal the
     Python chain computed from the hls4ml emulation outputs."""

@@ -12,6 +12,9 @@ interface the pipeline uses (hls4ml's backends-behind-one-interface idea), chose
                             against the framework on every test input, write the project; returns
                             a report with exact_fraction, argmax_agreement, windows_checked
     accelerator(convert_dir) -> boards.firmware.Accelerator   what the emulated board links
+    board_accelerator(board, convert_dir) -> Accelerator   the C driver of the toolchain's IP that the
+                            board's firmware links (raises a BuildError saying why when there is none);
+                            board_files: its sources, which key the build stage
     latency(recipe, model, trained, converted, board) -> dict | None   the modeled time per inference
                             on the board (accelerator + the board's call overhead; None: no model)
     vendor_steps(board) -> [(tool, what)]                 steps that need vendor tools (skipped

@@ -150,6 +150,19 @@ def _same_results_in_qemu(emulated, tmp_path):
         assert [r["file"] for r in got] == [r["file"] for r in want]
         assert [r["infer"]["results"] for r in got] == [r["infer"]["results"] for r in want], board_name
         assert flow.manifest("run")["outputs"]["provenance"]["link"] == "qemu"
+        _board_firmware(flow, iodma=board_name == "pynq_z2")
+
+
+def _board_firmware(flow, iodma: bool):
+    """The board's firmware with the driver of FINN's IP: its IODMA movers in FINN's Zynq shell,
+    an AXI DMA on the Arty; the stream layout is finn_io.h's (checked in test_finn_board_io)."""
+    from toolchains.finn import board_io
+
+    convert = flow.artifacts("convert")["convert"]
+    build = flow.manifest("build")["outputs"]
+    assert (convert / board_io.HEADER).is_file(), board_io.reason(convert)
+    assert build["board_accelerator"] == f"FINN IP through {'its IODMA data movers' if iodma else 'an AXI DMA'}"
+    assert {"board_performance", "board_energy"} <= set(flow.artifacts("build"))
 
 
 def _generated_code_and_vendor_steps(flow):

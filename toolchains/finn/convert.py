@@ -17,7 +17,7 @@ import numpy as np
 from boards.firmware import Accelerator, write_accel_model
 from common.errors import GateError
 from common.paths import REPO
-from toolchains.finn import build, emulator, export, host_input
+from toolchains.finn import board_io, build, emulator, export, host_input
 
 log = logging.getLogger(__name__)
 ADAPTER = Path(__file__).with_name("accel_finn.c")
@@ -105,6 +105,7 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path) -> 
     np.save(out / "emulated_outputs.npy", emulated)
 
     write_accel_model(out / "accel_model.h", n_in, n_out, src.in_bits, src.in_frac, 64, OUT_FRAC)
+    board_layout = board_io.write_or_explain(out / build.OUTPUT, out, src.host_table)
     shutil.copy(ADAPTER, out / ADAPTER.name)
     report = {
         "backend": "FINN (finn-plus, estimate flow)", "part": board.part, "clock_period_ns": board.clock_period_ns,
@@ -114,6 +115,7 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path) -> 
         "max_abs_diff": float(np.max(np.abs(emulated[picked] - reference))),
         "max_abs_diff_source": float(np.max(np.abs(emulated - src.reference))),
         "host_input_table": src.host_table is not None,
+        "board_io": board_layout,
         "estimates": est,
     }
     if exact < 1.0:

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boards.firmware import Accelerator
+from boards.firmware import CORE, Accelerator
 
 
 class Toolchain:
     name = "finn"
     framework = "brevitas"
     imports = ("qonnx",)  # model=path/to/model.onnx
-    sources = {"modules": ["toolchains.finn.toolchain", "toolchains.finn.convert", "toolchains.finn.host_input"],
+    sources = {"modules": ["toolchains.finn.toolchain", "toolchains.finn.convert", "toolchains.finn.host_input",
+                           "toolchains.finn.board_io"],
                "files": ["toolchains/finn/accel_finn.c"]}
+    board_files = ["toolchains/finn/accel_finn_board.c", "toolchains/finn/finn_pack.c", "toolchains/finn/finn_pack.h"]
 
     def check(self, recipe, model: str) -> None:
         """Before any stage runs: can this toolchain take the recipe's model?"""
@@ -44,6 +46,21 @@ class Toolchain:
                 "call_overhead_us": est["call_overhead_us"], "modeled_latency_us": est["modeled_latency_us"],
                 "what": f"FINN critical path {est['critical_path_cycles']} cycles at {board.fabric_clock_mhz:g} MHz, "
                         f"+ {est['call_overhead_us']:g} us firmware overhead per call"}
+
+    def board_accelerator(self, board, convert_dir: Path) -> Accelerator:
+        """The driver of FINN's IP: its IODMA data movers where FINN's Zynq shell is the design
+        (board.yaml vivado.finn_board), else the AXI DMA of our block design."""
+        from common.errors import BuildError
+        from toolchains.finn import board_io
+
+        if not (convert_dir / board_io.HEADER).is_file():
+            raise BuildError(f"no board driver for this design: {board_io.reason(convert_dir)}")
+        here = Path(__file__).resolve().parent
+        iodma = board.vivado.finn_board is not None
+        return Accelerator(name=f"FINN IP through {'its IODMA data movers' if iodma else 'an AXI DMA'}",
+                           sources=[here / "accel_finn_board.c", here / "finn_pack.c",
+                                    *([] if iodma else [CORE / "axi_dma.c"])],
+                           includes=[convert_dir, here], defines={"FINN_IODMA": int(iodma)})
 
     def vendor_steps(self, board) -> list[tuple[str, str]]:
         steps = [("vitis_hls", "FINN HLS IP generation (step_hw_ipgen)"),

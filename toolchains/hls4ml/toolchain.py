@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boards.firmware import Accelerator
+from boards.firmware import CORE, Accelerator
 
 
 class Toolchain:
@@ -16,6 +16,7 @@ class Toolchain:
     sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert", "toolchains.hls4ml.latency",
                            "toolchains.hls4ml.board_project"],
                "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]}
+    board_files = ["toolchains/hls4ml/accel_hls4ml_board.c"]
 
     def check(self, recipe, model: str) -> None:
         """Every recipe's QKeras/Keras models convert (hls4ml_settings, model_inputs)."""
@@ -46,6 +47,12 @@ class Toolchain:
         reuse = {layer.name: keys["ReuseFactor"] for layer in keras_model.layers for pattern, keys in settings.layers.items()
                  if "ReuseFactor" in keys and fnmatch.fnmatchcase(layer.name, pattern)}
         return latency.model(keras_model, settings.io_type, reuse, board)
+
+    def board_accelerator(self, board, convert_dir: Path) -> Accelerator:
+        """The driver of hls4ml's AXI-stream top (float words) behind an AXI DMA."""
+        here = Path(__file__).resolve().parent
+        return Accelerator(name="hls4ml AXI-stream IP through an AXI DMA", sources=[here / "accel_hls4ml_board.c",
+                           CORE / "axi_dma.c"], includes=[convert_dir])
 
     def vendor_steps(self, board) -> list[tuple[str, str]]:
         if board.vivado.hls4ml_board:

@@ -5,10 +5,14 @@
  *          is not available (TIMER_CASCADE 0: QEMU's xps-timer) one 32-bit counter, widened in
  *          software, which needs a read at least once per wrap (51 s at 83 MHz, 69 s at 62 MHz)
  *   GPIO   AXI GPIO channel 1 bit 0, the energy-mode timestamp pin, idle high
+ *   DMA    hal_dma.h for the accelerator drivers: 1:1 addresses; data-cache maintenance (wdc)
+ *          only where the MicroBlaze has a data cache (MB_DCACHE_LINE_BYTES; our design has none)
  * Addresses and clocks come from the build (boards/arty_a7/board.yaml, firmware.defines), so the
  * same file builds for the board and for QEMU's petalogix-s3adsp1800 machine.
  */
 #include <stdint.h>
+
+#include "hal_dma.h"
 
 #include "ee_core.h"
 #include "th_api.h"
@@ -104,6 +108,26 @@ void th_timestamp_pulse(void) {
 }
 
 const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
+
+/* ---- hal_dma.h ------------------------------------------------------------------------------ */
+volatile uint32_t *hal_regs(uintptr_t base) { return (volatile uint32_t *)base; }
+
+uint32_t hal_bus_address(const void *p) { return (uint32_t)(uintptr_t)p; }
+
+#ifdef MB_DCACHE_LINE_BYTES /* a write-back data cache: wdc.flush writes a line back, wdc.clear drops it */
+void hal_dcache_flush(const void *p, uint32_t len) {
+    for (uintptr_t a = (uintptr_t)p & ~(uintptr_t)(MB_DCACHE_LINE_BYTES - 1); a < (uintptr_t)p + len; a += MB_DCACHE_LINE_BYTES)
+        __asm__ volatile("wdc.flush %0, r0" ::"r"(a) : "memory");
+}
+
+void hal_dcache_invalidate(void *p, uint32_t len) {
+    for (uintptr_t a = (uintptr_t)p & ~(uintptr_t)(MB_DCACHE_LINE_BYTES - 1); a < (uintptr_t)p + len; a += MB_DCACHE_LINE_BYTES)
+        __asm__ volatile("wdc.clear %0, r0" ::"r"(a) : "memory");
+}
+#else /* no data cache: memory is what the data movers see */
+void hal_dcache_flush(const void *p, uint32_t len) { (void)p, (void)len; }
+void hal_dcache_invalidate(void *p, uint32_t len) { (void)p, (void)len; }
+#endif
 
 /* newlib's libgloss on MicroBlaze reaches the console through these (normally the Xilinx BSP's) */
 void outbyte(char c) { uart_putc(c); }

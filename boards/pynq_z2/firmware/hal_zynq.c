@@ -3,11 +3,16 @@
  *   UART   Cadence UART0 (PS7 UART, the on-board USB-UART), polled
  *   timer  the A9 global timer, a 64-bit counter at GTIMER_HZ (CPU clock / 2 on the board)
  *   GPIO   the energy-mode timestamp pin, a PS GPIO MIO pin, idle high
+ *   DMA    hal_dma.h for the accelerator drivers: 1:1 addresses, and data-cache maintenance by
+ *          address, L1 (CP15) then the PL310 L2 to flush, the other way round to drop
  * Addresses and clocks come from the build (boards/pynq_z2/board.yaml, firmware.defines), so the
  * same file builds for the board and for QEMU's xilinx-zynq-a9 machine. The MMU and caches stay
- * off: every access goes to memory, so buffers the accelerator's masters read need no maintenance.
+ * off (startup.S): every access goes to memory and the maintenance is exact but has nothing to do;
+ * it is there so that turning the caches on cannot break the data movers.
  */
 #include <stdint.h>
+
+#include "hal_dma.h"
 
 #include "ee_core.h"
 #include "th_api.h"
@@ -92,6 +97,34 @@ void th_timestamp_pulse(void) {
 }
 
 const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
+
+/* ---- hal_dma.h ------------------------------------------------------------------------------ */
+#define CACHE_LINE 32u /* Cortex-A9 L1 and the PL310 */
+#define L2_SYNC (ZYNQ_L2CC_BASE + 0x730)
+#define L2_INV_PA (ZYNQ_L2CC_BASE + 0x770)
+#define L2_CLEAN_PA (ZYNQ_L2CC_BASE + 0x7B0)
+
+volatile uint32_t *hal_regs(uintptr_t base) { return (volatile uint32_t *)base; }
+
+uint32_t hal_bus_address(const void *p) { return (uint32_t)(uintptr_t)p; }
+
+void hal_dcache_flush(const void *p, uint32_t len) {
+    uintptr_t a, end = (uintptr_t)p + len;
+    for (a = (uintptr_t)p & ~(uintptr_t)(CACHE_LINE - 1); a < end; a += CACHE_LINE)
+        __asm__ volatile("mcr p15, 0, %0, c7, c10, 1" ::"r"(a) : "memory"); /* DCCMVAC: clean L1 to the point of coherency */
+    __asm__ volatile("dsb" ::: "memory");
+    for (a = (uintptr_t)p & ~(uintptr_t)(CACHE_LINE - 1); a < end; a += CACHE_LINE) REG(L2_CLEAN_PA) = (uint32_t)a;
+    REG(L2_SYNC) = 0;
+}
+
+void hal_dcache_invalidate(void *p, uint32_t len) {
+    uintptr_t a, end = (uintptr_t)p + len;
+    for (a = (uintptr_t)p & ~(uintptr_t)(CACHE_LINE - 1); a < end; a += CACHE_LINE) REG(L2_INV_PA) = (uint32_t)a;
+    REG(L2_SYNC) = 0;
+    for (a = (uintptr_t)p & ~(uintptr_t)(CACHE_LINE - 1); a < end; a += CACHE_LINE)
+        __asm__ volatile("mcr p15, 0, %0, c7, c6, 1" ::"r"(a) : "memory"); /* DCIMVAC: invalidate L1 */
+    __asm__ volatile("dsb" ::: "memory");
+}
 
 int main(void) {
     REG(GTIMER_CTRL) = 0x1; /* enable, prescaler 0 */
