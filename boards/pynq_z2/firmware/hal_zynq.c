@@ -6,9 +6,9 @@
  *   DMA    hal_dma.h for the accelerator drivers: 1:1 addresses, and data-cache maintenance by
  *          address, L1 (CP15) then the PL310 L2 to flush, the other way round to drop
  * Addresses and clocks come from the build (boards/pynq_z2/board.yaml, firmware.defines), so the
- * same file builds for the board and for QEMU's xilinx-zynq-a9 machine. The MMU and caches stay
- * off (startup.S): every access goes to memory and the maintenance is exact but has nothing to do;
- * it is there so that turning the caches on cannot break the data movers.
+ * same file builds for the board and for QEMU's xilinx-zynq-a9 machine. main() turns the MMU on
+ * with a flat map (DDR cacheable, everything else strongly ordered) and the L1 caches with it; the
+ * PL310 L2 is left as it is found (off after reset; its maintenance by address is harmless then).
  */
 #include <stdint.h>
 
@@ -126,7 +126,37 @@ void hal_dcache_invalidate(void *p, uint32_t len) {
     __asm__ volatile("dsb" ::: "memory");
 }
 
+/* ---- MMU and L1 caches -------------------------------------------------------------------- */
+/* One 1 MB section per entry: the 512 MB of DDR normal memory, write-back write-allocate; the rest
+ * (OCM, the PL's AXI ports, the PS peripherals) strongly ordered and never executed. */
+static uint32_t translation_table[4096] __attribute__((aligned(16384)));
+#define SECTION 0x2u
+#define AP_FULL (3u << 10)
+#define NORMAL_WBWA ((1u << 12) | (1u << 3) | (1u << 2)) /* TEX 001, C, B */
+#define EXECUTE_NEVER (1u << 4)
+#define DDR_SECTIONS 512u
+
+static void caches_on(void) {
+    for (uint32_t i = 0; i < 4096; ++i)
+        translation_table[i] = (i << 20) | SECTION | AP_FULL | (i < DDR_SECTIONS ? NORMAL_WBWA : EXECUTE_NEVER);
+    /* L1 data cache contents are undefined out of reset: invalidate by set/way (32 KB: 4 ways x 256 sets x 32 bytes) */
+    for (uint32_t way = 0; way < 4; ++way)
+        for (uint32_t set = 0; set < 256; ++set) __asm__ volatile("mcr p15, 0, %0, c7, c6, 2" ::"r"((way << 30) | (set << 5)));
+    __asm__ volatile("mcr p15, 0, %0, c7, c5, 0\n" /* ICIALLU */
+                     "mcr p15, 0, %0, c7, c5, 6\n" /* BPIALL */
+                     "mcr p15, 0, %0, c8, c7, 0\n" /* TLBIALL */
+                     "dsb\n isb" ::"r"(0) : "memory");
+    __asm__ volatile("mcr p15, 0, %0, c3, c0, 0" ::"r"(0x55555555u)); /* DACR: every domain client, AP bits checked */
+    __asm__ volatile("mcr p15, 0, %0, c2, c0, 2" ::"r"(0u));          /* TTBCR: TTBR0 for all addresses */
+    __asm__ volatile("mcr p15, 0, %0, c2, c0, 0\n dsb\n isb" ::"r"((uint32_t)(uintptr_t)translation_table) : "memory");
+    uint32_t sctlr;
+    __asm__ volatile("mrc p15, 0, %0, c1, c0, 0" : "=r"(sctlr));
+    sctlr |= (1u << 0) | (1u << 2) | (1u << 11) | (1u << 12); /* MMU, D-cache, branch prediction, I-cache */
+    __asm__ volatile("mcr p15, 0, %0, c1, c0, 0\n isb" ::"r"(sctlr) : "memory");
+}
+
 int main(void) {
+    caches_on();
     REG(GTIMER_CTRL) = 0x1; /* enable, prescaler 0 */
     ee_benchmark_initialize(); /* UART and timestamp pin set-up, then the boot banner */
     for (;;) ee_serial_callback((char)th_getchar());
