@@ -60,8 +60,8 @@ def _fix_precisions(model, hls_config: dict) -> list[str]:
 def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, out: Path,
             settings: Hls4mlSettings | None = None, board=None) -> dict:
     """Convert, emulate and check; everything is written under out. Raises when the emulation
-    does not agree with the Keras model as the settings require. With a board that hls4ml's
-    VivadoAccelerator backend knows, its board project too (board_project.py)."""
+    does not agree with the Keras model as the settings require. With a board, its board project
+    too: hls4ml's AXI-stream top and, where hls4ml knows the board, its block design (board_project.py)."""
     import hls4ml
 
     settings = settings or Hls4mlSettings()
@@ -100,14 +100,14 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     _relative_output_dir(project_dir)
     failure = settings.check(exact, argmax)
     board_prj, board_error = None, None
-    if board is not None and board.vivado.hls4ml_board and not failure:  # only a design that passed
+    if board is not None and not failure:  # only a design that passed
         from toolchains.hls4ml import board_project
 
         try:  # an extra for the vendor tools: a design hls4ml's VivadoAccelerator cannot take still runs here
             board_prj = board_project.write(keras_model, hls_config, board, clock_period_ns, settings.io_type, TOP, out)
         except Exception as e:  # hls4ml raises plain exceptions of many kinds
             board_error = f"{type(e).__name__}: {e}"
-            log.warning("hls4ml: no %s board project (VivadoAccelerator failed: %s)", board.vivado.hls4ml_board, board_error)
+            log.warning("hls4ml: no %s board project (VivadoAccelerator failed: %s)", board.name, board_error)
     report = {
         "backend": "Vitis",
         "board_project": board_prj,

@@ -58,22 +58,12 @@ class Toolchain:
         if board.vivado.hls4ml_board:
             return [("vivado_hls", "HLS synthesis and IP export of hls4ml's board project (VivadoAccelerator)"),
                     ("vivado", f"{board.name} block design and bitstream (hls4ml's design.tcl: PS7, AXI DMA, the IP)")]
-        return [("vitis-run", "HLS synthesis and IP export of the hls4ml project (Vitis HLS)")]
+        return [("vivado_hls", "HLS synthesis and IP export of hls4ml's AXI-stream top (VivadoAccelerator)")]
 
     def vendor_build(self, board, convert_dir: Path, out: Path) -> dict[str, str]:
-        """hls4ml's own builds, on copies in the build stage's folder: the board project to a
-        bitstream where hls4ml knows the board, else C synthesis and IP export of the project."""
-        if board.vivado.hls4ml_board:
-            from toolchains.hls4ml import board_project
+        """hls4ml's own builds of the board project, on a copy in the build stage's folder: to a
+        bitstream where hls4ml knows the board, else the AXI-stream top as IP for the board's
+        own block design."""
+        from toolchains.hls4ml import board_project
 
-            return board_project.build(convert_dir, out)
-        import shutil
-
-        import hls4ml
-
-        from toolchains.hls4ml.convert import PROJECT
-
-        shutil.copytree(convert_dir / PROJECT, out / PROJECT, dirs_exist_ok=True)
-        report = hls4ml.converters.link_existing_project(str(out / PROJECT)).build(csim=False, synth=True, export=True)
-        (out / "hls4ml_synthesis_report.txt").write_text(f"{report}\n")
-        return {"hls_project": PROJECT, "synthesis_report": "hls4ml_synthesis_report.txt"}
+        return board_project.build(convert_dir, out, bitfile=board.vivado.hls4ml_board is not None)
