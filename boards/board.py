@@ -127,6 +127,9 @@ class Board(_Strict):
     memory: str
     call_overhead: CallOverhead
     vivado: Vivado
+    # where the block designs put the accelerator's data movers (AXI-lite bases), as defines for
+    # every build that drives the IP: bare metal and PYNQ Linux alike
+    fabric_addresses: dict[str, int] = {}
     firmware: Firmware | None = None  # None: no bare-metal build for this board yet
     linux: Linux | None = None  # None: no Linux build for this board
 

@@ -178,7 +178,8 @@ def build_linux(board: Board, task_sources: list[Path], task_defines: dict, inpu
     programs = {}
     for variant, energy in VARIANTS.items():
         flags = [*lx.cflags, "-O2", "-Wall", "-ffp-contract=off", *(f"-I{p}" for p in (CORE, generated, *accel.includes)),
-                 *(f"-D{k}={v}" for k, v in accel.defines.items()), f"-DEE_DB_BUFFER_SIZE={input_bytes}",
+                 *(f"-D{k}={v}" for k, v in {**board.fabric_addresses, **accel.defines}.items()),
+                 f"-DEE_DB_BUFFER_SIZE={input_bytes}",
                  f"-DEE_CFG_ENERGY_MODE={energy}", f"-DEE_BAUD={getattr(board.uart.baud, variant)}u",
                  f"-DTIMESTAMP_HOLD_US={board.timestamp_gpio.hold_us}", f'-DTH_VENDOR_NAME_STRING="{board.vendor_name}_linux"']
         program = out / f"dut_{board.name}_linux{'' if variant == 'performance' else '_' + variant}"
@@ -207,11 +208,13 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
         raise BuildError(f"the {board.name} firmware is C only; the accelerator '{accel.name}' has C++ sources "
                          f"({', '.join(s.name for s in cxx)})")
     generated = task_header(out, task_defines)
-    defines = {**fw.defines, **(fw.qemu.defines if target == "qemu" else {}), "TIMESTAMP_HOLD_US": board.timestamp_gpio.hold_us,
+    defines = {**board.fabric_addresses, **fw.defines, **(fw.qemu.defines if target == "qemu" else {}),
+               "TIMESTAMP_HOLD_US": board.timestamp_gpio.hold_us,
                "EE_DB_BUFFER_SIZE": input_bytes, **accel.defines}
     name = board.vendor_name if target == "board" else f"{board.vendor_name}_{target}"
     here = board.folder / "firmware"
-    sources = [*(here / s for s in fw.sources), CORE / "ee_core.c", CORE / "uart_printf.c", *task_sources, *accel.sources]
+    sources = [*(here / s for s in fw.sources), CORE / "ee_core.c", CORE / "uart_printf.c", CORE / "dma_arena.c",
+               *task_sources, *accel.sources]
     dash = [f"-D{k}={v}" for k, v in defines.items()]
     script = out / fw.linker_script  # through the preprocessor: addresses such as DDR_BASE are defines
     _run([cc, "-E", "-P", "-x", "c", *dash, str(here / fw.linker_script), "-o", str(script)], out)

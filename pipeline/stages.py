@@ -279,15 +279,22 @@ def _build(f: Flow, out: Path) -> dict:
     if why:
         skipped[f"{f.board_cfg.processor.name} firmware in QEMU"] = f"skipped: {why}"
         log.warning("build: the %s firmware for QEMU skipped (%s)", f.board_cfg.processor.name, why)
-    board_fw, board_accel, why = _board_firmware(f, defines, out)
-    if why:
-        skipped[f"{f.board_cfg.processor.name} firmware for the board"] = f"skipped: {why}"
-        log.warning("build: the %s firmware for the board skipped (%s)", f.board_cfg.processor.name, why)
+    try:  # what runs on the board itself: the firmware (and the PYNQ Linux program) with the IP's driver
+        driver, no_driver = f.toolchain.board_accelerator(f.board_cfg, f.artifacts("convert")["convert"]), None
+    except BuildError as e:
+        driver, no_driver = None, str(e)
+    on_board = {}
+    for kind, what, build in (("board", f"{f.board_cfg.processor.name} firmware for the board", _board_firmware),
+                              ("linux", "PYNQ Linux program for the board", _linux_program)):
+        made, why = build(f, driver, defines, out / kind) if driver else ({}, no_driver)
+        if why:
+            skipped[what] = f"skipped: {why}"
+            log.warning("build: the %s skipped (%s)", what, why)
+        on_board.update({f"{kind}_{variant}": str(e.relative_to(out)) for variant, e in made.items()})
     return {"accelerator": accel.name, "skipped": skipped, "modeled_latency": modeled,
-            "board_accelerator": board_accel,
+            "board_accelerator": driver and driver.name,
             "artifacts": {**{f"dut_{variant}": str(b.relative_to(out)) for variant, b in binaries.items()},
-                          **{f"qemu_{variant}": str(e.relative_to(out)) for variant, e in qemu.items()},
-                          **{f"board_{variant}": str(e.relative_to(out)) for variant, e in board_fw.items()}, **vendor}}
+                          **{f"qemu_{variant}": str(e.relative_to(out)) for variant, e in qemu.items()}, **on_board, **vendor}}
 
 
 def _no_cross_build(b) -> str | None:
@@ -300,18 +307,25 @@ def _no_cross_build(b) -> str | None:
     return None
 
 
-def _board_firmware(f: Flow, defines: dict, out: Path) -> tuple[dict[str, Path], str | None, str | None]:
-    """The board's firmware with the driver of the toolchain's IP (it runs on the board only):
-    ({variant: ELF}, the driver's name, None), or ({}, None, why not)."""
+def _board_firmware(f: Flow, driver, defines: dict, out: Path) -> tuple[dict[str, Path], str | None]:
+    """The board's bare-metal firmware with the driver of the toolchain's IP: ({variant: ELF}, None),
+    or ({}, why not)."""
     why = _no_cross_build(f.board_cfg)
     if why:
-        return {}, None, why
-    try:
-        accel = f.toolchain.board_accelerator(f.board_cfg, f.artifacts("convert")["convert"])
-    except BuildError as e:
-        return {}, None, str(e)
-    return firmware.build_cross(f.board_cfg, f.recipe.firmware_sources, defines, f.recipe.input_bytes, accel, out / "board",
-                                target="board"), accel.name, None
+        return {}, why
+    return firmware.build_cross(f.board_cfg, f.recipe.firmware_sources, defines, f.recipe.input_bytes, driver, out,
+                                target="board"), None
+
+
+def _linux_program(f: Flow, driver, defines: dict, out: Path) -> tuple[dict[str, Path], str | None]:
+    """The protocol core as a PYNQ Linux program with the driver of the toolchain's IP (boards with
+    a Linux image): ({variant: program}, None), ({}, why not), or ({}, None) for other boards."""
+    lx = f.board_cfg.linux
+    if lx is None:
+        return {}, None
+    if shutil.which(lx.compiler) is None:
+        return {}, f"{lx.compiler} not found on PATH"
+    return firmware.build_linux(f.board_cfg, f.recipe.firmware_sources, defines, f.recipe.input_bytes, driver, out), None
 
 
 def _qemu_firmware(f: Flow, accel, defines: dict, out: Path) -> tuple[dict[str, Path], str | None]:

@@ -84,6 +84,13 @@ def test_the_board_firmware_links_the_ip_driver(small_flow):
         symbols = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True).stdout.split()
         assert {"axi_dma_transfer", "hal_dcache_flush", "accel_run"} <= set(symbols)
         assert "myproject" not in symbols  # the model runs on the fabric, not in the firmware
+    if shutil.which("arm-linux-gnueabihf-gcc") and shutil.which("qemu-arm"):  # the same driver in the PYNQ Linux program
+        program = small_flow.artifacts("build")["linux_performance"]
+        bad = subprocess.run(["qemu-arm", str(program), "--pty", "--dma", "0x1234"], capture_output=True, text=True, timeout=30)
+        assert bad.returncode == 2 and "--dma needs PHYS:BYTES" in bad.stderr
+        unaligned = subprocess.run(["qemu-arm", str(program), "--pty", "--dma", "10000010:4096"], capture_output=True,
+                                   text=True, timeout=30)
+        assert unaligned.returncode == 2 and "page-aligned" in unaligned.stderr
 
 
 def test_dut_scores_match_the_emulated_model(small_flow):

@@ -16,8 +16,15 @@
 #error "finn_io.h and accel_model.h disagree on the model's sizes"
 #endif
 
-static uint8_t in_words[HAL_DMA_BYTES(FINN_IN_BYTES)] __attribute__((aligned(HAL_DMA_ALIGN)));
-static uint8_t out_words[HAL_DMA_BYTES(FINN_OUT_BYTES)] __attribute__((aligned(HAL_DMA_ALIGN)));
+static uint8_t *in_words, *out_words; /* from hal_dma_buffer */
+
+static int buffers(void) {
+    in_words = hal_dma_buffer(FINN_IN_BYTES);
+    out_words = hal_dma_buffer(FINN_OUT_BYTES);
+    if (in_words && out_words) return 0;
+    th_printf("e-[accelerator: no memory the data movers can reach for %d bytes]\r\n", FINN_IN_BYTES + FINN_OUT_BYTES);
+    return -1;
+}
 
 #if FINN_IODMA
 #define POLLS 100000000u
@@ -30,7 +37,7 @@ static void start_mover(uintptr_t base, const void *buffer) {
     r[0x00 / 4] = 1;
 }
 
-void accel_init(void) {}
+void accel_init(void) { buffers(); }
 
 static int move(void) {
     start_mover(FINN_ODMA_BASE, out_words);
@@ -45,8 +52,8 @@ static int move(void) {
 #include "axi_dma.h"
 
 void accel_init(void) {
-    if (axi_dma_init(ACCEL_DMA_BASE) != 0) th_printf("e-[accelerator: the AXI DMA at 0x%08lx does not leave reset]\r\n",
-                                                     (unsigned long)ACCEL_DMA_BASE);
+    if (buffers() == 0 && axi_dma_init(ACCEL_DMA_BASE) != 0)
+        th_printf("e-[accelerator: the AXI DMA at 0x%08lx does not leave reset]\r\n", (unsigned long)ACCEL_DMA_BASE);
 }
 
 static int move(void) {
@@ -57,12 +64,16 @@ static int move(void) {
 #endif
 
 void accel_run(const int32_t *in, int64_t *out) {
-    finn_pack_input(in, in_words);
-    hal_dcache_flush(in_words, sizeof in_words);
-    hal_dcache_invalidate(out_words, sizeof out_words);
     double y[FINN_N_OUT_VALUES];
-    if (move() == 0) {
-        hal_dcache_invalidate(out_words, sizeof out_words); /* lines the CPU may have fetched while the mover wrote */
+    int ok = in_words && out_words;
+    if (ok) {
+        finn_pack_input(in, in_words);
+        hal_dcache_flush(in_words, FINN_IN_BYTES);
+        hal_dcache_invalidate(out_words, FINN_OUT_BYTES);
+        ok = move() == 0;
+    }
+    if (ok) {
+        hal_dcache_invalidate(out_words, FINN_OUT_BYTES); /* lines the CPU may have fetched while the mover wrote */
         finn_unpack_output(out_words, y);
     } else {
         for (int i = 0; i < FINN_N_OUT_VALUES; ++i) y[i] = 0.0;

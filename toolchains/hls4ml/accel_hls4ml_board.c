@@ -12,20 +12,28 @@
 #include "hal_dma.h"
 #include "th_api.h"
 
-static float in_words[HAL_DMA_BYTES(ACCEL_N_IN * 4) / 4] __attribute__((aligned(HAL_DMA_ALIGN)));
-static float out_words[HAL_DMA_BYTES(ACCEL_N_OUT * 4) / 4] __attribute__((aligned(HAL_DMA_ALIGN)));
+#define IN_BYTES (ACCEL_N_IN * 4)
+#define OUT_BYTES (ACCEL_N_OUT * 4)
+
+static float *in_words, *out_words; /* from hal_dma_buffer */
 
 void accel_init(void) {
-    if (axi_dma_init(ACCEL_DMA_BASE) != 0) th_printf("e-[accelerator: the AXI DMA at 0x%08lx does not leave reset]\r\n",
-                                                     (unsigned long)ACCEL_DMA_BASE);
+    in_words = hal_dma_buffer(IN_BYTES);
+    out_words = hal_dma_buffer(OUT_BYTES);
+    if (!in_words || !out_words) th_printf("e-[accelerator: no memory the DMA can reach for %d bytes]\r\n", IN_BYTES + OUT_BYTES);
+    else if (axi_dma_init(ACCEL_DMA_BASE) != 0)
+        th_printf("e-[accelerator: the AXI DMA at 0x%08lx does not leave reset]\r\n", (unsigned long)ACCEL_DMA_BASE);
 }
 
 void accel_run(const int32_t *in, int64_t *out) {
-    for (int i = 0; i < ACCEL_N_IN; ++i) in_words[i] = ldexpf((float)in[i], -ACCEL_IN_FRAC);
-    hal_dcache_flush(in_words, sizeof in_words);
-    hal_dcache_invalidate(out_words, sizeof out_words);
-    uint32_t status = axi_dma_transfer(ACCEL_DMA_BASE, in_words, ACCEL_N_IN * 4, out_words, ACCEL_N_OUT * 4);
-    if (status) th_printf("e-[accelerator: AXI DMA failed (DMASR 0x%08lx)]\r\n", (unsigned long)status);
-    hal_dcache_invalidate(out_words, sizeof out_words);
+    uint32_t status = 1;
+    if (in_words && out_words) {
+        for (int i = 0; i < ACCEL_N_IN; ++i) in_words[i] = ldexpf((float)in[i], -ACCEL_IN_FRAC);
+        hal_dcache_flush(in_words, IN_BYTES);
+        hal_dcache_invalidate(out_words, OUT_BYTES);
+        status = axi_dma_transfer(ACCEL_DMA_BASE, in_words, IN_BYTES, out_words, OUT_BYTES);
+        if (status) th_printf("e-[accelerator: AXI DMA failed (DMASR 0x%08lx)]\r\n", (unsigned long)status);
+        hal_dcache_invalidate(out_words, OUT_BYTES); /* lines the CPU may have fetched while the DMA wrote */
+    }
     for (int i = 0; i < ACCEL_N_OUT; ++i) out[i] = status ? 0 : llround(ldexp((double)out_words[i], ACCEL_OUT_FRAC));
 }

@@ -6,10 +6,14 @@
  *   timer  CLOCK_MONOTONIC
  *   GPIO   the energy-mode timestamp pin through the GPIO character device (--gpio CHIP:LINE,
  *          e.g. /dev/gpiochip0:12); without it pulses are only logged on stderr
- * The accelerator is reached by its own binding (UIO/mmap of the IP's registers on the board; the
- * software model when tested under qemu-arm user mode). run_dut.py loads the bitstream first.
+ *   DMA    hal_dma.h for the accelerator drivers (the build for the board): the IP's registers
+ *          and a physically contiguous, uncached buffer (--dma PHYS:BYTES, which run_dut.py takes
+ *          with pynq.allocate) mapped through /dev/mem; the data movers see memory directly, so
+ *          the cache maintenance has nothing to do. Tests under qemu-arm user mode link the
+ *          software model instead and need neither.
+ * run_dut.py loads the bitstream first.
  *
- *   dut_pynq_linux (--uart DEVICE | --pty) [--gpio CHIP:LINE]
+ *   dut_pynq_linux (--uart DEVICE | --pty) [--gpio CHIP:LINE] [--dma PHYS:BYTES]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,11 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ee_core.h"
+#include "hal_dma.h"
 #include "th_api.h"
 
 static int uart_fd = -1;
@@ -57,6 +63,60 @@ void th_timestamp_pulse(void) {
 }
 
 const char *th_vendor_name(void) { return TH_VENDOR_NAME_STRING; }
+
+/* ---- hal_dma.h: /dev/mem ------------------------------------------------------------------- */
+#define REG_WINDOW 0x10000u /* the largest AXI-lite aperture our designs give an IP */
+static int mem_fd = -1;
+static uint8_t *dma_base; /* the --dma buffer, mapped */
+static uint32_t dma_phys, dma_bytes, dma_used;
+
+static int open_mem(void) {
+    if (mem_fd < 0) mem_fd = open("/dev/mem", O_RDWR | O_SYNC); /* O_SYNC: an uncached mapping */
+    if (mem_fd < 0) fprintf(stderr, "dut_pynq_linux: cannot open /dev/mem (run as root): %s\n", strerror(errno));
+    return mem_fd;
+}
+
+volatile uint32_t *hal_regs(uintptr_t base) {
+    static struct { uintptr_t base; volatile uint32_t *map; } maps[8];
+    static int n;
+    for (int i = 0; i < n; ++i)
+        if (maps[i].base == base) return maps[i].map;
+    void *m = n < 8 && open_mem() >= 0 ? mmap(NULL, REG_WINDOW, PROT_READ | PROT_WRITE, MAP_SHARED, mem_fd, (off_t)base)
+                                       : MAP_FAILED;
+    if (m == MAP_FAILED) {
+        fprintf(stderr, "dut_pynq_linux: cannot map the registers at 0x%08lx: %s\n", (unsigned long)base, strerror(errno));
+        exit(3);
+    }
+    maps[n].base = base;
+    maps[n].map = m;
+    return maps[n++].map;
+}
+
+void *hal_dma_buffer(uint32_t len) {
+    uint32_t size = HAL_DMA_BYTES(len);
+    if (dma_base == NULL || size > dma_bytes - dma_used) return NULL;
+    void *p = dma_base + dma_used;
+    dma_used += size;
+    return p;
+}
+
+uint32_t hal_bus_address(const void *p) { return dma_phys + (uint32_t)((const uint8_t *)p - dma_base); }
+void hal_dcache_flush(const void *p, uint32_t len) { (void)p, (void)len; }
+void hal_dcache_invalidate(void *p, uint32_t len) { (void)p, (void)len; }
+
+static void map_dma(const char *spec) {
+    unsigned long phys, bytes;
+    if (sscanf(spec, "%lx:%lu", &phys, &bytes) != 2 || phys % 4096 || bytes == 0) {
+        fprintf(stderr, "dut_pynq_linux: --dma needs PHYS:BYTES (hex page-aligned address, decimal size), got '%s'\n", spec);
+        exit(2);
+    }
+    void *m = open_mem() >= 0 ? mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, mem_fd, (off_t)phys) : MAP_FAILED;
+    if (m == MAP_FAILED) {
+        fprintf(stderr, "dut_pynq_linux: cannot map the DMA buffer at 0x%08lx: %s\n", phys, strerror(errno));
+        exit(3);
+    }
+    dma_base = m, dma_phys = (uint32_t)phys, dma_bytes = (uint32_t)bytes;
+}
 
 void th_serialport_initialize(void) {} /* opened and configured in main, before the banner */
 
@@ -139,14 +199,15 @@ static int open_gpio(const char *spec) {
 }
 
 int main(int argc, char **argv) {
-    const char *uart = NULL, *gpio = NULL;
+    const char *uart = NULL, *gpio = NULL, *dma = NULL;
     int pty = 0;
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--pty") == 0) pty = 1;
         else if (strcmp(argv[i], "--uart") == 0 && i + 1 < argc) uart = argv[++i];
         else if (strcmp(argv[i], "--gpio") == 0 && i + 1 < argc) gpio = argv[++i];
+        else if (strcmp(argv[i], "--dma") == 0 && i + 1 < argc) dma = argv[++i];
         else {
-            fprintf(stderr, "usage: dut_pynq_linux (--uart DEVICE | --pty) [--gpio CHIP:LINE]\n");
+            fprintf(stderr, "usage: dut_pynq_linux (--uart DEVICE | --pty) [--gpio CHIP:LINE] [--dma PHYS:BYTES]\n");
             return 2;
         }
     }
@@ -156,6 +217,7 @@ int main(int argc, char **argv) {
     }
     boot_us = monotonic_us();
     if (gpio) pin_fd = open_gpio(gpio);
+    if (dma) map_dma(dma);
     if (pty) {
         uart_fd = open_pty();
     } else {
