@@ -140,9 +140,8 @@ class Joulescope(TrialBuffer):
                                f"(use a direct USB port, or a lower rate than {self.rate_hz} Hz)")
 
     def close(self) -> None:
-        try:
-            self.device.stop()
-            self.device.stream_process_unregister(self)
-            self.device.close()
-        except Exception:  # closing a device that failed or went away: nothing more to do
-            pass
+        for step in (self.device.stop, lambda: self.device.stream_process_unregister(self), self.device.close):
+            try:
+                step()
+            except Exception:  # a device that failed or went away: the other steps still run
+                pass
