@@ -7,6 +7,8 @@
 #   make test            the test suite
 #   make download task=kws   the task's real dataset, from its official location, into ~/.cache/mlperf-tiny-fpga
 #   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
+#   make program task=ad board=arty_a7 [flow=hls4ml] [energy=1] [flash=1]
+#                        put a built flow on the board with Vivado/Vitis (JTAG, or flash=1: its boot flash)
 #   make export runs="build/ad/hls4ml/pynq_z2/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]
 #                        MLPerf Tiny submission tree under build/submission, checked; refused runs need dry_run=1
 #   make report          comparison of every run with the published FPGA results: build/report/index.html
@@ -19,14 +21,14 @@ dut   ?= emulated
 model ?= trained
 PY    := .venv/bin/python
 STAMP := .venv/.installed
-DEBS  := build-essential clang-14 espeak-ng gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc \
+DEBS  := build-essential clang-14 espeak-ng gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc iverilog \
          gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
 export TQDM_MININTERVAL ?= 2
 
 division ?= open
 status   ?= available
 
-.PHONY: all setup test dut download bench export report clean
+.PHONY: all setup test dut program download bench export report clean
 all: $(STAMP)
 ifeq ($(task),)
 	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE]"; exit 2
@@ -59,6 +61,12 @@ dut: $(STAMP)
 	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
 	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
 	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(energy),--energy)
+
+program: $(STAMP)
+	@test -n "$(task)" || { echo 'usage: make program task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [energy=1] [flash=1]'; exit 2; }
+	$(PY) -m pipeline program --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
+	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
+	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(energy),--energy) $(if $(flash),--flash)
 
 export: $(STAMP)
 	@test -n "$(runs)" -a -n "$(org)" || { echo 'usage: make export runs="build/<task>/<flow>/<board>/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]'; exit 2; }

@@ -104,12 +104,42 @@ class Linux(_Strict):
     qemu_user: str | None = None  # QEMU user-mode emulator that runs it on the host
 
 
+class Flash(_Strict):
+    """The configuration flash as our block design uses it: the bitstream from offset 0 and the
+    firmware image at image_offset, which the bootloader reads as memory (AXI Quad SPI, XIP mode)."""
+
+    cfgmem_part: str  # Vivado's name for the flash part (write_cfgmem, create_hw_cfgmem)
+    size_mb: int = Field(gt=0)
+    regs_base: int  # the AXI Quad SPI's registers
+    xip_base: int  # the flash, read as memory
+    image_offset: int = Field(gt=0)  # the firmware image, after the bitstream
+    qemu_xip_base: int | None = None  # where the board's QEMU machine maps a flash (the bootloader runs there too)
+
+
+class SystemPins(_Strict):
+    """Package pins of the design's own ports (the board files name the rest)."""
+
+    timestamp: str  # the energy-mode timestamp output
+    energy_uart_tx: str  # the energy design's UART, to the interface board
+    energy_uart_rx: str
+
+
+class System(_Strict):
+    """Our own processor system for a board no toolchain has a shell for (boards/<name>/vivado/)."""
+
+    local_memory_kb: Literal[8, 16, 32, 64, 128]  # LMB BRAM at 0x0, the sizes Vivado's automation offers
+    ddr_bytes: int = Field(gt=0)  # mapped at the firmware's DDR_BASE
+    flash: Flash
+    pins: SystemPins
+
+
 class Vivado(_Strict):
     """What the vendor tools call the board."""
 
     board_part: str  # Vivado's board part (board files), e.g. tul.com.tw:pynq-z2:part0:1.0
     finn_board: str | None = None  # FINN's name for a board with a FINN shell (the Zynq shell), else stitched IP only
     hls4ml_board: str | None = None  # hls4ml's VivadoAccelerator name for the board (it writes the block design), if any
+    system: System | None = None  # our block design around the accelerator (boards/vivado.py), where neither has one
 
 
 class Board(_Strict):

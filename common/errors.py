@@ -24,6 +24,15 @@ class BuildError(HarnessError):
     """A compiler or tool run failed, or a tool the step cannot do without is missing."""
 
 
+class ToolMissing(BuildError):
+    """A tool a step cannot do without (vivado, xsct, bootgen, updatemem, a cross compiler) is not on PATH."""
+
+    def __init__(self, tools: list[str], step: str, hint: str = "install Vivado/Vitis and source their settings64.sh"):
+        self.tools, self.step = list(tools), step
+        names = self.tools[0] if len(self.tools) == 1 else f"{', '.join(self.tools[:-1])} and {self.tools[-1]}"
+        super().__init__(f"{names} not found on PATH, needed for {step}: {hint}")
+
+
 class DutError(HarnessError):
     """The DUT did not answer, answered something unexpected, or went away."""
 

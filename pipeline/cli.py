@@ -4,11 +4,14 @@
                            [--model trained|reference|MODEL.onnx] [--testset EEMBC_FOLDER]
                            [--input-scale S] [--input-zero-point Z] [--dut emulated|qemu|PORT] [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
     python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT] [--energy]
+    python -m pipeline program --task ad --board arty_a7 [--flow hls4ml] [--energy] [--flash]
 
 Stages: data -> train -> convert -> build -> run -> report, written under the build root
 (build/ in the repository, or $BUILD_ROOT): build/<task>/data, build/<task>/<flow>/train and
 build/<task>/<flow>/<board>/{convert,build,run,report}. `dut` starts the emulated DUT of a built
-flow and prints the serial path it listens on, for any EEMBC-compatible host tool.
+flow and prints the serial path it listens on, for any EEMBC-compatible host tool. `program` puts a
+built flow on the board with the vendor tools (boards/vivado.py): over JTAG, or (--flash) into its
+boot flash so that it starts on its own at power-on; it writes under <board>/vivado/ beside build/.
 
 A QONNX model trained elsewhere runs with flow=finn: --model path/to/model.onnx with its own test
 folder (--testset) and the scale that maps the test files' integers to its float input:
@@ -53,6 +56,17 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _program(flow: Flow, energy: bool, flash: bool) -> int:
+    """The board's vendor steps on the build stage's artifacts; the tools are checked before the
+    artifacts are looked for, so a machine without them says that first."""
+    from boards import vivado
+
+    out = vivado.program(flow.board_cfg, lambda: flow.artifacts("build"), flow.root / "vivado",
+                         convert_dir=lambda: flow.artifacts("convert").get("convert"), energy=energy, flash=flash)
+    print(f"programmed the {flow.board} ({'flash' if flash else 'JTAG'}); files in {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -89,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--tcp", type=_port, help="listen on 127.0.0.1:PORT instead of a pty (0: any free port)")
     d.add_argument("--energy", action="store_true", help="the energy-mode build (no m-lap-us; timestamp pin pulses)")
 
+    g = sub.add_parser("program", parents=[common], help="program the board with a built flow (Vivado/Vitis tools)")
+    g.add_argument("--energy", action="store_true", help="the energy-mode build (on the Arty: its 9600 baud UART on Pmod JA)")
+    g.add_argument("--flash", action="store_true", help="write the boot flash (Arty: bitstream, bootloader and firmware; "
+                   "Pynq-Z2: BOOT.BIN into the QSPI flash) instead of loading over JTAG")
+
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
@@ -100,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             run_stages(flow, args.start, args.stop, args.force)
             return 0
+        if args.command == "program":
+            return _program(flow, args.energy, args.flash)
         binary = flow.emulated_dut("energy" if args.energy else "performance")
     except HarnessError as e:
         print(f"pipeline: {e}", file=sys.stderr)
