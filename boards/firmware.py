@@ -38,12 +38,13 @@ class Accelerator:
     data: dict[str, Path] = field(default_factory=dict)
 
 
-def _run(cmd: list[str], cwd: Path) -> None:
+def run_compiler(cmd: list[str], cwd: Path, what: str = "firmware build") -> None:
+    """Run a compiler (or archiver) command; a BuildError with its last stderr when it fails."""
     if shutil.which(cmd[0]) is None:
         raise BuildError(f"{cmd[0]} not found on PATH; install it (make setup installs build-essential)")
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise BuildError(f"firmware build failed: {' '.join(cmd)}\n{proc.stderr[-4000:]}")
+        raise BuildError(f"{what} failed: {' '.join(cmd)}\n{proc.stderr[-4000:]}")
 
 
 def write_header(path: Path, guard: str, defines: dict[str, int | float | str]) -> None:
@@ -91,10 +92,10 @@ def build_emulated(board: Board, task_sources: list[Path], task_defines: dict, i
         o = obj / "accel" / (src.stem + ".o")
         o.parent.mkdir(parents=True, exist_ok=True)
         if src.suffix == ".c":
-            _run(["gcc", "-std=gnu11", *common_flags, "-c", str(src), "-o", str(o)], out)
+            run_compiler(["gcc", "-std=gnu11", *common_flags, "-c", str(src), "-o", str(o)], out)
         else:
             prelude = ["-include", str(accel.cxx_prelude)] if accel.cxx_prelude else []
-            _run(["g++", "-std=c++14", "-Wno-unused", "-Wno-unknown-pragmas", *common_flags, *prelude, "-c", str(src),
+            run_compiler(["g++", "-std=c++14", "-Wno-unused", "-Wno-unknown-pragmas", *common_flags, *prelude, "-c", str(src),
                   "-o", str(o)], out)
         accel_objects.append(o)
     for name, folder in accel.data.items():
@@ -108,10 +109,10 @@ def build_emulated(board: Board, task_sources: list[Path], task_defines: dict, i
         for src in [CORE / "ee_core.c", CORE / "uart_printf.c", HOST_HAL, *task_sources]:
             o = obj / variant / (src.stem + ".o")
             o.parent.mkdir(parents=True, exist_ok=True)
-            _run(["gcc", "-std=gnu11", *flags, "-c", str(src), "-o", str(o)], out)
+            run_compiler(["gcc", "-std=gnu11", *flags, "-c", str(src), "-o", str(o)], out)
             objects.append(o)
         binary = out / ("dut_host" if variant == "performance" else f"dut_host_{variant}")
-        _run(["g++", *map(str, objects + accel_objects), "-lm", "-o", str(binary)], out)
+        run_compiler(["g++", *map(str, objects + accel_objects), "-lm", "-o", str(binary)], out)
         binaries[variant] = binary
     shutil.rmtree(obj)
     return binaries
@@ -134,7 +135,7 @@ def build_fuzzer(task_sources: list[Path], task_defines: dict, input_bytes: int,
     flags = ["-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-ffp-contract=off",
              *(f"-I{p}" for p in (CORE, generated, *accel.includes)), f"-DEE_DB_BUFFER_SIZE={input_bytes}",
              f"-DEE_MAX_ITERATIONS={max_iterations}L", "-DEE_CFG_ENERGY_MODE=0"]
-    _run([clang, *flags, str(FUZZ_TARGET), str(CORE / "ee_core.c"), *map(str, task_sources), *map(str, accel.sources),
+    run_compiler([clang, *flags, str(FUZZ_TARGET), str(CORE / "ee_core.c"), *map(str, task_sources), *map(str, accel.sources),
           "-lm", "-o", str(binary)], out)
     return binary
 
@@ -183,7 +184,7 @@ def build_linux(board: Board, task_sources: list[Path], task_defines: dict, inpu
                  f"-DEE_CFG_ENERGY_MODE={energy}", f"-DEE_BAUD={getattr(board.uart.baud, variant)}u",
                  f"-DTIMESTAMP_HOLD_US={board.timestamp_gpio.hold_us}", f'-DTH_VENDOR_NAME_STRING="{board.vendor_name}_linux"']
         program = out / f"dut_{board.name}_linux{'' if variant == 'performance' else '_' + variant}"
-        _run([cc, *flags, *map(str, sources), "-lm", "-o", str(program)], out)
+        run_compiler([cc, *flags, *map(str, sources), "-lm", "-o", str(program)], out)
         programs[variant] = program
     return programs
 
@@ -217,11 +218,11 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
                *task_sources, *accel.sources]
     dash = [f"-D{k}={v}" for k, v in defines.items()]
     script = out / fw.linker_script  # through the preprocessor: addresses such as DDR_BASE are defines
-    _run([cc, "-E", "-P", "-x", "c", *dash, str(here / fw.linker_script), "-o", str(script)], out)
+    run_compiler([cc, "-E", "-P", "-x", "c", *dash, str(here / fw.linker_script), "-o", str(script)], out)
     libs = []
     for lib in fw.stub_libraries:
         (out / "lib").mkdir(exist_ok=True)
-        _run([cc.removesuffix("gcc") + "ar", "rcs", str(out / "lib" / f"lib{lib}.a")], out)
+        run_compiler([cc.removesuffix("gcc") + "ar", "rcs", str(out / "lib" / f"lib{lib}.a")], out)
         libs = [f"-L{out / 'lib'}"]
     elves = {}
     for variant, energy in VARIANTS.items():
@@ -230,7 +231,7 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
                  *(f"-I{p}" for p in (CORE, generated, *accel.includes)), *dash,
                  f"-DEE_CFG_ENERGY_MODE={energy}", f"-DEE_BAUD={baud}u", f'-DTH_VENDOR_NAME_STRING="{name}"']
         elf = out / f"dut_{board.name}_{target}{'' if variant == 'performance' else '_' + variant}.elf"
-        _run([cc, *flags, "-T", str(script), "-nostartfiles", "-Wl,--gc-sections", *fw.ldflags, *libs,
+        run_compiler([cc, *flags, "-T", str(script), "-nostartfiles", "-Wl,--gc-sections", *fw.ldflags, *libs,
               *map(str, sources), "-lm", "-o", str(elf)], out)
         elves[variant] = elf
     return elves

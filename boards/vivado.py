@@ -417,16 +417,11 @@ def build_bootloader(board: Board, out: Path, target: str = "board") -> Path:
     dash = [f"-D{k}={hexa(v)}" for k, v in bootloader_defines(board, target).items()]
     out.mkdir(parents=True, exist_ok=True)
     script, elf = out / "boot.ld", out / f"bootloader_{target}.elf"
-    _compile([cc, "-E", "-P", "-x", "c", *dash, str(here / "boot.ld"), "-o", str(script)], out)
-    _compile([cc, *board.firmware.cflags, "-Os", "-Wall", "-Werror", "-ffreestanding", "-nostdlib", "-nostartfiles", *dash,
-              "-T", str(script), str(board.folder / "firmware" / "crt.S"), str(here / "boot.c"), "-lgcc", "-o", str(elf)], out)
+    firmware.run_compiler([cc, "-E", "-P", "-x", "c", *dash, str(here / "boot.ld"), "-o", str(script)], out, "bootloader build")
+    flags = [*board.firmware.cflags, "-Os", "-Wall", "-Werror", "-ffreestanding", "-nostdlib", "-nostartfiles", *dash]
+    firmware.run_compiler([cc, *flags, "-T", str(script), str(board.folder / "firmware" / "crt.S"), str(here / "boot.c"),
+                           "-lgcc", "-o", str(elf)], out, "bootloader build")
     return elf
-
-
-def _compile(cmd: list[str], cwd: Path) -> None:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BuildError(f"bootloader build failed: {' '.join(cmd)}\n{proc.stderr[-4000:]}")
 
 
 def elf_segments(elf: Path) -> tuple[int, list[tuple[int, bytes]]]:
