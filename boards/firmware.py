@@ -96,7 +96,7 @@ def build_emulated(board: Board, task_sources: list[Path], task_defines: dict, i
         else:
             prelude = ["-include", str(accel.cxx_prelude)] if accel.cxx_prelude else []
             run_compiler(["g++", "-std=c++14", "-Wno-unused", "-Wno-unknown-pragmas", *common_flags, *prelude, "-c", str(src),
-                  "-o", str(o)], out)
+                         "-o", str(o)], out)
         accel_objects.append(o)
     for name, folder in accel.data.items():
         shutil.copytree(folder, out / name)
@@ -136,7 +136,7 @@ def build_fuzzer(task_sources: list[Path], task_defines: dict, input_bytes: int,
              *(f"-I{p}" for p in (CORE, generated, *accel.includes)), f"-DEE_DB_BUFFER_SIZE={input_bytes}",
              f"-DEE_MAX_ITERATIONS={max_iterations}L", "-DEE_CFG_ENERGY_MODE=0"]
     run_compiler([clang, *flags, str(FUZZ_TARGET), str(CORE / "ee_core.c"), *map(str, task_sources), *map(str, accel.sources),
-          "-lm", "-o", str(binary)], out)
+                 "-lm", "-o", str(binary)], out)
     return binary
 
 
@@ -232,6 +232,6 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
                  f"-DEE_CFG_ENERGY_MODE={energy}", f"-DEE_BAUD={baud}u", f'-DTH_VENDOR_NAME_STRING="{name}"']
         elf = out / f"dut_{board.name}_{target}{'' if variant == 'performance' else '_' + variant}.elf"
         run_compiler([cc, *flags, "-T", str(script), "-nostartfiles", "-Wl,--gc-sections", *fw.ldflags, *libs,
-              *map(str, sources), "-lm", "-o", str(elf)], out)
+                     *map(str, sources), "-lm", "-o", str(elf)], out)
         elves[variant] = elf
     return elves
