@@ -117,7 +117,7 @@ def mlc_accuracy(runner_dir: Path, port: str, data: Path, model_id: str, work: P
                     "-s", str(data), "-m", "a"], cwd=work, check=True, stdout=subprocess.DEVNULL)
 
 
-def measured(task: str, binary: Path, baud: int, drive) -> tuple[int, float]:
+def measured(binary: Path, baud: int, drive) -> tuple[int, float]:
     """(bytes on the wire, wall seconds) of drive(port) against a fresh paced DUT."""
     with emulated_dut(binary, ("--pace", str(baud))) as url:
         time.sleep(0.3)  # past the boot banner, which neither runner is charged for
@@ -165,7 +165,7 @@ def main() -> int:
             if args.mlc:
                 runners["MLC runner"] = lambda port: mlc_accuracy(args.mlc.resolve(), port, data, model_id, tmp / f"{task}_mlc")
             for who, drive in runners.items():
-                nbytes, wall = measured(task, binary, args.baud, drive)
+                nbytes, wall = measured(binary, args.baud, drive)
                 bound = nbytes * 10 / args.baud
                 rows.append((task, what, who, nbytes, bound, wall, wall / bound))
     print(f"\naccuracy mode over an emulated {args.baud}-baud UART (stub accelerator; host {sys.platform})\n")
