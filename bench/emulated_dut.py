@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.stages import Flow  # noqa: E402
+from pipeline.flow import Flow  # noqa: E402
 from runner.dut import Dut  # noqa: E402
 from runner.emulated import emulated_dut  # noqa: E402
 from runner.transport import SerialTransport  # noqa: E402

@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.stages import Flow  # noqa: E402
+from pipeline.flow import Flow  # noqa: E402
 
 
 def rate(fn, n: int) -> float:

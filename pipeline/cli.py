@@ -31,7 +31,9 @@ import yaml
 import toolchains
 from common.errors import ConfigError, HarnessError
 from common.paths import build_root
-from pipeline.stages import DEFAULT_MODES, RUN_MODES, STAGES, Flow, run_stages
+from pipeline.execute import run_stages
+from pipeline.flow import DEFAULT_MODES, RUN_MODES, Flow
+from pipeline.layout import STAGES
 
 
 def _overrides(pairs: list[str]) -> dict:

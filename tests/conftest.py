@@ -89,7 +89,8 @@ def linux_program(board_name: str, out: Path, task: str = "ad") -> tuple[str, di
 
 @pytest.fixture(scope="session")
 def small_flow(tmp_path_factory):
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     flow = Flow(task="ad", board="pynq_z2", data="synthetic", build_root=tmp_path_factory.mktemp("build"),
                 overrides=SMALL, iterations=200, window_seconds=0.5)

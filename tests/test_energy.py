@@ -78,7 +78,7 @@ def test_a_monitor_that_does_not_ack(tmp_path):
 ])
 def test_energy_in_the_pipeline_needs_the_emulated_board_and_modeled_timing(tmp_path, args, message):
     from common.errors import ConfigError
-    from pipeline.stages import Flow
+    from pipeline.flow import Flow
 
     with pytest.raises(ConfigError, match=message):
         Flow(task="ad", board="pynq_z2", modes=["energy"], build_root=tmp_path, **args)

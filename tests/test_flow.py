@@ -13,7 +13,9 @@ import pytest
 
 from common.jsonio import read_json
 from pipeline import artifacts
-from pipeline.stages import STAGES, Flow, run_stages, stage_key
+from pipeline.execute import run_stages, stage_key
+from pipeline.flow import Flow
+from pipeline.layout import STAGES
 from runner.cli import run as run_runner
 from runner.emulated import emulated_dut
 from common import provenance

@@ -20,7 +20,8 @@ def test_the_hls4ml_dense_model():
 
 
 def test_modeled_timing_on_the_arty(small_flow, tmp_path):
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     for stage in ("data", "hls4ml/train"):  # the shared stages, as they are: only the board's stages run here
         shutil.copytree(small_flow.build_root / "ad" / stage, tmp_path / "ad" / stage)
@@ -43,7 +44,7 @@ def test_modeled_timing_on_the_arty(small_flow, tmp_path):
 
 
 def test_modeled_timing_is_refused_for_a_board(tmp_path):
-    from pipeline.stages import Flow
+    from pipeline.flow import Flow
 
     with pytest.raises(ConfigError, match="timing=modeled is for the emulated and QEMU DUTs"):
         Flow(task="ad", board="pynq_z2", dut="/dev/ttyUSB1", timing="modeled", build_root=tmp_path)

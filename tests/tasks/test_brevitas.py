@@ -96,7 +96,8 @@ def test_binary_layers_are_plus_minus_one():
 
 
 def _data(task: str, overrides: dict, tmp_path):
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     flow = Flow(task=task, board="pynq_z2", data="synthetic", build_root=tmp_path, overrides=overrides)
     run_stages(flow, stop="data")

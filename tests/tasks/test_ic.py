@@ -101,7 +101,8 @@ def test_synthetic_flow_learns_the_shapes(tmp_path):
     """Every stage on a small synthetic set: CIFAR batches, QKeras ResNet-8 pruned to half its
     weights, hls4ml io_stream (bit-identical), firmware, runner. A model that did not see the
     shapes would score about 1/10."""
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     flow = Flow(task="ic", board="pynq_z2", data="synthetic", build_root=tmp_path, overrides=SMALL, modes=["accuracy"])
     run_stages(flow)
@@ -117,7 +118,8 @@ def test_synthetic_flow_learns_the_shapes(tmp_path):
 def test_reference_resnet8_through_hls4ml_agrees_with_keras(tmp_path):
     """The MLPerf reference ResNet-8 (raw pixels in, BatchNorms folded by hls4ml) on structured
     synthetic images: the emulation picks the Keras model's class on >= 99 % of them."""
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     shared("models/reference/pretrainedResnet.h5")
     flow = Flow(task="ic", board="pynq_z2", model="reference", data="synthetic", build_root=tmp_path,

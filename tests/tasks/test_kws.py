@@ -72,7 +72,8 @@ SMALL = {"data.synthetic.utterances_per_word": 24, "train.epochs": 25, "min_top1
 def test_synthetic_speech_flow_learns_the_words(tmp_path):
     """Every stage on a small synthetic set: espeak-ng words, MFCC, QKeras DS-CNN, hls4ml io_stream
     (bit-identical), firmware, runner. A model that did not hear the words would score about 1/12."""
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     flow = Flow(task="kws", board="pynq_z2", data="synthetic", build_root=tmp_path, overrides=SMALL, modes=["accuracy"])
     run_stages(flow)
@@ -88,7 +89,8 @@ def test_synthetic_speech_flow_learns_the_words(tmp_path):
 def test_reference_ds_cnn_on_the_official_kws01_files(tmp_path):
     """The acceptance figure: top-1 of the MLPerf reference DS-CNN through hls4ml emulation,
     firmware and runner on the 1000 official files (the reference int8 tflite scores 90.2 %)."""
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     shared("models/reference/kws_ref_model_float32.tflite")
     flow = Flow(task="kws", board="pynq_z2", model="reference", testset=str(shared("datasets/kws01")), build_root=tmp_path,

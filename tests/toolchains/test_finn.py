@@ -100,7 +100,8 @@ SMALL = {
 def test_through_flow_finn(tmp_path, task):
     """data -> Brevitas model -> QONNX -> FINN estimates -> generated C on the emulated board ->
     runner: the DUT scores what the emulator scores, which is what execute_onnx computes."""
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     flow = Flow(task=task, board="pynq_z2", flow="finn", data="synthetic", build_root=tmp_path, modes=["accuracy"],
                 overrides=SMALL[task])

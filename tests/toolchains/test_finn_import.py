@@ -107,7 +107,8 @@ def _kws_model_trained_elsewhere(tmp_path, n_files: int = 60):
 
 
 def test_a_qonnx_model_trained_elsewhere_through_flow_finn(tmp_path):
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     path, tests, scale = _kws_model_trained_elsewhere(tmp_path)
     flow = Flow(task="kws", board="pynq_z2", flow="finn", model=str(path), testset=str(tests), input_scale=scale,
@@ -136,7 +137,8 @@ def _same_results_in_qemu(emulated, tmp_path):
     import shutil
 
     from boards import firmware
-    from pipeline.stages import Flow, run_stages
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
 
     want = json.loads((emulated.root / "run" / "accuracy" / "results.json").read_text())
     for board_name in ("pynq_z2", "arty_a7"):
@@ -203,7 +205,7 @@ def _generated_code_and_vendor_steps(flow):
     ({"model": "nope.onnx"}, "nope.onnx: no such file"),
 ])
 def test_a_model_file_without_what_it_needs_is_refused_before_any_stage(tmp_path, change, message):
-    from pipeline.stages import Flow
+    from pipeline.flow import Flow
 
     path = _graph(tmp_path / "m.onnx", None, 490)
     args = {"task": "kws", "board": "pynq_z2", "flow": "finn", "model": str(path), "testset": str(tmp_path),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boards.firmware import Accelerator, write_accel_model
+from toolchains.base import Accelerator, write_accel_model
 from common.errors import GateError
 from common.paths import REPO
 from toolchains.finn import board_io, build, emulator, export, host_input

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boards.firmware import CORE, Accelerator
+from toolchains.base import Accelerator, ToolchainBase
 
 
-class Toolchain:
+class Toolchain(ToolchainBase):
     name = "finn"
     framework = "brevitas"
     imports = ("qonnx",)  # model=path/to/model.onnx
@@ -58,9 +58,9 @@ class Toolchain:
         here = Path(__file__).resolve().parent
         iodma = board.vivado.finn_board is not None
         return Accelerator(name=f"FINN IP through {'its IODMA data movers' if iodma else 'an AXI DMA'}",
-                           sources=[here / "accel_finn_board.c", here / "finn_pack.c",
-                                    *([] if iodma else [CORE / "axi_dma.c"])],
-                           includes=[convert_dir, here], defines={"FINN_IODMA": int(iodma)})
+                           sources=[here / "accel_finn_board.c", here / "finn_pack.c"],
+                           includes=[convert_dir, here], defines={"FINN_IODMA": int(iodma)},
+                           firmware_drivers=[] if iodma else ["axi_dma"])
 
     def vendor_steps(self, board) -> list[tuple[str, str]]:
         steps = [("vitis_hls", "FINN HLS IP generation (step_hw_ipgen)"),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from boards.firmware import Accelerator, write_accel_model
+from toolchains.base import Accelerator, write_accel_model
 from common.errors import BuildError, GateError
 from toolchains import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
 from toolchains.hls4ml.settings import Hls4mlSettings

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from boards.firmware import CORE, Accelerator
+from toolchains.base import Accelerator, ToolchainBase
 
 
-class Toolchain:
+class Toolchain(ToolchainBase):
     name = "hls4ml"
     framework = "qkeras"
     imports = ()
@@ -51,8 +51,8 @@ class Toolchain:
     def board_accelerator(self, board, convert_dir: Path) -> Accelerator:
         """The driver of hls4ml's AXI-stream top (float words) behind an AXI DMA."""
         here = Path(__file__).resolve().parent
-        return Accelerator(name="hls4ml AXI-stream IP through an AXI DMA", sources=[here / "accel_hls4ml_board.c",
-                           CORE / "axi_dma.c"], includes=[convert_dir])
+        return Accelerator(name="hls4ml AXI-stream IP through an AXI DMA", sources=[here / "accel_hls4ml_board.c"],
+                           includes=[convert_dir], firmware_drivers=["axi_dma"])
 
     def vendor_steps(self, board) -> list[tuple[str, str]]:
         if board.vivado.hls4ml_board:
