@@ -26,7 +26,7 @@ from pathlib import Path
 from common import provenance as prov
 from common.errors import DutError, HarnessError
 from common.paths import build_root
-from runner import dataset as eembc_dataset
+from common import eembc_dataset
 from runner import devices as device_files
 from runner import modes
 from runner.dut import Dut

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from common.errors import DatasetError, DutError, DutRejected
 from runner import metrics
-from runner.dataset import Entry
+from common.eembc_dataset import Entry
 from runner.dut import INFER_TIMEOUT_S, Dut, InferResult
 from runner.session import Session, stamp
 

@@ -49,7 +49,7 @@ def resolve_data(data: str, real_path: str, dataset: str, check_layout: Callable
 def read_testset(eembc: Path, model_id: str, input_bytes: int, dtype) -> tuple[np.ndarray, np.ndarray]:
     """(inputs N x input_bytes of dtype, labels) of an EEMBC test folder of whole-file inputs,
     validated as the runner validates it."""
-    from runner import dataset as eembc_dataset
+    from common import eembc_dataset
 
     entries = eembc_dataset.load(eembc, model_id)
     wrong = [e.file for e in entries if len(e.data) != input_bytes or e.windowed]

@@ -15,7 +15,7 @@ import serial
 
 from common import provenance
 from common.errors import DatasetError, DutError, DutLost
-from runner import dataset as eembc
+from common import eembc_dataset as eembc
 from runner import metrics, modes
 from runner.cli import main as runner_main
 from runner.cli import run

@@ -82,7 +82,7 @@ class LabelledFile:
 
 def read_eembc(folder: Path) -> list[LabelledFile]:
     """Read back an EEMBC ad01 folder exactly as the runner slices it for the DUT."""
-    from runner import dataset as eembc
+    from common import eembc_dataset as eembc
 
     return [
         LabelledFile(e.file, int(e.label), np.stack([np.frombuffer(w, "<f4") for w in e.windows()]))
