@@ -33,7 +33,7 @@ def main() -> int:
     p.add_argument("--board", default="pynq_z2")
     p.add_argument("--onnx-inputs", type=int, default=200, help="inputs for execute_onnx (slow)")
     args = p.parse_args()
-    from tasks import brevitas_qat
+    from frameworks import brevitas_qat
     from toolchains.finn import build, emulator, export
 
     flow = Flow(task=args.task, board=args.board, flow="finn", **({"build_root": args.build_root} if args.build_root else {}))

@@ -58,3 +58,15 @@ def load_yaml(path: Path, schema: type[M], overrides: dict | None = None, what: 
             f"  {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in e.errors()
         )
         raise ConfigError(f"{path}: invalid {what}:\n{problems}") from None
+
+
+def validate_section(raw: dict, schema: type[M], where: str) -> M:
+    """A section of a configuration file validated against its reader's schema (e.g. a task.yaml
+    section a toolchain reads); problems are a ConfigError naming `where` and the field."""
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as e:
+        problems = "\n".join(
+            f"  {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"{where}: invalid settings:\n{problems}") from None

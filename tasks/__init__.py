@@ -1,5 +1,6 @@
 """Task recipes, found by folder: tasks/<name>/recipe.py with its task.yaml. A recipe turns a dataset
-into a trained model and tells the toolchains and the firmware what they need (see tasks/ad/recipe.py)."""
+into a trained model and tells the toolchains and the firmware what they need: the interface, with
+the skeleton every recipe shares, is tasks/base.py."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,15 +17,23 @@ from common.errors import ConfigError, DatasetError
 TASKS_DIR = Path(__file__).resolve().parent
 SYNTHETIC_MARK = "SYNTHETIC"  # a file beside y_labels.csv: this EEMBC test folder was generated, not real
 
+if TYPE_CHECKING:
+    from tasks.base import RecipeBase
+
 
 def available() -> list[str]:
     return sorted(p.parent.name for p in TASKS_DIR.glob("*/recipe.py"))
 
 
-def load_recipe(name: str, overrides: dict | None = None):
+def load_recipe(name: str, overrides: dict | None = None) -> RecipeBase:
     if name not in available():
         raise ConfigError(f"unknown task '{name}': choose one of {', '.join(available())}")
-    return importlib.import_module(f"tasks.{name}.recipe").Recipe(overrides)
+    from tasks.base import RecipeBase
+
+    recipe = importlib.import_module(f"tasks.{name}.recipe").Recipe(overrides)
+    if not isinstance(recipe, RecipeBase):
+        raise ConfigError(f"tasks/{name}/recipe.py: Recipe must subclass tasks.base.RecipeBase (the recipe interface)")
+    return recipe
 
 
 def resolve_data(data: str, real_path: str, dataset: str, check_layout: Callable[[Path], object]) -> tuple[str, Path | None]:

@@ -1,11 +1,11 @@
 """Quantization-aware pruning of the QKeras models (task.yaml `model.pruning`, the same schedule as
-the Brevitas models': tasks/schema.py Pruning) through TensorFlow Model Optimization's
+the Brevitas models': frameworks/schema.py Pruning) through TensorFlow Model Optimization's
 magnitude pruning: QKeras layers are prunable, the quantizers see the pruned weights, and the
 zeros stay zeros through hls4ml (which then skips their multiplications where the strategy allows)."""
 
 from __future__ import annotations
 
-from tasks.schema import Pruning
+from frameworks.schema import Pruning
 
 
 def wrap(model, pruning: Pruning, steps_per_epoch: int, epochs: int):

@@ -207,7 +207,7 @@ def test_another_board_reuses_data_and_training(small_flow, caplog):
 def test_stage_keys_follow_the_code_a_stage_runs():
     train = artifacts.module_closure(["tasks.ad.train", "tasks.ad.model_qkeras"])
     rel = {str(p.relative_to(REPO)) for p in train}
-    assert {"tasks/ad/train.py", "tasks/ad/model_qkeras.py", "tasks/ad/config.py", "toolchains/keras2.py",
+    assert {"tasks/ad/train.py", "tasks/ad/model_qkeras.py", "tasks/ad/config.py", "frameworks/keras2.py",
             "tasks/ad/input_map.py", "common/jsonio.py"} <= rel
     assert not {"tasks/ad/synthetic.py", "runner/cli.py"} & rel
     assert not any(p.suffix != ".py" for p in train)  # a README edit cannot retrain

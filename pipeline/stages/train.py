@@ -11,7 +11,7 @@ from pipeline.stages.stage import Stage
 
 def _train_params(f: Flow) -> dict:
     if f.external:
-        from tasks import external
+        from frameworks import qonnx_import as external
 
         return {"external": str(f.external), "sha256": external.fingerprint(f.external), "input_scale": f.input_scale,
                 "input_zero_point": f.input_zero_point, **f.testset_params()}
@@ -22,16 +22,16 @@ def _train_params(f: Flow) -> dict:
 
 def _train_sources(f: Flow) -> dict:
     if f.external:
-        return {"modules": ["tasks.external", f"tasks.{f.task}.recipe"]}
+        return {"modules": ["tasks.imported_model", f"tasks.{f.task}.recipe"]}
     return {"modules": f.recipe.sources["brevitas" if f.toolchain.framework == "brevitas" else f.model]["modules"]}
 
 
 def _train(f: Flow, out: Path) -> dict:
     data = f.artifacts("data") if "data" in f.stages else None
     if f.external:
-        from tasks import external
+        from tasks import imported_model
 
-        return external.import_qonnx(f.recipe, f.external, f.eembc(), f.eembc_kind(), f.input_scale, f.input_zero_point, out)
+        return imported_model.import_qonnx(f.recipe, f.external, f.eembc(), f.eembc_kind(), f.input_scale, f.input_zero_point, out)
     if f.model == "trained":  # gated on its own data's test files, whatever testset= the later stages use
         kind = f.manifest("data")["outputs"]["data_kind"]
         if f.toolchain.framework == "brevitas":

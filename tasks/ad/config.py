@@ -8,8 +8,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from tasks.schema import BrevitasQuant, Gate, Pruning, Quant, TrainConfig
-from toolchains.finn.settings import FinnSettings
+from frameworks.schema import ToolchainSettings, BrevitasQuant, Gate, Pruning, Quant, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (spec 1.6)
@@ -99,7 +98,7 @@ class ADTask(Strict):
     train: TrainConfig
     min_auc: Gate  # of the AUC
     brevitas: BrevitasMLP
-    finn: FinnSettings
+    finn: ToolchainSettings  # read and validated by the FINN toolchain (toolchains/finn/settings.py)
 
     @model_validator(mode="after")
     def _model_matches_features(self):
@@ -110,6 +109,11 @@ class ADTask(Strict):
                 f"{self.features.frames} x {self.features.n_mels} = {window}"
             )
         return self
+
+    @property
+    def input_bytes(self) -> int:
+        """The DUT's db buffer size: one window."""
+        return self.window_bytes
 
     @property
     def window_bytes(self) -> int:

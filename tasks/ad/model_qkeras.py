@@ -8,8 +8,8 @@ can put the float window on the same grid, alpha=1 quantizers (no hidden scales)
 from __future__ import annotations
 
 from tasks.ad.config import ModelConfig
-from tasks.schema import Quant
-from toolchains.keras2 import keras
+from frameworks.schema import Quant
+from frameworks.keras2 import keras
 
 
 def input_quantizer(cfg: ModelConfig):

@@ -1,8 +1,6 @@
-"""The ad01 recipe: what the pipeline's data and train stages do for this task, and what the
-toolchain and firmware stages need from it (model inputs, firmware sources and parameters).
-
-Stages hand artifacts to each other by name: a stage's outputs name its files relative to its own
-folder, and the pipeline passes the next stage a {name: path} mapping read from that manifest."""
+"""The ad01 recipe: DCASE 2020 task 2 ToyCar (real, or synthetic in the same folder layout) -> the
+reference log-mel front end -> a QKeras dense autoencoder -> ad01 test files (one per WAV, windows
+the DUT scores), and what the toolchains and the firmware need (the interface: tasks/base.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from common.jsonio import read_json
-from tasks import SYNTHETIC_MARK, resolve_data
-from tasks.base import RecipeBase
 from tasks.ad import config as task_config
 from tasks.ad.input_map import InputMap
-from toolchains.hls4ml.settings import Hls4mlSettings
-
+from tasks.base import EEMBC_DIR, RecipeBase
 
 HERE = Path(__file__).resolve().parent
-EEMBC_DIR = "eembc"  # <data stage>/eembc/ad01/{*.bin, y_labels.csv}: the runner's dataset path
 
 
 def dataset_fingerprint(root: Path) -> list[tuple[str, int, int]]:
@@ -31,66 +25,44 @@ class Recipe(RecipeBase):
     name = "ad"
     metric = "AUC"
     models = ("trained",)
+    dataset_name = "ToyCar dataset"
     firmware_sources = [HERE / "firmware" / "ad_model.c"]
-    # The code each stage runs (modules are followed through their project imports) and, for the
-    # firmware, its C sources: what invalidates a stage's result, and nothing else.
-    sources = {
-        "data": {"modules": ["tasks.ad.recipe", "tasks.ad.dataset", "tasks.ad.synthetic"]},
-        "trained": {"modules": ["tasks.ad.train", "tasks.ad.model_qkeras"]},
-        "brevitas": {"modules": ["tasks.ad.train_brevitas", "tasks.ad.model_brevitas", "tasks.brevitas_qat"]},
-        "firmware": {"files": ["tasks/ad/firmware"]},
-    }
-
-    def __init__(self, overrides: dict | None = None):
-        super().__init__(overrides)
-        self.input_bytes = self.cfg.window_bytes  # the DUT's db buffer size
+    data_modules = ["tasks.ad.dataset", "tasks.ad.synthetic"]
+    origins = {"trained": "QKeras autoencoder trained by this recipe"}
 
     def load_config(self, overrides: dict | None):
         return task_config.load(overrides=overrides)
 
-    def model_origin(self, model: str) -> str:
-        return "QKeras autoencoder trained by this recipe"
-
     # ---- data -------------------------------------------------------------------------------
-    def resolve_data(self, data: str) -> tuple[str, Path | None]:
+    def check_layout(self, root: Path):
         from tasks.ad import dataset
 
-        return resolve_data(data, self.cfg.data.real_path, "ToyCar dataset", dataset.check_layout)
+        return dataset.check_layout(root)
 
-    def data_params(self, kind: str, real_path: Path | None) -> dict:
-        params = {"kind": kind, "features": self.cfg.features.model_dump(),
-                  "window_bytes": self.cfg.window_bytes, "stride_bytes": self.cfg.stride_bytes}
-        if kind == "synthetic":
-            params["synthetic"] = self.cfg.data.synthetic.model_dump()
-        else:
-            params["path"] = str(real_path)
-            params["content"] = dataset_fingerprint(real_path)
-        return params
+    def fingerprint(self, root: Path):
+        return dataset_fingerprint(root)
 
-    def data(self, kind: str, real_path: Path | None, out: Path) -> dict:
-        from tasks.ad import dataset, synthetic
+    def data_settings(self) -> dict:
+        return {"features": self.cfg.features.model_dump(), "window_bytes": self.cfg.window_bytes,
+                "stride_bytes": self.cfg.stride_bytes}
 
-        if kind == "synthetic":
-            root = out / "ToyCar"
-            synthetic.generate(synthetic.SyntheticSpec(**self.cfg.data.synthetic.model_dump()), root)
-            source = "synthetic ToyCar, generated in this stage (ToyCar/)"
-        else:
-            root, source = real_path, str(real_path)
+    def generate_synthetic(self, out: Path) -> tuple[Path, str]:
+        from tasks.ad import synthetic
+
+        root = out / "ToyCar"
+        synthetic.generate(synthetic.SyntheticSpec(**self.cfg.data.synthetic.model_dump()), root)
+        return root, "synthetic ToyCar, generated in this stage (ToyCar/)"
+
+    def prepare_data(self, root: Path, kind: str, out: Path) -> dict:
+        from tasks.ad import dataset
+
         train, tests = dataset.check_layout(root)
         windows = dataset.train_windows(train, self.cfg.features)
         np.save(out / "train_windows.npy", windows)
         n_test = dataset.export_eembc(tests, self.cfg.features, out / EEMBC_DIR / self.model_id,
                                       self.cfg.window_bytes, self.cfg.stride_bytes)
-        if kind == "synthetic":
-            (out / EEMBC_DIR / self.model_id / SYNTHETIC_MARK).write_text("generated by tasks/ad/synthetic.py\n")
-        return {
-            "data_kind": kind,
-            "source": source,
-            "train_files": len(train),
-            "train_windows": int(windows.shape[0]),
-            "test_files": n_test,
-            "artifacts": {"train_windows": "train_windows.npy", "eembc": EEMBC_DIR},
-        }
+        return {"train_files": len(train), "train_windows": int(windows.shape[0]), "test_files": n_test,
+                "artifacts": {"train_windows": "train_windows.npy", "eembc": EEMBC_DIR}}
 
     def test_files(self, eembc: Path):
         from tasks.ad import dataset
@@ -102,19 +74,25 @@ class Recipe(RecipeBase):
         cfg = self.cfg
         return {"model": cfg.model.model_dump(), "train": cfg.train.model_dump(), "gate": cfg.min_auc.model_dump()}
 
-    def train(self, model: str, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+    def train_qkeras(self, data: dict[str, Path] | None, eembc: Path, data_kind: str, out: Path) -> dict:
         from tasks.ad import train
 
+        assert data is not None, "the trained model needs the data stage"
         return train.train(self.cfg, data["train_windows"], self.test_files(eembc), data_kind, out)
 
     def input_map(self, trained: dict[str, Path]) -> InputMap:
         return InputMap.model_validate(read_json(trained["input_map"]))
 
-    # ---- the FINN model (Brevitas, trained on the same data stage; the FINN flow exports it) -------
+    # ---- the FINN model ---------------------------------------------------------------------
     def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
         from tasks.ad import train_brevitas
 
         return train_brevitas.train(self.cfg, data["train_windows"], self.test_files(eembc), data_kind, out)
+
+    def build_brevitas(self):
+        from tasks.ad import model_brevitas
+
+        return model_brevitas.build(self.cfg.brevitas, self.cfg.model.inputs)
 
     def brevitas_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:
         """Every test window as the FINN model takes it: the input map's integers (the accelerator's raw words)."""
@@ -122,14 +100,7 @@ class Recipe(RecipeBase):
         return self.input_map(trained).to_raw(windows).astype(np.float32)
 
     def brevitas_input_frac(self, trained: dict[str, Path]) -> int:
-        """Fraction bits of those integers as model units (the firmware's ACCEL_IN_FRAC)."""
         return self.input_map(trained).frac
-
-    def load_brevitas(self, trained: dict[str, Path]):
-        from tasks import brevitas_qat
-        from tasks.ad import model_brevitas
-
-        return brevitas_qat.load(model_brevitas.build(self.cfg.brevitas, self.cfg.model.inputs), trained["model"])
 
     # ---- what toolchains and firmware need ---------------------------------------------------
     def model_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:
@@ -137,21 +108,11 @@ class Recipe(RecipeBase):
         windows = np.concatenate([f.windows for f in self.test_files(eembc)])
         return self.input_map(trained).to_model(windows)
 
-    def hls4ml_settings(self, model: str) -> Hls4mlSettings:
-        """A dense autoencoder: io_parallel, types from its QKeras quantizers, bit-identical outputs."""
-        return Hls4mlSettings()
-
-    def firmware_defines(self, trained: dict[str, Path] | None) -> dict[str, int | str]:
-        """The task's parameters for tasks/ad/firmware (model id and input geometry from task.yaml,
-        the input map from training; a stub build without a trained model maps x to itself)."""
+    def task_defines(self, trained: dict[str, Path] | None) -> dict[str, int | str]:
+        """The input geometry from task.yaml and the input map from training (a stub build without a
+        trained model maps x to itself)."""
         m = self.input_map(trained) if trained else InputMap(offset=0, scale_log2=0, width=16, frac=8)
-        return {
-            "TASK_MODEL_ID": f'"{self.model_id}"',
-            "TASK_INPUT_VALUES": self.cfg.model.inputs,
-            "TASK_INPUT_BYTES": self.cfg.window_bytes,
-            "AD_INPUT_OFFSET": m.offset,
-            "AD_INPUT_SCALE_LOG2": m.scale_log2,
-        }
+        return {"TASK_INPUT_VALUES": self.cfg.model.inputs, "AD_INPUT_OFFSET": m.offset, "AD_INPUT_SCALE_LOG2": m.scale_log2}
 
     def stub_accelerator(self) -> dict[str, int]:
         """I/O words of a stand-in accelerator for protocol tests: an identity on a coarse input grid

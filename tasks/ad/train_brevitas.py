@@ -18,7 +18,7 @@ from tasks.ad.train import INPUT_MAP_FILE, file_auc
 def train(cfg: ADTask, train_windows: Path, test_files: list[LabelledFile], data_kind: str, out: Path) -> dict:
     import torch
 
-    from tasks import brevitas_qat as bq
+    from frameworks import brevitas_qat as bq
     from tasks.ad import model_brevitas
 
     b = cfg.brevitas

@@ -8,9 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from tasks.schema import BrevitasQuant, Gate, Pruning, Quant, TrainConfig
-from toolchains.finn.settings import FinnSettings
-from toolchains.hls4ml.settings import Hls4mlSettings
+from frameworks.schema import ToolchainSettings, BrevitasQuant, Gate, Pruning, Quant, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 
@@ -82,7 +80,7 @@ class BrevitasCNV(Strict):
 class ReferenceConfig(RemoteFile):
     input_shift: Literal[0] = 0  # the reference takes raw pixels 0..255 (its first BatchNorm normalises them)
     min_top1: float = Field(gt=0, le=1)  # on real CIFAR-10 test files only: synthetic shapes are not its classes
-    hls4ml: Hls4mlSettings
+    hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain (toolchains/hls4ml/settings.py)
 
 
 class ICTask(Strict):
@@ -95,16 +93,16 @@ class ICTask(Strict):
     augment: Augment
     train: TrainConfig
     min_top1: Gate  # of top-1, as a fraction (0..1)
-    hls4ml: Hls4mlSettings
+    hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain (toolchains/hls4ml/settings.py)
     reference: ReferenceConfig
     brevitas: BrevitasCNV
-    finn: FinnSettings
+    finn: ToolchainSettings  # read and validated by the FINN toolchain (toolchains/finn/settings.py)
 
     @model_validator(mode="after")
     def _input_type_holds_pixels(self):
         want = f"ufixed<8,{8 - self.model.input_shift}>"
-        if self.hls4ml.input not in (None, want):
-            raise ValueError(f"hls4ml.input {self.hls4ml.input}: the model's input is pixel / 2^{self.model.input_shift}, "
+        if self.hls4ml.get("input") not in (None, want):
+            raise ValueError(f"hls4ml.input {self.hls4ml.get('input')}: the model's input is pixel / 2^{self.model.input_shift}, "
                              f"exactly {want}")
         return self
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from tasks import brevitas_qat as bq
+from frameworks import brevitas_qat as bq
 from tasks.ic.config import BrevitasCNV
 
 

@@ -6,8 +6,8 @@ BatchNorm, quantized_relu, logits out. skip=False drops the adds, as the publish
 from __future__ import annotations
 
 from tasks.ic.config import ModelConfig
-from tasks.schema import Quant
-from toolchains.keras2 import keras
+from frameworks.schema import Quant
+from frameworks.keras2 import keras
 
 
 def build(cfg: ModelConfig, classes: int) -> keras.Model:

@@ -18,7 +18,7 @@ from tasks.ic.train import INPUT_FILE, MODEL_FILE
 
 def logits_model(original):
     """A copy of the model whose last layer's softmax activation is linear (same weights)."""
-    from toolchains.keras2 import keras
+    from frameworks.keras2 import keras
 
     config = original.get_config()
     last = config["layers"][-1]
@@ -32,7 +32,7 @@ def logits_model(original):
 
 
 def import_model(cfg, path: Path, eembc: Path, data_kind: str, out: Path) -> dict:
-    from toolchains.keras2 import keras
+    from frameworks.keras2 import keras
 
     original = keras.models.load_model(path, compile=False)
     model = logits_model(original)

@@ -22,7 +22,7 @@ def to_model_input(images: np.ndarray, input_shift: int) -> np.ndarray:
 
 
 def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
-    from toolchains.keras2 import keras, tf  # first: sets up Keras 2 for everything below
+    from frameworks.keras2 import keras, tf  # first: sets up Keras 2 for everything below
 
     from tqdm.keras import TqdmCallback
 

@@ -40,7 +40,7 @@ def augmenter(flip: bool, shift: float):
 def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
     import torch
 
-    from tasks import brevitas_qat as bq
+    from frameworks import brevitas_qat as bq
     from tasks.ic import model_brevitas
 
     b = cfg.brevitas

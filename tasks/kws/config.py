@@ -8,9 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from tasks.schema import BrevitasQuant, Gate, Pruning, Quant, TrainConfig
-from toolchains.finn.settings import FinnSettings
-from toolchains.hls4ml.settings import Hls4mlSettings
+from frameworks.schema import ToolchainSettings, BrevitasQuant, Gate, Pruning, Quant, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 
@@ -105,7 +103,7 @@ class ReferenceConfig(Strict):
     sha256: str | None
     url: str
     min_top1: float = Field(gt=0, le=1)
-    hls4ml: Hls4mlSettings
+    hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain (toolchains/hls4ml/settings.py)
 
 
 class KWSTask(Strict):
@@ -119,10 +117,10 @@ class KWSTask(Strict):
     model: ModelConfig
     train: TrainConfig
     min_top1: Gate  # of top-1, as a fraction (0..1)
-    hls4ml: Hls4mlSettings
+    hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain (toolchains/hls4ml/settings.py)
     reference: ReferenceConfig
     brevitas: BrevitasMLP
-    finn: FinnSettings
+    finn: ToolchainSettings  # read and validated by the FINN toolchain (toolchains/finn/settings.py)
 
     @model_validator(mode="after")
     def _model_fits_input(self):

@@ -18,7 +18,7 @@ def normalise(clips: np.ndarray) -> np.ndarray:
 
 def mfcc(clips: np.ndarray, cfg: FeatureConfig, batch: int = 512) -> np.ndarray:
     """(N, clip_samples) float waveforms, already normalised and mixed -> (N, frames, coefficients) float32."""
-    from toolchains.keras2 import tf
+    from frameworks.keras2 import tf
 
     out = []
     mel = None

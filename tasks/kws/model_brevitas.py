@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from tasks import brevitas_qat as bq
+from frameworks import brevitas_qat as bq
 from tasks.kws.config import BrevitasMLP
 
 INPUT_BITS = 9  # int8 - zero_point spans -128-zp .. 127-zp

@@ -5,8 +5,8 @@ int8 - zero_point exactly, alpha=1 quantizers, no BatchNorm, quantized_relu, log
 from __future__ import annotations
 
 from tasks.kws.config import ModelConfig
-from tasks.schema import Quant
-from toolchains.keras2 import keras
+from frameworks.schema import Quant
+from frameworks.keras2 import keras
 
 
 def build(cfg: ModelConfig, input_shape: tuple[int, int, int], classes: int) -> keras.Model:

@@ -42,7 +42,7 @@ def _dequantize(t: dict, values: np.ndarray) -> np.ndarray:
 
 
 def read_tflite(path: Path) -> Tensors:
-    from toolchains.keras2 import tf
+    from frameworks.keras2 import tf
 
     if not Path(path).is_file():
         raise ConfigError(f"reference model {path} not found (make setup downloads it; see tasks/kws/README.md)")
@@ -66,7 +66,7 @@ def read_tflite(path: Path) -> Tensors:
 def build_keras(tensors: Tensors, input_scale: float, pool: tuple[int, int] = (25, 5)):
     """The DS-CNN in Keras, input (q - zp) integers, logits out. Conv and ReLU are separate layers so
     each has its own fixed-point type in hls4ml (a fused activation would share the conv's)."""
-    from toolchains.keras2 import keras
+    from frameworks.keras2 import keras
 
     L = keras.layers
     inputs = keras.Input(tensors.input_shape, name="mfcc")
@@ -100,7 +100,7 @@ def build_keras(tensors: Tensors, input_scale: float, pool: tuple[int, int] = (2
 
 def tflite_logits(path: Path, q: np.ndarray) -> np.ndarray:
     """The reference interpreter's outputs for int8 inputs q (N, 490): for checking the rebuilt model."""
-    from toolchains.keras2 import tf
+    from frameworks.keras2 import tf
 
     interpreter = tf.lite.Interpreter(model_path=str(path))
     inp = interpreter.get_input_details()[0]

@@ -21,7 +21,7 @@ def to_model_input(features: np.ndarray, cfg: KWSTask) -> np.ndarray:
 
 
 def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
-    from toolchains.keras2 import keras, tf  # first: sets up Keras 2 for everything below
+    from frameworks.keras2 import keras, tf  # first: sets up Keras 2 for everything below
 
     from tqdm.keras import TqdmCallback
 

@@ -15,7 +15,7 @@ from tasks.kws.config import KWSTask
 def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
     import torch
 
-    from tasks import brevitas_qat as bq
+    from frameworks import brevitas_qat as bq
     from tasks.kws import model_brevitas
 
     b = cfg.brevitas

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from common.errors import ConfigError
-from tasks import brevitas_qat as bq
+from frameworks import brevitas_qat as bq
 from tasks import load_recipe
-from tasks.schema import BrevitasQuant, Pruning, TrainConfig
+from frameworks.schema import BrevitasQuant, Pruning, TrainConfig
 
 
 def test_integer_inputs_pass_exactly():

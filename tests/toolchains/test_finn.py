@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from common.errors import BuildError, ConfigError, GateError
-from tasks import brevitas_qat as bq
-from tasks.schema import BrevitasQuant, Pruning, TrainConfig
+from frameworks import brevitas_qat as bq
+from frameworks.schema import BrevitasQuant, Pruning, TrainConfig
 from toolchains.finn import emulator, export
 
 
@@ -128,17 +128,19 @@ def test_the_emulator_is_bit_identical_on_a_binary_cnv_with_random_inputs(tmp_pa
     """A CNV-style network (HWC integer input, binary 3x3 convs, max pooling, binary FC): Im2Col,
     XNOR-popcount and NHWC pooling in the generated C, against execute_onnx on random images."""
     from boards import board
+    import toolchains
     from tasks import load_recipe
     from tasks.ic import model_brevitas
     from toolchains.finn import build
 
-    cfg = load_recipe("ic", {"brevitas.conv": [8, 8, 16, 16], "brevitas.pool_after": [1], "brevitas.fc": [32]}).cfg
+    recipe = load_recipe("ic", {"brevitas.conv": [8, 8, 16, 16], "brevitas.pool_after": [1], "brevitas.fc": [32]})
+    cfg, settings = recipe.cfg, toolchains.load("finn").settings(recipe, "trained")
     model = model_brevitas.build(cfg.brevitas, 10)
     rng = np.random.default_rng(1)
     x = rng.integers(0, 256, (40, 32, 32, 3)).astype(np.float32)
     bq.recalibrate_batchnorm(model, torch.from_numpy(x), 20)  # untrained, but with sensible BatchNorm statistics
     path = export.export(model, x, tmp_path)
-    build.build(path, board.load("pynq_z2"), cfg.finn, x[:1], bq.predict(model, x[:1]), tmp_path, tmp_path)
+    build.build(path, board.load("pynq_z2"), settings, x[:1], bq.predict(model, x[:1]), tmp_path, tmp_path)
     streamlined = tmp_path / build.OUTPUT / build.STREAMLINED
     assert {"Im2Col", "XnorPopcountMatMul", "MaxPoolNHWC"} <= {n.op_type for n in __import__("onnx").load(streamlined).graph.node}
     n_in, n_out = emulator.generate(streamlined, tmp_path)

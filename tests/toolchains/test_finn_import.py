@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from common.errors import ConfigError
-from tasks import brevitas_qat as bq
-from tasks.schema import BrevitasQuant, Pruning, TrainConfig
+from frameworks import brevitas_qat as bq
+from frameworks.schema import BrevitasQuant, Pruning, TrainConfig
 
 CLASSES = 12
 
@@ -45,7 +45,7 @@ def _graph(path, quant: dict | None, n_in: int = 256):
 def test_the_host_side_input_quantizer_is_exact_for_every_integer(tmp_path, quant, scale, table):
     from qonnx.core.onnx_exec import execute_onnx
 
-    from tasks import external
+    from frameworks import qonnx_import as external
     from toolchains.finn import host_input
 
     path = _graph(tmp_path / "m.onnx", quant)
@@ -63,7 +63,7 @@ def test_the_host_side_input_quantizer_is_exact_for_every_integer(tmp_path, quan
 
 
 def test_a_per_channel_input_quantizer_is_refused(tmp_path):
-    from tasks import external
+    from frameworks import qonnx_import as external
     from toolchains.finn import host_input
 
     path = _graph(tmp_path / "m.onnx", {"scale": np.full(256, 0.1), "zero": 0.0, "bits": 8.0, "signed": 1, "narrow": 0})
@@ -215,11 +215,12 @@ def test_a_model_file_without_what_it_needs_is_refused_before_any_stage(tmp_path
 
 
 def test_a_model_whose_input_size_is_not_the_tasks_is_refused(tmp_path):
-    from tasks import external, load_recipe
+    from frameworks import qonnx_import as external
+    from tasks import imported_model, load_recipe
 
     path = _graph(tmp_path / "m.onnx", None, 100)
     with pytest.raises(ConfigError, match=r"its input \[1, 100\] has 100 values; a kws01 test file has 490 bytes"):
-        external.import_qonnx(load_recipe("kws"), path, tmp_path, "real", 0.5, 0, tmp_path)
+        imported_model.import_qonnx(load_recipe("kws"), path, tmp_path, "real", 0.5, 0, tmp_path)
     (tmp_path / "junk.onnx").write_bytes(b"not onnx")
     with pytest.raises(ConfigError, match="not a readable ONNX/QONNX file"):
         external.load(tmp_path / "junk.onnx")

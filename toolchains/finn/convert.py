@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from toolchains.base import Accelerator, write_accel_model
+from toolchains.finn.settings import FinnSettings
 from common.errors import GateError
 from common.paths import REPO
 from toolchains.finn import board_io, build, emulator, export, host_input
@@ -49,7 +50,7 @@ class Source:
 def from_brevitas(recipe, trained: dict[str, Path], eembc: Path, out: Path) -> Source:
     from qonnx.core.datatype import DataType
 
-    from tasks import brevitas_qat
+    from frameworks import brevitas_qat
 
     model = recipe.load_brevitas(trained)
     inputs = recipe.brevitas_inputs(eembc, trained)
@@ -61,10 +62,10 @@ def from_brevitas(recipe, trained: dict[str, Path], eembc: Path, out: Path) -> S
 
 
 def from_qonnx(recipe, trained: dict[str, Path], eembc: Path, out: Path) -> Source:
-    """An imported QONNX file (tasks/external.py), its input quantizer moved to the host side."""
+    """An imported QONNX file (frameworks/qonnx_import.py), its input quantizer moved to the host side."""
     from qonnx.core.datatype import DataType
 
-    from tasks import external
+    from frameworks import qonnx_import as external
 
     declared = json.loads(trained["input"].read_text())
     m = external.load(trained["qonnx"])
@@ -82,8 +83,7 @@ def from_qonnx(recipe, trained: dict[str, Path], eembc: Path, out: Path) -> Sour
                   f"execute_onnx)", bits, 0, None if host.table is None else (host.k_min, host.table))
 
 
-def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
-    settings = recipe.cfg.finn
+def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path, settings: FinnSettings) -> dict:
     src = from_qonnx(recipe, trained, eembc, out) if "qonnx" in trained else from_brevitas(recipe, trained, eembc, out)
     est = build.build(src.onnx, board, settings, src.graph_in[:1], src.reference[:1], out,
                       REPO / "tasks" / recipe.name)  # a relative folding_config is the task folder's

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from common.errors import ConfigError
-from tasks.external import float_input
+from frameworks.qonnx_import import float_input
 
 QUANT_OPS = ("Quant", "IntQuant")
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.config import validate_section
 from toolchains.base import Accelerator, ToolchainBase
+from toolchains.finn.settings import FinnSettings
 
 
 class Toolchain(ToolchainBase):
@@ -18,21 +20,22 @@ class Toolchain(ToolchainBase):
                "files": ["toolchains/finn/accel_finn.c"]}
     board_files = ["toolchains/finn/accel_finn_board.c", "toolchains/finn/finn_pack.c", "toolchains/finn/finn_pack.h"]
 
-    def check(self, recipe, model: str) -> None:
-        """Before any stage runs: can this toolchain take the recipe's model?"""
-        from common.errors import ConfigError
+    def settings(self, recipe, model: str) -> FinnSettings:
+        """The recipe's finn section of task.yaml (folding, checks), validated."""
+        return validate_section(recipe.toolchain_settings(self.name, model), FinnSettings,
+                                recipe.toolchain_settings_where(self.name, model))
 
-        if model == "trained" and not hasattr(recipe, "brevitas_inputs"):
-            raise ConfigError(f"flow=finn is not available for task {recipe.name} yet: its recipe does not give the FINN "
-                              f"model's integer inputs (brevitas_inputs)")
+    def check(self, recipe, model: str) -> None:
+        """Before any stage runs: every recipe has a Brevitas model (tasks/base.py); its finn section must be valid."""
+        self.settings(recipe, "trained")
 
     def convert_params(self, recipe, model: str, board) -> dict:
-        return {"part": board.part, "clock_period_ns": board.clock_period_ns, "finn": recipe.cfg.finn.model_dump()}
+        return {"part": board.part, "clock_period_ns": board.clock_period_ns, "finn": self.settings(recipe, model).model_dump()}
 
     def convert(self, recipe, model: str, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
         from toolchains.finn import convert
 
-        return convert.convert(recipe, trained, eembc, board, out)
+        return convert.convert(recipe, trained, eembc, board, out, self.settings(recipe, "trained"))
 
     def accelerator(self, convert_dir: Path) -> Accelerator:
         from toolchains.finn import convert

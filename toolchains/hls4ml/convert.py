@@ -22,7 +22,7 @@ import numpy as np
 
 from toolchains.base import Accelerator, write_accel_model
 from common.errors import BuildError, GateError
-from toolchains import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
+from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 log = logging.getLogger(__name__)

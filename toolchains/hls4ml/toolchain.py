@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.config import validate_section
 from toolchains.base import Accelerator, ToolchainBase
+from toolchains.hls4ml.settings import Hls4mlSettings
 
 
 class Toolchain(ToolchainBase):
@@ -18,19 +20,25 @@ class Toolchain(ToolchainBase):
                "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]}
     board_files = ["toolchains/hls4ml/accel_hls4ml_board.c"]
 
+    def settings(self, recipe, model: str) -> Hls4mlSettings:
+        """The recipe's hls4ml section of task.yaml, validated."""
+        return validate_section(recipe.toolchain_settings(self.name, model), Hls4mlSettings,
+                                recipe.toolchain_settings_where(self.name, model))
+
     def check(self, recipe, model: str) -> None:
-        """Every recipe's QKeras/Keras models convert (hls4ml_settings, model_inputs)."""
+        """Every recipe's QKeras/Keras models convert; its task.yaml section must be valid."""
+        self.settings(recipe, model)
 
     def convert_params(self, recipe, model: str, board) -> dict:
         return {"part": board.part, "clock_period_ns": board.clock_period_ns, "hls4ml_board": board.vivado.hls4ml_board,
-                "hls4ml": recipe.hls4ml_settings(model).model_dump()}
+                "hls4ml": self.settings(recipe, model).model_dump()}
 
     def convert(self, recipe, model: str, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
         from toolchains.hls4ml import convert
 
         inputs = recipe.model_inputs(eembc, trained)
         return convert.convert(recipe.load_model(trained), board.part, board.clock_period_ns, inputs, out,
-                               recipe.hls4ml_settings(model), board)
+                               self.settings(recipe, model), board)
 
     def accelerator(self, convert_dir: Path) -> Accelerator:
         from toolchains.hls4ml import convert
@@ -42,7 +50,7 @@ class Toolchain(ToolchainBase):
 
         from toolchains.hls4ml import latency
 
-        settings = recipe.hls4ml_settings(model)
+        settings = self.settings(recipe, model)
         keras_model = recipe.load_model(trained)
         reuse = {layer.name: keys["ReuseFactor"] for layer in keras_model.layers for pattern, keys in settings.layers.items()
                  if "ReuseFactor" in keys and fnmatch.fnmatchcase(layer.name, pattern)}

@@ -1,13 +1,19 @@
-"""Schema pieces every task.yaml shares (pure pydantic, no TensorFlow): quantizer widths, training
+"""Schema pieces every task.yaml shares and the frameworks read (pure pydantic, no TensorFlow): quantizer widths, training
 settings and the quality gate after training."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from common.config import Strict
+
+
+# A task.yaml section a toolchain reads (hls4ml:, finn:): kept as data by the task and validated
+# against the toolchain's own schema when a flow takes it (ToolchainBase.check), so the tasks need
+# not know any toolchain.
+ToolchainSettings = dict[str, Any]
 
 
 class Quant(Strict):

@@ -23,7 +23,7 @@ from brevitas.quant import (Int8AccumulatorAwareWeightQuant, Int8AccumulatorAwar
 from torch import nn
 from torch.nn.utils import prune
 
-from tasks.schema import BrevitasQuant, Pruning, TrainConfig
+from frameworks.schema import BrevitasQuant, Pruning, TrainConfig
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "model.pt"
