@@ -88,8 +88,8 @@ def _copy_code(run: Run, dest: Path) -> None:
     """What produced the result: the task recipe, the toolchain, the board, the firmware core and
     the pipeline, plus the run's manifests (its resolved configuration)."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
-    for rel in (f"tasks/{run.task}", f"toolchains/{run.flow}", f"boards/{run.board}", "boards/common", "pipeline",
-                "runner", "common", "Makefile", "requirements.txt", "requirements-nodeps.txt", "pyproject.toml"):
+    for rel in (f"tasks/{run.task}", "tasks/firmware", "frameworks", f"toolchains/{run.flow}", f"boards/{run.board}",
+                "boards/common", "pipeline", "runner", "common", "Makefile", "requirements.txt", "requirements-nodeps.txt", "pyproject.toml"):
         src = REPO / rel
         if src.is_dir():
             shutil.copytree(src, dest / rel, ignore=ignore)

@@ -59,7 +59,7 @@ class RecipeBase(ABC):
             "trained": {"modules": [f"{t}.train", f"{t}.model_qkeras"]},
             "reference": {"modules": [f"{t}.reference", f"{t}.testset"]},
             "brevitas": {"modules": [f"{t}.train_brevitas", f"{t}.model_brevitas", "frameworks.brevitas_qat"]},
-            "firmware": {"files": [f"tasks/{self.name}/firmware"]},
+            "firmware": {"files": [f"tasks/{self.name}/firmware", "tasks/firmware"]},  # tasks/firmware: shared C
         }
 
     def model_origin(self, model: str) -> str:
