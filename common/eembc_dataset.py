@@ -35,6 +35,7 @@ class Entry:
         """The slices the runner sends: the whole file, or every window of bytes_to_send at stride."""
         if not self.windowed:
             return [self.data]
+        assert self.bytes_to_send is not None and self.stride is not None  # windowed
         size, step = int(self.bytes_to_send), int(self.stride)
         return [self.data[o : o + size] for o in range(0, len(self.data) - size + 1, step)]
 
@@ -72,7 +73,9 @@ def _entry(folder: Path, row: list[str], where: str) -> Entry:
         _int(row[4], "stride", where, 1)
         if size > len(data):
             raise DatasetError(f"{where}: bytes_to_send {size} is larger than {row[0]} ({len(data)} bytes)")
-    return Entry(row[0], row[1], row[2], *(row[3:5] if len(row) == 5 else (None, None)), data)
+    if len(row) == 5:
+        return Entry(row[0], row[1], row[2], row[3], row[4], data)
+    return Entry(row[0], row[1], row[2], None, None, data)
 
 
 def load(dataset_path: Path, model_id: str) -> list[Entry]:

@@ -17,6 +17,7 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def _module_path(name: str) -> Path | None:
 
 def _imports(path: Path) -> set[str]:
     """Absolute module names a Python file imports (`from a.b import c` may name module a.b.c)."""
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
@@ -79,7 +80,7 @@ def module_closure(modules: list[str]) -> list[Path]:
     return sorted(set(seen.values()))
 
 
-def source_digest(modules: list[str] = (), files: list[str] = (), functions: list = ()) -> str:
+def source_digest(modules: Sequence[str] = (), files: Sequence[str] = (), functions: Sequence[Callable] = ()) -> str:
     """Digest of the code a stage runs: project modules (followed through their imports), other
     source files or folders (relative to the repository), and the stage's own functions."""
     paths = set(module_closure(list(modules)))

@@ -83,13 +83,16 @@ class Flow:
         self.testset_root = eembc_testset(self.testset, self.recipe.model_id) if self.testset else None
         self.root = flow_root(self.task_root, self.flow, self.model, self.model_name, self.board, self.testset)
         self.stages = [s for s in STAGES if not (s == "data" and self.model != "trained" and self.testset_root)]
-        self.data_kind, self.data_path = self.recipe.resolve_data(self.data) if "data" in self.stages else (None, None)
+        self.data_kind: str | None = None
+        self.data_path: Path | None = None
+        if "data" in self.stages:
+            self.data_kind, self.data_path = self.recipe.resolve_data(self.data)
 
     def _check_external(self) -> None:
         takes = [name for name in toolchains.available() if "qonnx" in toolchains.load(name).imports]
         if "qonnx" not in self.toolchain.imports:
             raise ConfigError(f"flow={self.flow} does not import QONNX files: model={self.model} needs flow={' or '.join(takes)}")
-        if not self.external.is_file():
+        if self.external is None or not self.external.is_file():
             raise ConfigError(f"model={self.model}: no such file")
         if not self.recipe.imports_models:
             raise ConfigError(f"task {self.task} does not take a model file yet: its recipe does not say how its test "

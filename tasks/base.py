@@ -89,6 +89,7 @@ class RecipeBase(ABC):
         if kind == "synthetic":
             params["synthetic"] = self.cfg.data.synthetic.model_dump()
         else:
+            assert real_path is not None  # resolve_data gives a folder with "real"
             params["path"] = str(real_path)
             params["content"] = self.fingerprint(real_path)
         return params
@@ -106,6 +107,7 @@ class RecipeBase(ABC):
         if kind == "synthetic":
             root, source = self.generate_synthetic(out)
         else:
+            assert real_path is not None  # resolve_data gives a folder with "real"
             root, source = real_path, str(real_path)
         outputs = self.prepare_data(root, kind, out)
         if kind == "synthetic":

@@ -10,10 +10,12 @@ from pipeline.stages.stage import Stage
 
 
 def _data_params(f: Flow) -> dict:
+    assert f.data_kind is not None  # the flow resolves data=... whenever it has a data stage
     return f.recipe.data_params(f.data_kind, f.data_path)
 
 
 def _data(f: Flow, out: Path) -> dict:
+    assert f.data_kind is not None
     return f.recipe.data(f.data_kind, f.data_path, out)
 
 

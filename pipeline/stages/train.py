@@ -27,12 +27,14 @@ def _train_sources(f: Flow) -> dict:
 
 
 def _train(f: Flow, out: Path) -> dict:
-    data = f.artifacts("data") if "data" in f.stages else None
     if f.external:
         from tasks import imported_model
 
+        assert f.input_scale is not None  # Flow checks it before any stage runs
         return imported_model.import_qonnx(f.recipe, f.external, f.eembc(), f.eembc_kind(), f.input_scale, f.input_zero_point, out)
+    data = f.artifacts("data") if "data" in f.stages else None
     if f.model == "trained":  # gated on its own data's test files, whatever testset= the later stages use
+        assert data is not None  # a trained model always has its data stage
         kind = f.manifest("data")["outputs"]["data_kind"]
         if f.toolchain.framework == "brevitas":
             return f.recipe.train_brevitas(data, data["eembc"], kind, out)

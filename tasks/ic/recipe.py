@@ -82,6 +82,7 @@ class Recipe(RecipeBase):
     def train_qkeras(self, data: dict[str, Path] | None, eembc: Path, data_kind: str, out: Path) -> dict:
         from tasks.ic import train
 
+        assert data is not None, "the trained model needs the data stage"
         return train.train(self.cfg, data, eembc, data_kind, out)
 
     def import_reference(self, eembc: Path, data_kind: str, out: Path) -> dict:

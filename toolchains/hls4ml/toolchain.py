@@ -52,7 +52,7 @@ class Toolchain(ToolchainBase):
 
         settings = self.settings(recipe, model)
         keras_model = recipe.load_model(trained)
-        reuse = {layer.name: keys["ReuseFactor"] for layer in keras_model.layers for pattern, keys in settings.layers.items()
+        reuse = {layer.name: int(keys["ReuseFactor"]) for layer in keras_model.layers for pattern, keys in settings.layers.items()
                  if "ReuseFactor" in keys and fnmatch.fnmatchcase(layer.name, pattern)}
         return latency.model(keras_model, settings.io_type, reuse, board)
 
