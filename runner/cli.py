@@ -23,14 +23,17 @@ import sys
 import time
 from pathlib import Path
 
+from common import eembc_dataset
 from common import provenance as prov
 from common.errors import DutError, HarnessError
 from common.paths import build_root
-from common import eembc_dataset
+from common.run_rules import MIN_WINDOW_S
 from runner import devices as device_files
-from runner import modes
 from runner.dut import Dut
 from runner.emulated import emulated_dut
+from runner.modes.accuracy import accuracy
+from runner.modes.energy import energy
+from runner.modes.performance import performance
 from runner.session import Session
 from runner.transport import SerialTransport
 
@@ -41,7 +44,7 @@ MODE_NAMES = {"p": "performance", "a": "accuracy", "e": "energy", "performance":
 
 def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenance: prov.Provenance,
         baud: int = 115200, iterations: int | None = None, warmups: int = 10,
-        target_s: float = modes.MIN_WINDOW_S, resume: bool = False, model_id: str | None = None, monitor=None,
+        target_s: float = MIN_WINDOW_S, resume: bool = False, model_id: str | None = None, monitor=None,
         interface: str | None = None) -> dict:
     """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses.
     With resume, each mode goes on from the journal an interrupted run left in out. With
@@ -69,20 +72,19 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
             session.log(f"DUT {summary['name']} on {url}, model {summary['model']}, firmware {summary['firmware']}")
             session.log(f"DUT is: {provenance.describe()}; data: {provenance.data or 'not stated'}")
             # modeled timing: exact windows at any length, and never a submission: the 10 s rule is moot
-            min_window_s = 0.0 if provenance.timing == "modeled" else modes.MIN_WINDOW_S
+            min_window_s = 0.0 if provenance.timing == "modeled" else MIN_WINDOW_S
             if provenance.timing == "modeled" and name != "accuracy":
                 session.log("modeled timing: the DUT's time is the modeled board's; the 10 s window rule does not apply")
             try:
                 if name == "performance":
-                    summary["performance"] = modes.performance(dut, entries, session, iterations, warmups, target_s,
-                                                               min_window_s)
+                    summary["performance"] = performance(dut, entries, session, iterations, warmups, target_s, min_window_s)
                 elif name == "energy":
                     if monitor is None:
-                        raise HarnessError("energy mode needs a power monitor (--monitor PORT of an LPM01A, or --monitor joulescope)")
-                    summary["energy"] = modes.energy(dut, monitor, entries, session, iterations, warmups, min_window_s,
-                                                     target_s)
+                        raise HarnessError("energy mode needs a power monitor "
+                                           "(--monitor PORT of an LPM01A, or --monitor joulescope)")
+                    summary["energy"] = energy(dut, monitor, entries, session, iterations, warmups, min_window_s, target_s)
                 else:
-                    summary["accuracy"] = modes.accuracy(dut, entries, session)
+                    summary["accuracy"] = accuracy(dut, entries, session)
                 summary[name]["link_bytes"] = transport.bytes_out + transport.bytes_in  # so far, this connection
             except (HarnessError, KeyboardInterrupt) as e:
                 session.log(f"ERROR: {e or 'interrupted'}")
@@ -125,7 +127,8 @@ def _positive(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m runner", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m runner", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", help="serial port or pyserial URL (e.g. /dev/ttyUSB1, socket://127.0.0.1:5555)")
     where.add_argument("--emulated", type=Path, help="start this emulated DUT binary and connect to it")
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baud", type=_positive, default=115200)
     p.add_argument("--iterations", type=_positive, default=None, help="measured inferences per window (default: calibrated)")
     p.add_argument("--warmups", type=int, default=10)
-    p.add_argument("--window-seconds", type=float, default=modes.MIN_WINDOW_S,
+    p.add_argument("--window-seconds", type=float, default=MIN_WINDOW_S,
                    help="target length of a calibrated performance window (run rules: >= 10 s)")
     p.add_argument("--monitor", help="energy mode: the LPM01A power monitor's serial port, or joulescope[:SERIAL] "
                    "for a Joulescope JS220/JS110 on USB")

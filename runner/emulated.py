@@ -12,7 +12,6 @@ from pathlib import Path
 
 from common.errors import DutError
 
-
 GPIO_EDGE = re.compile(r"^gpio: timestamp falling edge at (\d+) us$")
 
 

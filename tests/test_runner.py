@@ -16,7 +16,7 @@ import serial
 from common import provenance
 from common.errors import DatasetError, DutError, DutLost
 from common import eembc_dataset as eembc
-from runner import metrics, modes
+from runner import calibration, metrics, mlc_format
 from runner.cli import main as runner_main
 from runner.cli import run
 from runner.dut import Dut
@@ -240,7 +240,7 @@ def test_a_one_second_window_target_gives_error_2(stub_dut, tmp_path):
     with emulated_dut(stub_dut["performance"]) as url:
         summary = run(url, tmp_path / "data", tmp_path / "out", ["performance"], EMULATED, target_s=1.0)
     text, _ = _results(tmp_path / "out", "performance")
-    assert summary["performance"]["error"] == modes.ERROR_2
+    assert summary["performance"]["error"] == mlc_format.ERROR_2
     assert "ERROR 2 - loop exited before 10 seconds elapsed." in text and "Median throughput" not in text
 
 
@@ -254,16 +254,16 @@ def test_an_energy_build_in_performance_mode_is_a_clear_error(fake, tmp_path):
 def test_calibration_targets_the_window_length(fake):
     dut = fake(us_per_inference=100)
     with SerialTransport(dut.port) as t:
-        n = modes.calibrate(Dut(t), b"\0" * 2560, target_s=10.0)
+        n = calibration.calibrate(Dut(t), b"\0" * 2560, target_s=10.0)
     # probes 10, 40, ..., 10240 inferences; 10240 x 100 us = 1.024 s >= 1 s; then 10 s with the margin
     assert [c for c in dut.commands if c.startswith("infer")] == [f"infer {10 * 4**k} 1" for k in range(6)]
-    assert n == math.ceil(10.0 * modes.CALIBRATION_MARGIN * 10240 * 1e6 / 1_024_000)
+    assert n == math.ceil(10.0 * calibration.CALIBRATION_MARGIN * 10240 * 1e6 / 1_024_000)
 
 
 def test_calibration_respects_the_firmware_bound(fake):
     dut = fake(us_per_inference=1)
     with SerialTransport(dut.port) as t:
-        assert modes.calibrate(Dut(t), b"\0" * 2560, target_s=100.0) == modes.MAX_ITERATIONS
+        assert calibration.calibrate(Dut(t), b"\0" * 2560, target_s=100.0) == calibration.MAX_ITERATIONS
 
 
 # ---- metrics: the MLC runner's formulas -------------------------------------------------------------

@@ -1,0 +1,61 @@
+"""Energy mode (spec 3.8): window 0 of the first 5 files, `infer N W` each, with the power monitor
+sampling the DUT's supply; the median µJ per inference, each trial scored between its last two
+timestamp events (energy_score.py) and its trace plotted (trace_plot.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm import tqdm
+
+from common.eembc_dataset import Entry
+from common.run_rules import ENERGY_TRIALS, MIN_WINDOW_S
+from runner import mlc_format as fmt
+from runner.calibration import calibrate_energy
+from runner.dut import INFER_TIMEOUT_S, MAX_WINDOW_S, Dut
+from runner.energy_score import trial_energy
+from runner.resume import kept_in_order
+from runner.session import Session
+from runner.trace_plot import plot_trial
+
+
+def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations: int | None, warmups: int,
+           min_window_s: float = MIN_WINDOW_S, target_s: float = MIN_WINDOW_S) -> dict:
+    """The five trials with a started monitor (runner.monitors); N given, or calibrated for trials of
+    target_s. min_window_s: 0 for modeled timing (as in performance). Trials an interrupted session
+    finished are scored again from their kept samples, not run again."""
+    chosen = entries[:ENERGY_TRIALS]
+    kept, iterations = kept_in_order(session, chosen, iterations, "trials")
+    if iterations is None:
+        iterations = calibrate_energy(dut, monitor, chosen[0].windows()[0], target_s)
+        session.log(f"Calibrated iterations per trial: {iterations} (target {target_s:g} s, timed by the power monitor)")
+    lines, per_inference, short = [fmt.ENERGY_HEADER], [], False
+    for k, r in enumerate(kept):  # scored again from their kept samples: the same figures
+        t = trial_energy(r["power"]["samples"], [tuple(e) for e in r["power"]["timestamps"]], iterations)
+        per_inference.append(t["uj_per_inference"])
+        short |= t["elapsed_s"] < min_window_s
+        lines += fmt.trial_lines(k, t, iterations, t["elapsed_s"] < min_window_s)
+    for k, entry in enumerate(tqdm(chosen[len(kept):], desc="energy", unit="trial", initial=len(kept), total=len(chosen)),
+                              len(kept)):
+        session.log(fmt.loading(entry.file, 0))
+        dut.load(entry.windows()[0])
+        session.log(fmt.LOAD_COMPLETE)
+        monitor.trial()
+        r = dut.infer(iterations, warmups, timeout_s=max(INFER_TIMEOUT_S, 3 * MAX_WINDOW_S))
+        samples, events = monitor.collect(2)
+        t = trial_energy(samples, events, iterations)
+        per_inference.append(t["uj_per_inference"])
+        session.record({**fmt.file_fields(entry, 1), "infer": fmt.infer_record(r),
+                        "power": fmt.power_record(samples, events, monitor.voltage_mv)})
+        plot_trial(session.folder.with_name(f"{session.folder.name}.traces") / f"energy_inf_{k:03d}.png", samples, events, t)
+        below = t["elapsed_s"] < min_window_s
+        short |= below
+        if t["elapsed_s"] > MAX_WINDOW_S:
+            session.log(f"WARNING: trial {k} lasted {t['elapsed_s']:.3f} s; the MLC runner gives up on a reply after "
+                        f"{MAX_WINDOW_S:g} s (lower --iterations)")
+        lines += fmt.trial_lines(k, t, iterations, below)
+        session.log(f"trial {k}: {t['elapsed_s']:.3f} s, {t['uj_per_inference']:.3f} uJ/inf, m-results {r.results}")
+    median = float(np.median(per_inference))
+    lines += fmt.median_energy_lines(median, short)
+    session.write_results(lines)
+    return {"uj_per_inference": median, "trials": per_inference, "iterations": iterations,
+            "error": fmt.ENERGY_ERROR if short else None}

@@ -1,0 +1,81 @@
+"""Performance mode (spec 3.6): window 0 of the first 5 files, `infer N W` each, timed by the DUT's
+m-lap-us; the median throughput, or the MLC runner's ERROR 1 / ERROR 2 instead of it when the loop
+is not valid."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+from common.eembc_dataset import Entry
+from common.errors import DutError
+from common.run_rules import MIN_WINDOW_S, PERFORMANCE_WINDOWS
+from runner import mlc_format as fmt
+from runner.calibration import calibrate
+from runner.dut import INFER_TIMEOUT_S, MAX_WINDOW_S, Dut, InferResult
+from runner.resume import kept_in_order
+from runner.session import Session
+
+
+def throughput(result: InferResult) -> float:
+    """Inferences per second from the DUT's own timestamps (the MLC runner's arithmetic)."""
+    if result.elapsed_us is None:
+        raise DutError(f"the DUT printed no m-lap-us pair for 'infer {result.iterations} {result.warmups}': "
+                       "performance mode needs the performance build (EE_CFG_ENERGY_MODE=0)")
+    return result.iterations / (result.elapsed_us / 1_000_000) if result.elapsed_us > 0 else 0.0
+
+
+def performance(dut: Dut, entries: list[Entry], session: Session, iterations: int | None, warmups: int,
+                target_s: float = MIN_WINDOW_S, min_window_s: float = MIN_WINDOW_S) -> dict:
+    """The five windows, N given or calibrated for windows of target_s; writes results.txt.
+    min_window_s: the run rules' 10 s; 0 for a DUT with modeled timing, whose windows are exact
+    at any length (and never a submission). Windows an interrupted session finished
+    (session.previous) are taken from its records, with their N."""
+    chosen = entries[:PERFORMANCE_WINDOWS]
+    kept, iterations = kept_in_order(session, chosen, iterations, "windows")
+    if iterations is None:
+        iterations = calibrate(dut, chosen[0].windows()[0], target_s)
+        session.log(f"Calibrated iterations per window: {iterations} (target {target_s:g} s; calibration runs not recorded)")
+    lines, rates, expected_s = [], [], target_s
+    for k, r in enumerate(kept, 1):
+        rates.append(r["infer"]["throughput"])
+        lines += fmt.window_lines(k, iterations, r["infer"]["elapsed_time"], rates[-1])
+    loop_start = time.monotonic() - sum(r["infer"]["elapsed_time"] for r in kept) / 1e6  # the DUT's time, at least
+    for k, entry in enumerate(tqdm(chosen[len(kept):], desc="performance", unit="window", initial=len(kept),
+                                   total=len(chosen)), len(kept) + 1):
+        session.log(fmt.loading(entry.file, 0))
+        dut.load(entry.windows()[0])
+        session.log(fmt.LOAD_COMPLETE)
+        r = dut.infer(iterations, warmups, timeout_s=max(INFER_TIMEOUT_S, 3 * expected_s))
+        session.raw(fmt.running(iterations, warmups))
+        rate = throughput(r)
+        expected_s = iterations / rate if rate > 0 else expected_s
+        rates.append(rate)
+        session.record({**fmt.file_fields(entry, 1), "infer": fmt.infer_record(r, rate)})
+        session.log(f"Performance results for window {k}: {iterations} inferences in {r.elapsed_us / 1e6:.3f} s, "
+                    f"{rate:.3f} inf./sec., m-results {r.results}")
+        if r.elapsed_us / 1e6 < min_window_s:
+            session.log(f"WARNING: window {k} lasted {r.elapsed_us / 1e6:.3f} s; the run rules ask for at least "
+                        f"{MIN_WINDOW_S:g} s per window (raise --iterations or --window-seconds)")
+        elif r.elapsed_us / 1e6 > MAX_WINDOW_S:
+            session.log(f"WARNING: window {k} lasted {r.elapsed_us / 1e6:.3f} s; the MLC runner gives up on a reply after "
+                        f"{MAX_WINDOW_S:g} s, so it could not rerun this (lower --iterations)")
+        lines += fmt.window_lines(k, iterations, r.elapsed_us, rate)
+    error = None
+    if len(chosen) != PERFORMANCE_WINDOWS:
+        error = fmt.ERROR_1
+        session.results.append({"error": "error 1", "mode": session.letter})
+    elif time.monotonic() - loop_start < min_window_s:
+        error = fmt.ERROR_2
+        session.results.append({"error": "error 2", "mode": session.letter})
+    median = None
+    if error:
+        lines.append(fmt.runner_line(error))
+        session.log(f"not a valid performance result: {error}")
+    else:
+        median = float(np.median(rates))
+        lines += fmt.median_throughput_lines(median)
+    session.write_results(lines)
+    return {"throughput": median, "error": error, "iterations": iterations, "window_throughputs": rates}
