@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from common.config import Strict as _Strict
 from common.config import load_yaml
@@ -139,7 +139,17 @@ class Vivado(_Strict):
     board_part: str  # Vivado's board part (board files), e.g. tul.com.tw:pynq-z2:part0:1.0
     finn_board: str | None = None  # FINN's name for a board with a FINN shell (the Zynq shell), else stitched IP only
     hls4ml_board: str | None = None  # hls4ml's VivadoAccelerator name for the board (it writes the block design), if any
-    system: System | None = None  # our block design around the accelerator (boards/vivado.py), where neither has one
+    system: System | None = None  # our block design around the accelerator (boards/vendor/), where neither has one
+    # how the board is programmed: a kind of plan, boards/vendor/plans/<plan>.py (None: not yet)
+    plan: str | None = None
+
+    @field_validator("plan")
+    @classmethod
+    def _known_plan(cls, plan: str | None) -> str | None:
+        kinds = sorted(p.stem for p in (BOARDS_DIR / "vendor" / "plans").glob("*.py") if p.stem != "__init__")
+        if plan is not None and plan not in kinds:
+            raise ValueError(f"no programming plan of kind '{plan}' (boards/vendor/plans/): choose one of {', '.join(kinds)}")
+        return plan
 
 
 class Board(_Strict):

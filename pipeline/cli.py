@@ -61,10 +61,10 @@ def _positive(text: str) -> int:
 def _program(flow: Flow, energy: bool, flash: bool) -> int:
     """The board's vendor steps on the build stage's artifacts; the tools are checked before the
     artifacts are looked for, so a machine without them says that first."""
-    from boards import vivado
+    from boards.vendor.program import program
 
-    out = vivado.program(flow.board_cfg, lambda: flow.artifacts("build"), flow.root / "vivado",
-                         convert_dir=lambda: flow.artifacts("convert").get("convert"), energy=energy, flash=flash)
+    out = program(flow.board_cfg, lambda: flow.artifacts("build"), flow.root / "vivado",
+                  convert_dir=lambda: flow.artifacts("convert").get("convert"), energy=energy, flash=flash)
     print(f"programmed the {flow.board} ({'flash' if flash else 'JTAG'}); files in {out}")
     return 0
 

@@ -1,7 +1,7 @@
 /*
  * Arty A7 flash bootloader. At power-on the FPGA configures from the SPI flash, and this program
  * is in the MicroBlaze's local BRAM with the bitstream. It reads the firmware image that
- * boards/vivado.py (write_flash_image) put after the bitstream, through the AXI Quad SPI in XIP
+ * boards/vendor/images.py (write_flash_image) put after the bitstream, through the AXI Quad SPI in XIP
  * mode (the flash read as memory), checks it, copies its segments into DDR and into the
  * firmware's vector block at 0x0, and jumps to the firmware's entry. A bad image is reported on
  * the UART and not started. Build defines: FLASH_XIP_BASE, IMAGE_OFFSET, DDR_BASE, DDR_BYTES,

@@ -7,7 +7,7 @@
 #
 #   vivado -mode batch -source block_design.tcl -tclargs -out_dir DIR -ip_repos {DIR ...} ...
 #
-# boards/vivado.py writes the arguments from board.yaml: every peripheral sits at the address the
+# boards/vendor/microblaze_design.py writes the arguments from board.yaml: every peripheral sits at the address the
 # firmware is built with (firmware.defines, fabric_addresses). The processor, its peripherals and
 # the accelerator run on one clock made here at the firmware's TIMER_HZ (83.33 MHz), not on the
 # MIG's ui_clk: that one follows the board files' memory preset (81.25 MHz with a 3077 ps DDR3

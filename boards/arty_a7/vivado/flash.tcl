@@ -1,6 +1,6 @@
 # The SPI flash contents of the Arty A7 design, as an .mcs for the flash programmer: the bitstream
 # with the flash bootloader in the MicroBlaze's local BRAM (updatemem, from the BRAM map the block
-# design wrote), and the firmware image (boards/vivado.py write_flash_image) at its offset, where
+# design wrote), and the firmware image (boards/vendor/images.py write_flash_image) at its offset, where
 # the bootloader reads it at power-on.
 #
 #   vivado -mode batch -source flash.tcl -tclargs -bit B.bit -mmi B.mmi -processor mb_system_i/microblaze_0 \

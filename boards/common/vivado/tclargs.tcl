@@ -1,6 +1,6 @@
 # Shared by the board scripts under boards/*/vivado/ (Vivado and xsct alike): their arguments come
 # as -name value pairs (vivado ... -tclargs -name value ..., xsct script.tcl -name value ...), written
-# by boards/vivado.py from board.yaml, so that the hardware and the firmware use the same numbers.
+# by boards/vendor/ from board.yaml, so that the hardware and the firmware use the same numbers.
 
 # Stop with a message naming the tool when the script runs in a Tcl without its commands (tclsh,
 # or vivado for an xsct script): nothing else would say what is missing.

@@ -1,0 +1,86 @@
+"""One run of a vendor tool (a step): its command, the tools it needs (checked on PATH first, all of
+them at once: ToolMissing), its log; and how Python hands arguments to the boards' Tcl scripts
+(`-name value` pairs that boards/common/vivado/tclargs.tcl parses, Tcl lists, hex addresses)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from common.errors import BuildError, ConfigError, ToolMissing
+
+log = logging.getLogger(__name__)
+
+HW_SERVER = "TCP:127.0.0.1:3121"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One run of a vendor tool: `tool` with `args`; `needs`: other tools it calls."""
+
+    what: str
+    tool: str
+    args: list[str]
+    needs: tuple[str, ...] = ()
+    log: Path | None = None
+
+    @property
+    def command(self) -> list[str]:
+        return [self.tool, *self.args]
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        return (self.tool, *self.needs)
+
+
+def require(needs: list[tuple[str, str]]) -> None:
+    """Raise ToolMissing for the (tool, what) pairs whose tool is not on PATH, all of them at once."""
+    missing = [(tool, what) for tool, what in needs if shutil.which(tool) is None]
+    if missing:
+        tools = sorted({tool for tool, _ in missing})
+        raise ToolMissing(tools, "; ".join(dict.fromkeys(f"{what} ({tool})" for tool, what in missing)))
+
+
+def run(step: Step, cwd: Path) -> None:
+    """Run a vendor step (ToolMissing where its tools are not on PATH); its output goes to step.log."""
+    require([(tool, step.what) for tool in step.tools])
+    cwd.mkdir(parents=True, exist_ok=True)
+    out = step.log or cwd / f"{step.tool}.log"
+    log.info("%s: %s", step.what, " ".join(step.command))
+    with open(out, "w") as f:
+        code = subprocess.run(step.command, cwd=cwd, stdout=f, stderr=subprocess.STDOUT).returncode
+    if code != 0:
+        tail = out.read_text(errors="replace")[-3000:]
+        raise BuildError(f"{step.what} failed ({step.tool} exit {code}); log {out}:\n{tail}")
+
+
+def vivado_batch(script: Path, script_args: list[str], what: str, log_file: Path, needs: tuple[str, ...] = ()) -> Step:
+    """`vivado -mode batch -source script -tclargs ...`: Vivado's log in log_file, its output beside it (.out)."""
+    return Step(what, "vivado", ["-mode", "batch", "-nojournal", "-log", str(log_file), "-source", str(script),
+                                 "-tclargs", *script_args], needs=needs, log=log_file.with_suffix(".out"))
+
+
+def tclargs(values: Mapping[str, object]) -> list[str]:
+    """-name value pairs as the scripts parse them (boards/common/vivado/tclargs.tcl)."""
+    return [word for name, value in values.items() for word in (f"-{name}", str(value))]
+
+
+def tcl_list(items) -> str:
+    """A Tcl list of the items, each braced where Tcl would split or substitute it."""
+    def word(item) -> str:
+        text = str(item)
+        if text and not re.search(r"[\s{}\[\]$\"\\;]", text):
+            return text
+        if "{" in text or "}" in text or "\\" in text:
+            raise ConfigError(f"cannot pass '{text}' to Tcl safely (braces or backslashes)")
+        return "{" + text + "}"
+    return " ".join(word(i) for i in items)
+
+
+def hexa(value: int) -> str:
+    return f"0x{value:08X}"
