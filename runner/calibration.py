@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from runner.dut import INFER_TIMEOUT_S, MAX_WINDOW_S, Dut
+from runner.dut import INFER_TIMEOUT_S, Dut
 
 MAX_ITERATIONS = 10_000_000  # the firmware's bound on `infer` counts (EE_MAX_ITERATIONS)
 CALIBRATION_MARGIN = 1.2  # a DUT may run faster in a long window than in a probe (seen: 10 % on the emulated board)
@@ -35,7 +35,7 @@ def calibrate_energy(dut: Dut, monitor, window: bytes, target_s: float, probe_s:
     """N for a trial of at least target_s, timed by the power monitor's events."""
     def probe(n: int) -> float:
         monitor.trial()
-        dut.infer(n, 1, timeout_s=max(INFER_TIMEOUT_S, 3 * MAX_WINDOW_S))
+        dut.infer(n, 1, timeout_s=3 * INFER_TIMEOUT_S)
         _, events = monitor.collect(2)
         return (events[-1][1] - events[-2][1]) / 1000.0  # 1 ms samples
 

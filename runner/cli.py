@@ -29,8 +29,10 @@ from common.errors import DutError, HarnessError
 from common.paths import build_root
 from common.run_rules import MIN_WINDOW_S
 from runner import devices as device_files
+from runner.connect import group_modes
 from runner.dut import Dut
 from runner.emulated import emulated_dut
+from runner.modes import MODE_NAMES
 from runner.modes.accuracy import accuracy
 from runner.modes.energy import energy
 from runner.modes.performance import performance
@@ -38,8 +40,6 @@ from runner.session import Session
 from runner.transport import SerialTransport
 
 log = logging.getLogger("runner")
-MODE_NAMES = {"p": "performance", "a": "accuracy", "e": "energy", "performance": "performance", "accuracy": "accuracy",
-              "energy": "energy"}
 
 
 def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenance: prov.Provenance,
@@ -160,19 +160,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     out = args.out or build_root() / "runs" / time.strftime("%Y%m%d_%H%M%S")
     try:
-        # one connection per baud rate: a devices file may give each mode its own
-        groups: dict[tuple[str | None, int], list[str]] = {}
-        for mode in args.mode:
-            port, baud = device_files.find_dut(args.devices, mode) if args.devices else (args.port, args.baud)
-            groups.setdefault((port, baud), []).append(mode)
+        # a devices file may give each mode its own port and baud rate
+        groups = group_modes(args.mode, lambda mode: device_files.find_dut(args.devices, mode) if args.devices
+                             else (args.port, args.baud))
         summary = {}
-        for (port, baud), mode_list in groups.items():
+        for group in groups:
+            port, baud, mode_list = group.port, group.baud, group.modes
             if args.emulated:
                 context, kind = emulated_dut(args.emulated), "host-emulation"
             else:
                 context, kind = contextlib.nullcontext(port), args.dut_kind
-            with context as url, _monitor(args.monitor if "e" in mode_list or "energy" in mode_list else None,
-                                          args.voltage) as monitor:
+            with context as url, _monitor(args.monitor if group.variant == "energy" else None, args.voltage) as monitor:
                 timing = {"board": "board-timer", "qemu": "host-clock", "host-emulation": "host-clock"}[kind]
                 provenance = prov.Provenance(link=kind, timing=timing, data=args.data_kind, port=url)
                 summary.update(run(url, args.dataset, out, mode_list, provenance, baud, args.iterations, args.warmups,

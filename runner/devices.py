@@ -25,9 +25,8 @@ from serial.tools import list_ports
 
 from common.config import read_yaml
 from common.errors import ConfigError, DutError
+from runner.modes import MODE_NAMES
 
-MODES = {"e": "energy", "p": "performance", "a": "accuracy", "energy": "energy", "performance": "performance",
-         "accuracy": "accuracy"}
 NAME = re.compile(r"m-name-dut-\[(.*)\]")
 
 
@@ -47,7 +46,7 @@ class Device(BaseModel):
         """The baud rate for a runner mode (p, a, e or their names)."""
         if isinstance(self.baud, int):
             return self.baud
-        key = MODES.get(mode, mode)
+        key = MODE_NAMES.get(mode, mode)
         if not self.baud or key not in self.baud:
             raise ConfigError(f"device '{self.name}' has no baud rate for {key} mode (baud: {self.baud})")
         return self.baud[key]

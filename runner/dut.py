@@ -13,8 +13,9 @@ MODEL = re.compile(r"^m-model-\[(.*)\]$")
 LAP = re.compile(r"^m-lap-us-([0-9]+)$")
 RESULTS = re.compile(r"^m-results-\[([^]]+)\]$")
 DB_CHUNK_BYTES = 31  # the MLC runner's chunk when talking to the DUT directly (spec 2.10)
-INFER_TIMEOUT_S = 30.0  # the MLC runner's wait for an infer reply
-MAX_WINDOW_S = 30.0  # the MLC runner's wait for one reply line of `infer` (spec 3.5)
+# The MLC runner's wait for the reply to `infer` (spec 3.5): the DUT is silent between its two
+# m-lap-us lines, so a window longer than this the MLC runner could not run.
+INFER_TIMEOUT_S = 30.0
 
 
 @dataclass

@@ -10,9 +10,8 @@ from pathlib import Path
 
 from common.jsonio import write_json
 from runner.mlc_format import runner_line
+from runner.modes import MODE_LETTERS
 from runner.resume import Journal
-
-MODE_LETTERS = {"performance": "p", "accuracy": "a", "energy": "e"}
 
 
 class Session:

@@ -20,19 +20,16 @@ def _run(f: Flow, out: Path) -> dict:
     import math
 
     from runner import cli as runner_cli
+    from runner.connect import group_modes
     from runner.emulated import emulated_dut
-    from runner.qemu import qemu_dut
-
     from runner.monitors import lpm01a, simulated
+    from runner.qemu import qemu_dut
 
     data_kind = f.eembc_kind()
     eembc = f.eembc()
     summaries = {}
-    # one connection per build and baud rate (performance and accuracy share the performance build)
-    groups: dict[tuple[str, int], list[str]] = {}
-    for mode in f.modes:
-        groups.setdefault(("energy" if mode == "energy" else "performance", getattr(f.board_cfg.uart.baud, mode)), []).append(mode)
-    for (variant, baud), modes in groups.items():
+    for group in group_modes(f.modes, lambda mode: (None, getattr(f.board_cfg.uart.baud, mode))):
+        variant, baud, modes = group.variant, group.baud, group.modes
         sim = simulated.SimulatedLpm01a(f.board_cfg.power.model_w) if variant == "energy" else None
         iterations = f.iterations
         if f.dut == "emulated":

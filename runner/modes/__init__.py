@@ -3,3 +3,7 @@
 results.txt. performance.py: five windows of `infer N W`, their median throughput; accuracy.py:
 every window of every file, Top-1 and AUC; energy.py: five trials with a power monitor, their
 median energy per inference."""
+
+# a mode by its MLC runner letter or its name -> its name; and the letter its records carry
+MODE_LETTERS = {"performance": "p", "accuracy": "a", "energy": "e"}
+MODE_NAMES = {**{letter: name for name, letter in MODE_LETTERS.items()}, **{name: name for name in MODE_LETTERS}}

@@ -11,7 +11,7 @@ from common.eembc_dataset import Entry
 from common.run_rules import ENERGY_TRIALS, MIN_WINDOW_S
 from runner import mlc_format as fmt
 from runner.calibration import calibrate_energy
-from runner.dut import INFER_TIMEOUT_S, MAX_WINDOW_S, Dut
+from runner.dut import INFER_TIMEOUT_S, Dut
 from runner.energy_score import trial_energy
 from runner.resume import kept_in_order
 from runner.session import Session
@@ -40,7 +40,7 @@ def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations
         dut.load(entry.windows()[0])
         session.log(fmt.LOAD_COMPLETE)
         monitor.trial()
-        r = dut.infer(iterations, warmups, timeout_s=max(INFER_TIMEOUT_S, 3 * MAX_WINDOW_S))
+        r = dut.infer(iterations, warmups, timeout_s=3 * INFER_TIMEOUT_S)
         samples, events = monitor.collect(2)
         t = trial_energy(samples, events, iterations)
         per_inference.append(t["uj_per_inference"])
@@ -49,9 +49,9 @@ def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations
         plot_trial(session.folder.with_name(f"{session.folder.name}.traces") / f"energy_inf_{k:03d}.png", samples, events, t)
         below = t["elapsed_s"] < min_window_s
         short |= below
-        if t["elapsed_s"] > MAX_WINDOW_S:
+        if t["elapsed_s"] > INFER_TIMEOUT_S:
             session.log(f"WARNING: trial {k} lasted {t['elapsed_s']:.3f} s; the MLC runner gives up on a reply after "
-                        f"{MAX_WINDOW_S:g} s (lower --iterations)")
+                        f"{INFER_TIMEOUT_S:g} s (lower --iterations)")
         lines += fmt.trial_lines(k, t, iterations, below)
         session.log(f"trial {k}: {t['elapsed_s']:.3f} s, {t['uj_per_inference']:.3f} uJ/inf, m-results {r.results}")
     median = float(np.median(per_inference))

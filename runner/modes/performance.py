@@ -14,7 +14,7 @@ from common.errors import DutError
 from common.run_rules import MIN_WINDOW_S, PERFORMANCE_WINDOWS
 from runner import mlc_format as fmt
 from runner.calibration import calibrate
-from runner.dut import INFER_TIMEOUT_S, MAX_WINDOW_S, Dut, InferResult
+from runner.dut import INFER_TIMEOUT_S, Dut, InferResult
 from runner.resume import kept_in_order
 from runner.session import Session
 
@@ -59,9 +59,9 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
         if r.elapsed_us / 1e6 < min_window_s:
             session.log(f"WARNING: window {k} lasted {r.elapsed_us / 1e6:.3f} s; the run rules ask for at least "
                         f"{MIN_WINDOW_S:g} s per window (raise --iterations or --window-seconds)")
-        elif r.elapsed_us / 1e6 > MAX_WINDOW_S:
+        elif r.elapsed_us / 1e6 > INFER_TIMEOUT_S:
             session.log(f"WARNING: window {k} lasted {r.elapsed_us / 1e6:.3f} s; the MLC runner gives up on a reply after "
-                        f"{MAX_WINDOW_S:g} s, so it could not rerun this (lower --iterations)")
+                        f"{INFER_TIMEOUT_S:g} s, so it could not rerun this (lower --iterations)")
         lines += fmt.window_lines(k, iterations, r.elapsed_us, rate)
     error = None
     if len(chosen) != PERFORMANCE_WINDOWS:
