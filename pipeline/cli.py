@@ -63,7 +63,7 @@ def _program(flow: Flow, energy: bool, flash: bool) -> int:
     artifacts are looked for, so a machine without them says that first."""
     from boards.vendor.program import program
 
-    out = program(flow.board_cfg, lambda: flow.artifacts("build"), flow.root / "vivado",
+    out = program(flow.board_cfg, lambda: flow.artifacts("build"), flow.root / "vivado", toolchain=flow.toolchain,
                   convert_dir=lambda: flow.artifacts("convert").get("convert"), energy=energy, flash=flash)
     print(f"programmed the {flow.board} ({'flash' if flash else 'JTAG'}); files in {out}")
     return 0

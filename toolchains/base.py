@@ -46,6 +46,42 @@ class Accelerator:
     firmware_drivers: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class AcceleratorIp:
+    """The accelerator IP a toolchain's vendor build made, as it declares it for a block design of
+    the board's own (boards/vendor/: the MicroBlaze system around the IP). The board reads the rest
+    from the IP's own IP-XACT description: its VLNV, its one AXI-stream input and one output (and
+    whether each has TLAST), clock and reset; Vivado reads the stream widths from the IP.
+
+    component: the IP's IP-XACT description (component.xml).
+    repos: the IP repositories Vivado needs for it, the IP's own first (then those of its parts,
+        e.g. the layers a stitched IP instantiates); a folder that is gone is left out.
+    output_words: the words of one inference's output, for an output stream without TLAST (the
+        block design marks every output_words-th word as the last); None where the stream has
+        TLAST, or where the toolchain cannot tell (the board then refuses an output without TLAST).
+    """
+
+    component: Path
+    repos: list[Path]
+    output_words: int | None = None
+
+
+@dataclass(frozen=True)
+class ShellDesign:
+    """A design a toolchain's vendor build implemented for a board it has a Zynq shell of its own
+    for (the PS, the data movers and the IP): the bitstream, and the Vivado project that implemented
+    it, from which the board's steps export the hardware platform (XSA) for the FSBL and ps7_init.
+
+    bitstream: the .bit file.
+    project: the implemented Vivado project (.xpr); None where it cannot be found, with
+        why_no_project saying why (the bitstream alone still programs a board whose XSA exists).
+    """
+
+    bitstream: Path
+    project: Path | None
+    why_no_project: str = ""
+
+
 def write_accel_model(path: Path, n_in: int, n_out: int, in_width: int, in_frac: int, out_width: int, out_frac: int,
                       top: str | None = None, stream: bool = False) -> None:
     """accel_model.h: the accelerator's I/O words as the firmware sees them (boards/common/firmware/accel.h);
@@ -109,3 +145,15 @@ class ToolchainBase(ABC):
     @abstractmethod
     def vendor_build(self, board: Board, convert_dir: Path, out: Path) -> dict[str, str]:
         """Run the vendor steps where every tool is there; returns {artifact name: path under out}."""
+
+    @abstractmethod
+    def vendor_ip(self, board: Board, vendor_artifacts: Mapping[str, Path], convert_dir: Path | None) -> AcceleratorIp:
+        """The accelerator IP that vendor_build made for `board` (its artifacts, as absolute paths;
+        the convert stage's folder, or None where it is not known), declared for the board's own
+        block design; raises a BuildError saying why when the build made none."""
+
+    @abstractmethod
+    def vendor_shell(self, board: Board, vendor_artifacts: Mapping[str, Path], convert_dir: Path | None) -> ShellDesign:
+        """The design that vendor_build implemented for `board` in the toolchain's own Zynq shell
+        (board.yaml vivado names the board for it); raises a BuildError saying why when the build
+        made none (no shell for this board, or the vendor tools were not there)."""

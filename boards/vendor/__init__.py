@@ -9,11 +9,13 @@ compiler) and the flash image.
 
     steps.py              a tool step: command, tools, require, run; Tcl quoting and -tclargs
     board_values.py       the firmware's addresses and clocks as numbers, the JTAG device, our system
-    ip.py                 the accelerator IP as a block design instantiates it (IP-XACT reading)
+    ip.py                 the IP its toolchain declares (toolchains/base.py AcceleratorIp) as a block
+                          design instantiates it (IP-XACT reading)
     microblaze_design.py  the MicroBlaze block design's values (the Arty A7): arguments, address check
     bootloader.py         the MicroBlaze flash bootloader, in the local BRAM
     images.py             ELF segments, the firmware image the bootloader reads, bootgen's BIF
-    zynq.py               the Zynq-7000 steps: XSA export, FSBL, BOOT.BIN, QSPI flash, JTAG
+    zynq.py               the Zynq-7000 steps after a toolchain's own design (ShellDesign): XSA export,
+                          FSBL, BOOT.BIN, QSPI flash, JTAG
     plans/<kind>.py       the programming plan of each kind of board, chosen by board.yaml vivado.plan:
                           microblaze_system (our MicroBlaze block design: the Arty A7),
                           zynq_ps7 (a toolchain's Zynq shell: the Pynq-Z2)

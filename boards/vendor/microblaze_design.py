@@ -10,7 +10,7 @@ from pathlib import Path
 
 from boards.board import Board
 from boards.vendor.board_values import define, defines, system
-from boards.vendor.ip import AcceleratorIp
+from boards.vendor.ip import BlockDesignIp
 from boards.vendor.steps import Step, hexa, tcl_list, tclargs, vivado_batch
 from common.errors import BuildError, ConfigError
 
@@ -69,12 +69,12 @@ def system_files(out_dir: Path, energy: bool = False) -> SystemFiles:
     return SystemFiles(out_dir, DESIGN + ("_energy" if energy else ""))
 
 
-def block_design_args(board: Board, ip: AcceleratorIp, out_dir: Path, energy: bool = False) -> list[str]:
+def block_design_args(board: Board, ip: BlockDesignIp, out_dir: Path, energy: bool = False) -> list[str]:
     """The -tclargs of block_design.tcl: board.yaml's part, clocks and addresses, the IP's ports."""
     return tclargs(_block_design_values(board, ip, out_dir, energy))
 
 
-def _block_design_values(board: Board, ip: AcceleratorIp, out_dir: Path, energy: bool) -> dict[str, object]:
+def _block_design_values(board: Board, ip: BlockDesignIp, out_dir: Path, energy: bool) -> dict[str, object]:
     ours, values = system(board), defines(board)
     baud = board.uart.baud
     if not energy and baud.performance != baud.accuracy:
@@ -101,7 +101,7 @@ def _block_design_values(board: Board, ip: AcceleratorIp, out_dir: Path, energy:
     return out
 
 
-def block_design_step(board: Board, ip: AcceleratorIp, out_dir: Path, energy: bool = False) -> Step:
+def block_design_step(board: Board, ip: BlockDesignIp, out_dir: Path, energy: bool = False) -> Step:
     return vivado_batch(board.folder / "vivado" / "block_design.tcl", block_design_args(board, ip, out_dir, energy),
                         f"the {board.name} block design and bitstream{' (energy)' if energy else ''}",
                         out_dir / "vivado.log")
@@ -110,7 +110,7 @@ def block_design_step(board: Board, ip: AcceleratorIp, out_dir: Path, energy: bo
 def expected_addresses(board: Board, energy: bool = False) -> dict[str, set[tuple[int, int]]]:
     """Per block-design cell, the (base, size) of its address segments in the MicroBlaze's data
     space where the firmware expects them."""
-    v = _block_design_values(board, AcceleratorIp([], "x:y:z:1.0", "in", "out"), Path("."), energy)
+    v = _block_design_values(board, BlockDesignIp([], "x:y:z:1.0", "in", "out"), Path("."), energy)
     kb, at = 1024, lambda key: int(str(v[key]), 16)
     return {"dlmb_bram_if_cntlr": {(0, v["local_memory_kb"] * kb)}, "mig_7series_0": {(at("ddr_base"), at("ddr_bytes"))},
             "axi_uartlite_0": {(at("uart_base"), 64 * kb)}, "axi_timer_0": {(at("timer_base"), 64 * kb)},

@@ -1,5 +1,5 @@
-"""The Zynq-7000 steps after a toolchain has implemented its design: the hardware platform (XSA) of
-its Vivado project, the FSBL built from it, BOOT.BIN (bootgen), the QSPI flash, the PS
+"""The Zynq-7000 steps after a toolchain has implemented its design (toolchains/base.py ShellDesign):
+the hardware platform (XSA) of its Vivado project, the FSBL built from it, BOOT.BIN (bootgen), the QSPI flash, the PS
 initialisation (ps7_init) and programming over JTAG."""
 
 from __future__ import annotations
@@ -10,50 +10,16 @@ from pathlib import Path
 from boards.board import BOARDS_DIR
 from boards.vendor.steps import HW_SERVER, Step, tclargs, vivado_batch
 from common.errors import BuildError
+from toolchains.base import ShellDesign
 
 SCRIPTS = BOARDS_DIR / "pynq_z2" / "vivado"
 
 
-def vivado_project(bitfile: Path) -> Path:
-    """The Vivado project that implemented a bitstream: <dir>/<project>.runs/impl_1/x.bit belongs to
-    <dir>/<project>.xpr (hls4ml's design); FINN's bitfile/ folder records its Zynq project in the
-    build's intermediate models (metadata vivado_pynq_proj)."""
-    bitfile = Path(bitfile)
-    for parent in bitfile.parents:
-        if parent.suffix == ".runs":
-            xpr = parent.with_suffix(".xpr")
-            if xpr.is_file():
-                return xpr
-            break
-    models = sorted((bitfile.parent if bitfile.is_file() else bitfile).parent.glob("intermediate_models/*.onnx"),
-                    key=lambda p: p.stat().st_mtime, reverse=True)
-    for model in models:
-        folder = _metadata(model, "vivado_pynq_proj")
-        if folder and sorted(Path(folder).glob("*.xpr")):
-            return sorted(Path(folder).glob("*.xpr"))[0]
-    raise BuildError(f"no Vivado project found for the bitstream {bitfile} (looked for a .runs/ parent and FINN's "
-                     f"vivado_pynq_proj metadata; FINN keeps that project under FINN_BUILD_DIR, which may be gone)")
-
-
-def _metadata(model: Path, key: str) -> str | None:
-    try:
-        import onnx
-
-        props = onnx.load(str(model), load_external_data=False).metadata_props
-    except Exception:  # an unreadable model names no project
-        return None
-    return next((p.value for p in props if p.key == key), None)
-
-
-def bitstream(bitfile: Path) -> Path:
-    """The .bit file of a bitfile artifact (hls4ml: the file; FINN: its bitfile/ folder)."""
-    bitfile = Path(bitfile)
-    if bitfile.is_dir():
-        found = sorted(bitfile.glob("*.bit"))
-        if len(found) != 1:
-            raise BuildError(f"expected one .bit in {bitfile}, found {[p.name for p in found]}")
-        return found[0]
-    return bitfile
+def vivado_project(design: ShellDesign) -> Path:
+    """The Vivado project that implemented a toolchain's Zynq design, as the toolchain found it."""
+    if design.project is None:
+        raise BuildError(design.why_no_project or f"no Vivado project found for the bitstream {design.bitstream}")
+    return design.project
 
 
 def export_xsa_step(xpr: Path, xsa: Path) -> Step:

@@ -18,8 +18,8 @@ TCLSH = shutil.which("tclsh")
 needs_tclsh = pytest.mark.skipif(TCLSH is None, reason="tclsh not found (Debian package tcl): Tcl checks skipped")
 
 
-HLS4ML_IP = ip.AcceleratorIp([Path("/ips/hls4ml")], "xilinx.com:hls:myproject_axi:1.0", "in_r", "out_r")
-FINN_IP = ip.AcceleratorIp([Path("/ips/finn")], "xilinx_finn:finn:finn_design:1.0", "s_axis_0", "m_axis_0", last_after=12)
+HLS4ML_IP = ip.BlockDesignIp([Path("/ips/hls4ml")], "xilinx.com:hls:myproject_axi:1.0", "in_r", "out_r")
+FINN_IP = ip.BlockDesignIp([Path("/ips/finn")], "xilinx_finn:finn:finn_design:1.0", "s_axis_0", "m_axis_0", last_after=12)
 
 # Vivado's and xsct's commands as recording stand-ins: each call is logged as a Tcl list; get_property
 # answers from a table ("PROPERTY OBJECT" first, then "PROPERTY"), get_*/create_* return the object

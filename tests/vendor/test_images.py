@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import toolchains
+from boards import board
 from boards.vendor import bootloader as loader
 from boards.vendor import images, zynq
 from common.errors import BuildError, ConfigError
@@ -180,15 +182,20 @@ def test_pynq_project_bitstream_and_ps7_init(tmp_path):
     bit = project / "project_1.runs/impl_1/design_1_wrapper.bit"
     bit.parent.mkdir(parents=True)
     bit.write_bytes(b"bit")
+    pynq, hls4ml, finn = board.load("pynq_z2"), toolchains.load("hls4ml"), toolchains.load("finn")
     with pytest.raises(BuildError, match="no Vivado project"):
-        zynq.vivado_project(bit)
+        zynq.vivado_project(hls4ml.vendor_shell(pynq, {"bitfile": bit}, None))
     (project / "project_1.xpr").write_text("<Project/>")
-    assert zynq.vivado_project(bit) == project / "project_1.xpr"
+    assert zynq.vivado_project(hls4ml.vendor_shell(pynq, {"bitfile": bit}, None)) == project / "project_1.xpr"
     finn_bitfile = tmp_path / "finn_build/bitfile"
     finn_bitfile.mkdir(parents=True)
     (finn_bitfile / "finn-accel.bit").write_bytes(b"bit")
     (finn_bitfile / "finn-accel.hwh").write_text("<hwh/>")
-    assert zynq.bitstream(finn_bitfile) == finn_bitfile / "finn-accel.bit"
+    assert finn.vendor_shell(pynq, {"bitfile": finn_bitfile}, None).bitstream == finn_bitfile / "finn-accel.bit"
+    with pytest.raises(BuildError, match="no Vivado project"):  # FINN keeps its project under FINN_BUILD_DIR
+        zynq.vivado_project(finn.vendor_shell(pynq, {"bitfile": finn_bitfile}, None))
+    with pytest.raises(BuildError, match="no Zynq shell for the arty_a7"):
+        finn.vendor_shell(board.load("arty_a7"), {"bitfile": finn_bitfile}, None)
     xsa = tmp_path / "system.xsa"
     with zipfile.ZipFile(xsa, "w") as z:
         z.writestr("design_1_wrapper.bit", b"bit")

@@ -1,5 +1,6 @@
-"""The accelerator IP as the block design takes it: its IP-XACT description read (VLNV, AXI-stream
-ports, TLAST, clock and reset) and the IP repositories it needs."""
+"""The accelerator IP as the block design takes it, from what the flow's toolchain declares of it
+(toolchains/base.py AcceleratorIp): its IP-XACT description read (VLNV, AXI-stream ports, TLAST,
+clock and reset), the IP repositories it needs, the output words where it has no TLAST."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
+import toolchains
+from boards import board
 from boards.vendor import ip as block_ip
 from common.errors import BuildError
+
+ARTY = board.load("arty_a7")
+HLS4ML, FINN = toolchains.load("hls4ml"), toolchains.load("finn")
 
 COMPONENT = """<?xml version="1.0" encoding="UTF-8"?>
 <spirit:component xmlns:spirit="http://www.spiritconsortium.org/XMLSchema/SPIRIT/1685-2009">
@@ -37,7 +43,7 @@ def component(folder: Path, vendor: str, library: str, name: str, streams: dict[
 def test_accelerator_ip_from_the_build_artifacts(tmp_path):
     hls = tmp_path / "board_prj/myproject_prj/solution1/impl/ip"
     component(hls, "xilinx.com", "hls", "myproject_axi", {"in_r": ("slave", True), "out_r": ("master", True)})
-    ip = block_ip.accelerator_ip({"ip": hls})
+    ip = block_ip.block_design_ip(HLS4ML.vendor_ip(ARTY, {"ip": hls}, None))
     assert (ip.vlnv, ip.stream_in, ip.stream_out, ip.clock, ip.reset, ip.last_after) == \
         ("xilinx.com:hls:myproject_axi:1.0", "in_r", "out_r", "ap_clk", "ap_rst_n", 0)
 
@@ -50,12 +56,14 @@ def test_accelerator_ip_from_the_build_artifacts(tmp_path):
         f"create_project finn_vivado_stitch_proj {stitched} -part x\n"
         f"set_property ip_repo_paths [list {layer} /gone/StreamingFIFO_0] [current_project]\n")
     with pytest.raises(BuildError, match="no TLAST"):
-        block_ip.accelerator_ip({"stitched_ip": stitched}, tmp_path / "convert")
+        block_ip.block_design_ip(FINN.vendor_ip(ARTY, {"stitched_ip": stitched}, tmp_path / "convert"))
     (tmp_path / "convert").mkdir()
     (tmp_path / "convert/finn_io.h").write_text("#define FINN_OUT_WORDS 12\n#define FINN_OUT_WORD_BYTES 1\n")
-    ip = block_ip.accelerator_ip({"stitched_ip": stitched}, tmp_path / "convert")
+    ip = block_ip.block_design_ip(FINN.vendor_ip(ARTY, {"stitched_ip": stitched}, tmp_path / "convert"))
     assert (ip.vlnv, ip.stream_in, ip.stream_out, ip.last_after) == \
         ("xilinx_finn:finn:finn_design:1.0", "s_axis_0", "m_axis_0", 12)
     assert ip.repos == [stitched / "ip", layer]  # a repository that is gone is left out
     with pytest.raises(BuildError, match="Vivado HLS"):
-        block_ip.accelerator_ip({"board_performance": tmp_path / "fw.elf"})
+        HLS4ML.vendor_ip(ARTY, {"board_performance": tmp_path / "fw.elf"}, None)
+    with pytest.raises(BuildError, match="Vitis HLS"):
+        FINN.vendor_ip(ARTY, {"board_performance": tmp_path / "fw.elf"}, None)

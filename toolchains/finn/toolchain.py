@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.config import validate_section
-from toolchains.base import Accelerator, ToolchainBase
+from toolchains.base import Accelerator, AcceleratorIp, ShellDesign, ToolchainBase
 from toolchains.finn.settings import FinnSettings
 
 
@@ -76,3 +76,16 @@ class Toolchain(ToolchainBase):
         from toolchains.finn import build
 
         return build.hardware(convert_dir, board, out)
+
+    def vendor_ip(self, board, vendor_artifacts, convert_dir: Path | None) -> AcceleratorIp:
+        """The stitched IP, its layers' IP repositories and the output words per inference (its
+        output stream has no TLAST)."""
+        from toolchains.finn import ip
+
+        return ip.accelerator_ip(vendor_artifacts, convert_dir)
+
+    def vendor_shell(self, board, vendor_artifacts, convert_dir: Path | None) -> ShellDesign:
+        """The bitfile of FINN's Zynq shell and the Vivado project its build records."""
+        from toolchains.finn import ip
+
+        return ip.shell_design(board, vendor_artifacts)

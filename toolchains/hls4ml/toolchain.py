@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.config import validate_section
-from toolchains.base import Accelerator, ToolchainBase
+from toolchains.base import Accelerator, AcceleratorIp, ShellDesign, ToolchainBase
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 
@@ -75,3 +75,15 @@ class Toolchain(ToolchainBase):
         from toolchains.hls4ml import board_project
 
         return board_project.build(convert_dir, out, bitfile=board.vivado.hls4ml_board is not None)
+
+    def vendor_ip(self, board, vendor_artifacts, convert_dir: Path | None) -> AcceleratorIp:
+        """The AXI-stream top as Vivado HLS exported it."""
+        from toolchains.hls4ml import ip
+
+        return ip.accelerator_ip(vendor_artifacts)
+
+    def vendor_shell(self, board, vendor_artifacts, convert_dir: Path | None) -> ShellDesign:
+        """The bitstream of hls4ml's own design for the board and its Vivado project."""
+        from toolchains.hls4ml import ip
+
+        return ip.shell_design(board, vendor_artifacts)

@@ -11,6 +11,7 @@ from typing import Callable
 
 from boards.board import Board
 from common.errors import BuildError, ConfigError
+from toolchains.base import ToolchainBase
 
 PLANS_DIR = Path(__file__).resolve().parent
 
@@ -40,6 +41,13 @@ def plan(board: Board, out: Path, energy: bool = False, flash: bool = False) -> 
     return importlib.import_module(f"{__name__}.{kind}").plan(board, out, energy, flash)
 
 
+def toolchain(ctx: dict) -> ToolchainBase:
+    """The flow's toolchain: what its vendor build made is its to declare."""
+    if ctx.get("toolchain") is None:
+        raise ConfigError("programming a board needs the flow's toolchain (program(..., toolchain=...))")
+    return ctx["toolchain"]
+
+
 def firmware_elf(board: Board, artifacts: dict, energy: bool) -> Path:
     key = f"board_{'energy' if energy else 'performance'}"
     if key not in artifacts:
@@ -47,8 +55,3 @@ def firmware_elf(board: Board, artifacts: dict, energy: bool) -> Path:
                          f"see its manifest's skipped steps")
     return artifacts[key]
 
-
-def artifact(artifacts: dict, name: str, board: Board) -> Path:
-    if name not in artifacts:
-        raise BuildError(f"the build stage made no '{name}' for the {board.name} (it needs Vivado): see its manifest")
-    return artifacts[name]

@@ -12,9 +12,9 @@ from boards.board import Board
 from boards.vendor.board_values import device, system
 from boards.vendor.bootloader import build_bootloader
 from boards.vendor.images import write_flash_image
-from boards.vendor.ip import accelerator_ip
+from boards.vendor.ip import block_design_ip
 from boards.vendor.microblaze_design import SystemFiles, block_design_step, check_addresses, system_files
-from boards.vendor.plans import Plan, firmware_elf
+from boards.vendor.plans import Plan, firmware_elf, toolchain
 from boards.vendor.steps import HW_SERVER, Step, hexa, run, tclargs, vivado_batch
 
 
@@ -45,7 +45,7 @@ def plan(board: Board, out: Path, energy: bool, flash: bool) -> Plan:
     stamp = files.folder / "inputs.json"
 
     def design(ctx: dict) -> None:  # built again only when its inputs change
-        ip = accelerator_ip(ctx["artifacts"], ctx.get("convert_dir"))
+        ip = block_design_ip(toolchain(ctx).vendor_ip(board, ctx["artifacts"], ctx.get("convert_dir")))
         step = block_design_step(board, ip, files.folder, energy)
         inputs = {"args": step.args[step.args.index("-tclargs") + 1:], "ip": _newest(ip.repos)}
         if not (files.bit.is_file() and stamp.is_file() and json.loads(stamp.read_text()) == inputs):

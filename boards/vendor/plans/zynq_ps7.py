@@ -9,18 +9,10 @@ from pathlib import Path
 
 from boards.board import Board
 from boards.vendor.images import write_bif
-from boards.vendor.plans import Plan, artifact, firmware_elf
+from boards.vendor.plans import Plan, firmware_elf, toolchain
 from boards.vendor.steps import run
-from boards.vendor.zynq import (
-    bitstream,
-    bootgen_step,
-    export_xsa_step,
-    fsbl_step,
-    ps7_init,
-    pynq_jtag_step,
-    qspi_step,
-    vivado_project,
-)
+from boards.vendor.zynq import bootgen_step, export_xsa_step, fsbl_step, ps7_init, pynq_jtag_step, qspi_step, vivado_project
+from toolchains.base import ShellDesign
 
 
 def plan(board: Board, out: Path, energy: bool, flash: bool) -> Plan:
@@ -28,24 +20,27 @@ def plan(board: Board, out: Path, energy: bool, flash: bool) -> Plan:
     folder = out / "boot"
     xsa = folder / "system.xsa"
 
+    def shell(ctx: dict) -> ShellDesign:  # what the toolchain implemented in its Zynq shell
+        return toolchain(ctx).vendor_shell(board, ctx["artifacts"], ctx.get("convert_dir"))
+
     def platform(ctx: dict) -> None:
-        bit = bitstream(artifact(ctx["artifacts"], "bitfile", board))
-        if not (xsa.is_file() and xsa.stat().st_mtime >= bit.stat().st_mtime):
-            run(export_xsa_step(vivado_project(artifact(ctx["artifacts"], "bitfile", board)), xsa), folder)
+        design = shell(ctx)
+        if not (xsa.is_file() and xsa.stat().st_mtime >= design.bitstream.stat().st_mtime):
+            run(export_xsa_step(vivado_project(design), xsa), folder)
 
     p.tools.append(("vivado", "the hardware platform (XSA) of the toolchain's Vivado project"))
     p.actions.append(("hardware platform", platform))
     if not flash:
         p.tools.append(("xsct", f"programming the {board.name} over JTAG"))
         p.actions.append(("JTAG", lambda ctx: run(pynq_jtag_step(
-            bitstream(artifact(ctx["artifacts"], "bitfile", board)), xsa, ps7_init(xsa, folder),
+            shell(ctx).bitstream, xsa, ps7_init(xsa, folder),
             firmware_elf(board, ctx["artifacts"], energy)), folder)))
         return p
     p.tools += [("xsct", "the Zynq FSBL"), ("bootgen", "BOOT.BIN"), ("program_flash", f"writing the {board.name} QSPI flash")]
 
     def boot_image(ctx: dict) -> None:
         run(fsbl_step(xsa, folder), folder)
-        bif = write_bif(folder / "boot.bif", folder / "fsbl.elf", bitstream(artifact(ctx["artifacts"], "bitfile", board)),
+        bif = write_bif(folder / "boot.bif", folder / "fsbl.elf", shell(ctx).bitstream,
                         firmware_elf(board, ctx["artifacts"], energy))
         run(bootgen_step(bif, folder / "BOOT.BIN"), folder)
 

@@ -1,0 +1,93 @@
+"""Programming runs its plan through to the vendor tools with what the flow's toolchain declares of
+its vendor build: stand-ins for vivado and xsct on PATH record their command lines (and write what
+the real ones would), and the board's plan hands them the toolchain's IP (the Arty's block design)
+or the toolchain's own Zynq design (the Pynq-Z2's XSA, then JTAG)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+
+import toolchains
+from boards import board
+from boards.vendor import program
+from tests.vendor.test_ip import component
+
+# A stand-in tool: records its arguments (one JSON list per line) and, for vivado, writes what the
+# script it runs would: the block design's bitstream and address map, or an XSA with ps7_init.tcl.
+STAND_IN = r"""
+import json, sys, zipfile
+from pathlib import Path
+args = sys.argv[1:]
+with open(RECORD, "a") as f:
+    f.write(json.dumps([TOOL, *args]) + "\n")
+named = dict(zip(args[args.index("-tclargs") + 1::2], args[args.index("-tclargs") + 2::2])) if "-tclargs" in args else {}
+if "-out_dir" in named:  # block_design.tcl
+    out = Path(named["-out_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / (named["-name"] + ".bit")).write_bytes(b"bit")
+    (out / "addresses.txt").write_text(Path(ADDRESSES).read_text())
+if "-xsa" in named:  # export_xsa.tcl
+    with zipfile.ZipFile(named["-xsa"], "w") as z:
+        z.writestr("ps7_init.tcl", "proc ps7_init {} {}\n")
+"""
+
+ARTY_ADDRESSES = [("dlmb_bram_if_cntlr_Mem", 0, "64K"), ("mig_7series_0_memaddr", 0x80000000, "256M"),
+                  ("axi_uartlite_0_Reg", 0x40600000, "64K"), ("axi_timer_0_Reg", 0x41C00000, "64K"),
+                  ("axi_gpio_0_Reg", 0x40000000, "64K"), ("axi_dma_0_Reg", 0x41E00000, "64K"),
+                  ("axi_quad_spi_0_Reg", 0x44A00000, "64K"), ("axi_quad_spi_0_MEM0", 0x60000000, "16M")]
+
+
+def stand_ins(folder, tmp_path) -> list:
+    """vivado and xsct stand-ins in `folder` (on PATH); returns the list their calls are read into."""
+    record, addresses = tmp_path / "calls.jsonl", tmp_path / "addresses.txt"
+    addresses.write_text("\n".join(f"microblaze_0/Data 0x{base:08X} {size} /microblaze_0/Data/SEG_{seg}"
+                                   for seg, base, size in ARTY_ADDRESSES))
+    for tool in ("vivado", "xsct"):
+        script = folder / tool
+        script.write_text(f"#!{sys.executable}\nRECORD, ADDRESSES, TOOL = {str(record)!r}, {str(addresses)!r}, {tool!r}\n"
+                          + STAND_IN)
+        script.chmod(0o755)
+    return record
+
+
+def calls(record) -> list[list[str]]:
+    return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+
+
+def test_the_arty_block_design_takes_the_ip_finn_declares(tmp_path, no_vendor_tools):
+    record = stand_ins(no_vendor_tools, tmp_path)
+    stitched = tmp_path / "build/finn_build/stitched_ip"
+    component(stitched / "ip", "xilinx_finn", "finn", "finn_design",
+              {"s_axis_0": ("slave", False), "m_axis_0": ("master", False)})
+    (tmp_path / "convert").mkdir()
+    (tmp_path / "convert/finn_io.h").write_text("#define FINN_OUT_WORDS 12\n")
+    artifacts = {"stitched_ip": stitched, "board_performance": tmp_path / "build/board/fw.elf"}
+    out = program.program(board.load("arty_a7"), artifacts, tmp_path / "vivado", toolchain=toolchains.load("finn"),
+                          convert_dir=tmp_path / "convert")
+    design, jtag = calls(record)
+    args = dict(zip(design[design.index("-tclargs") + 1::2], design[design.index("-tclargs") + 2::2]))
+    assert design[0] == "vivado" and design[design.index("-source") + 1].endswith("arty_a7/vivado/block_design.tcl")
+    assert (args["-ip_vlnv"], args["-ip_stream_in"], args["-ip_stream_out"], args["-last_after"]) == \
+        ("xilinx_finn:finn:finn_design:1.0", "s_axis_0", "m_axis_0", "12")
+    assert shlex.split(args["-ip_repos"]) == [str(stitched / "ip")]
+    assert jtag[0] == "xsct" and jtag[1].endswith("arty_a7/vivado/program_jtag.tcl")
+    assert jtag[jtag.index("-elf") + 1] == str(tmp_path / "build/board/fw.elf")
+    program.program(board.load("arty_a7"), artifacts, out, toolchain=toolchains.load("finn"), convert_dir=tmp_path / "convert")
+    assert [c[0] for c in calls(record)] == ["vivado", "xsct", "xsct"]  # the design's inputs are unchanged: not built again
+
+
+def test_the_pynq_platform_comes_from_the_design_hls4ml_implemented(tmp_path, no_vendor_tools):
+    record = stand_ins(no_vendor_tools, tmp_path)
+    project = tmp_path / "build/board_prj/myproject_vivado_accelerator"
+    bit = project / "project_1.runs/impl_1/design_1_wrapper.bit"
+    bit.parent.mkdir(parents=True)
+    bit.write_bytes(b"bit")
+    (project / "project_1.xpr").write_text("<Project/>")
+    artifacts = {"bitfile": bit, "board_energy": tmp_path / "build/board/fw_energy.elf"}
+    program.program(board.load("pynq_z2"), artifacts, tmp_path / "vivado", toolchain=toolchains.load("hls4ml"), energy=True)
+    export, jtag = calls(record)
+    assert export[0] == "vivado" and export[export.index("-xpr") + 1] == str(project / "project_1.xpr")
+    assert jtag[jtag.index("-bit") + 1] == str(bit) and jtag[jtag.index("-elf") + 1].endswith("fw_energy.elf")
+    assert (tmp_path / "vivado/boot/ps7_init.tcl").read_text() == "proc ps7_init {} {}\n"
