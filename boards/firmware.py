@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Mapping, Sequence
 
 from boards.board import BOARDS_DIR, Board
 from common.cheader import write_header
@@ -54,14 +55,32 @@ def stub_accelerator(folder: Path, io: dict[str, int]) -> Accelerator:
     return Accelerator("stub (identity)", [STUB_ACCEL], [folder])
 
 
+def compiler_flags(includes: Sequence[Path], defines: Mapping[str, object] | None = None, *, target: Sequence[str] = (),
+                   optimization: Sequence[str] = ("-O2",), warnings: Sequence[str] = ("-Wall",), input_bytes: int | None = None,
+                   energy: int | None = None, baud: int | None = None, vendor_name: str | None = None) -> list[str]:
+    """The compiler flags of every firmware build, in one order: the target's own (board.yaml
+    cflags), optimization, -ffp-contract=off (no fused multiply-adds: a C model computes what its
+    toolchain's emulation computed, bit for bit), warnings, the include folders, the build's
+    defines, then the harness's: EE_DB_BUFFER_SIZE (the model's input bytes), EE_CFG_ENERGY_MODE
+    (the variant, spec 2.6), EE_BAUD (the UART's rate on a board) and TH_VENDOR_NAME_STRING (what
+    `name` answers); each only where given."""
+    harness = {"EE_DB_BUFFER_SIZE": input_bytes, "EE_CFG_ENERGY_MODE": energy,
+               "EE_BAUD": None if baud is None else f"{baud}u",
+               "TH_VENDOR_NAME_STRING": None if vendor_name is None else f'"{vendor_name}"'}
+    return [*target, *optimization, "-ffp-contract=off", *warnings, *(f"-I{p}" for p in includes),
+            *define_flags({**(defines or {}), **{k: v for k, v in harness.items() if v is not None}})]
+
+
+def define_flags(defines: Mapping[str, object]) -> list[str]:
+    return [f"-D{k}={v}" for k, v in defines.items()]
+
+
 def build_emulated(board: Board, task_sources: list[Path], task_defines: dict, input_bytes: int, accel: Accelerator,
                    out: Path, vendor_name: str | None = None) -> dict[str, Path]:
     """Compile the emulated DUT in both variants; returns {variant: binary}. What the binaries read
     at run time (the accelerator's data folders) is copied beside them, so the folder can be moved."""
-    generated = task_header(out, task_defines)
-    includes = [CORE, generated, *accel.includes]
-    common_flags = ["-O2", "-Wall", "-ffp-contract=off", *(f"-I{p}" for p in includes),
-                    *(f"-D{k}={v}" for k, v in accel.defines.items())]
+    includes = [CORE, task_header(out, task_defines), *accel.includes]
+    common_flags = compiler_flags(includes, accel.defines)
     obj = out / "obj"
     accel_objects = []
     for src in accel_sources(accel):
@@ -79,8 +98,7 @@ def build_emulated(board: Board, task_sources: list[Path], task_defines: dict, i
     binaries = {}
     name = vendor_name or f"{board.vendor_name}_emulated"
     for variant, energy in VARIANTS.items():
-        flags = [*common_flags, f"-DEE_DB_BUFFER_SIZE={input_bytes}", f"-DEE_CFG_ENERGY_MODE={energy}",
-                 f'-DTH_VENDOR_NAME_STRING="{name}"']
+        flags = compiler_flags(includes, accel.defines, input_bytes=input_bytes, energy=energy, vendor_name=name)
         objects = []
         for src in [CORE / "ee_core.c", CORE / "uart_printf.c", HOST_HAL, *task_sources]:
             o = obj / variant / (src.stem + ".o")
@@ -106,13 +124,12 @@ def build_fuzzer(task_sources: list[Path], task_defines: dict, input_bytes: int,
     clang = fuzz_compiler()
     if clang is None:
         raise BuildError(f"no clang with libFuzzer on PATH (tried {', '.join(FUZZ_COMPILERS)}): apt-get install clang-14")
-    generated = task_header(out, task_defines)
     binary = out / "fuzz_protocol"
-    flags = ["-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all", "-ffp-contract=off",
-             *(f"-I{p}" for p in (CORE, generated, *accel.includes)), f"-DEE_DB_BUFFER_SIZE={input_bytes}",
-             f"-DEE_MAX_ITERATIONS={max_iterations}L", "-DEE_CFG_ENERGY_MODE=0"]
-    run_compiler([clang, *flags, str(FUZZ_TARGET), str(CORE / "ee_core.c"), *map(str, task_sources), *map(str, accel_sources(accel)),
-                 "-lm", "-o", str(binary)], out)
+    flags = compiler_flags([CORE, task_header(out, task_defines), *accel.includes], {"EE_MAX_ITERATIONS": f"{max_iterations}L"},
+                           optimization=["-g", "-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=all"],
+                           warnings=[], input_bytes=input_bytes, energy=0)
+    run_compiler([clang, *flags, str(FUZZ_TARGET), str(CORE / "ee_core.c"), *map(str, task_sources),
+                  *map(str, accel_sources(accel)), "-lm", "-o", str(binary)], out)
     return binary
 
 
@@ -149,16 +166,14 @@ def build_linux(board: Board, task_sources: list[Path], task_defines: dict, inpu
     cc = shutil.which(lx.compiler)
     if cc is None:
         raise BuildError(f"{lx.compiler} not found on PATH: make setup installs it")
-    generated = task_header(out, task_defines)
+    includes = [CORE, task_header(out, task_defines), *accel.includes]
+    defines = {**board.fabric_addresses, **accel.defines, "TIMESTAMP_HOLD_US": board.timestamp_gpio.hold_us}
     here = board.folder / "linux"
     sources = [*(here / s for s in lx.sources), CORE / "ee_core.c", CORE / "uart_printf.c", *task_sources, *accel_sources(accel)]
     programs = {}
     for variant, energy in VARIANTS.items():
-        flags = [*lx.cflags, "-O2", "-Wall", "-ffp-contract=off", *(f"-I{p}" for p in (CORE, generated, *accel.includes)),
-                 *(f"-D{k}={v}" for k, v in {**board.fabric_addresses, **accel.defines}.items()),
-                 f"-DEE_DB_BUFFER_SIZE={input_bytes}",
-                 f"-DEE_CFG_ENERGY_MODE={energy}", f"-DEE_BAUD={getattr(board.uart.baud, variant)}u",
-                 f"-DTIMESTAMP_HOLD_US={board.timestamp_gpio.hold_us}", f'-DTH_VENDOR_NAME_STRING="{board.vendor_name}_linux"']
+        flags = compiler_flags(includes, defines, target=lx.cflags, input_bytes=input_bytes, energy=energy,
+                               baud=getattr(board.uart.baud, variant), vendor_name=f"{board.vendor_name}_linux")
         program = out / f"dut_{board.name}_linux{'' if variant == 'performance' else '_' + variant}"
         run_compiler([cc, *flags, *map(str, sources), "-lm", "-o", str(program)], out)
         programs[variant] = program
@@ -184,17 +199,15 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
     if cxx:
         raise BuildError(f"the {board.name} firmware is C only; the accelerator '{accel.name}' has C++ sources "
                          f"({', '.join(s.name for s in cxx)})")
-    generated = task_header(out, task_defines)
+    includes = [CORE, task_header(out, task_defines), *accel.includes]
     defines = {**board.fabric_addresses, **fw.defines, **(fw.qemu.defines if target == "qemu" else {}),
-               "TIMESTAMP_HOLD_US": board.timestamp_gpio.hold_us,
-               "EE_DB_BUFFER_SIZE": input_bytes, **accel.defines}
+               "TIMESTAMP_HOLD_US": board.timestamp_gpio.hold_us, **accel.defines}
     name = board.vendor_name if target == "board" else f"{board.vendor_name}_{target}"
     here = board.folder / "firmware"
     sources = [*(here / s for s in fw.sources), CORE / "ee_core.c", CORE / "uart_printf.c", CORE / "dma_arena.c",
                *task_sources, *accel_sources(accel)]
-    dash = [f"-D{k}={v}" for k, v in defines.items()]
     script = out / fw.linker_script  # through the preprocessor: addresses such as DDR_BASE are defines
-    run_compiler([cc, "-E", "-P", "-x", "c", *dash, str(here / fw.linker_script), "-o", str(script)], out)
+    run_compiler([cc, "-E", "-P", "-x", "c", *define_flags(defines), str(here / fw.linker_script), "-o", str(script)], out)
     libs = []
     for lib in fw.stub_libraries:
         (out / "lib").mkdir(exist_ok=True)
@@ -202,10 +215,9 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
         libs = [f"-L{out / 'lib'}"]
     elves = {}
     for variant, energy in VARIANTS.items():
-        baud = getattr(board.uart.baud, variant)
-        flags = [*fw.cflags, "-O2", "-ffunction-sections", "-fdata-sections", "-ffp-contract=off", "-Wall",
-                 *(f"-I{p}" for p in (CORE, generated, *accel.includes)), *dash,
-                 f"-DEE_CFG_ENERGY_MODE={energy}", f"-DEE_BAUD={baud}u", f'-DTH_VENDOR_NAME_STRING="{name}"']
+        flags = compiler_flags(includes, defines, target=fw.cflags,
+                               optimization=["-O2", "-ffunction-sections", "-fdata-sections"], input_bytes=input_bytes,
+                               energy=energy, baud=getattr(board.uart.baud, variant), vendor_name=name)
         elf = out / f"dut_{board.name}_{target}{'' if variant == 'performance' else '_' + variant}.elf"
         run_compiler([cc, *flags, "-T", str(script), "-nostartfiles", "-Wl,--gc-sections", *fw.ldflags, *libs,
                      *map(str, sources), "-lm", "-o", str(elf)], out)
