@@ -16,6 +16,7 @@ from typing import Mapping, Sequence
 from boards.board import BOARDS_DIR, Board
 from common.cheader import write_header
 from common.errors import BuildError
+from common.paths import SHARED
 from toolchains.base import Accelerator, write_accel_model
 
 CORE = BOARDS_DIR / "common" / "firmware"
@@ -135,10 +136,11 @@ def build_fuzzer(task_sources: list[Path], task_defines: dict, input_bytes: int,
 
 def cross_compiler(board: Board) -> tuple[str, str | None]:
     """(compiler name, path or None) for the board's processor: on PATH, or unpacked from its
-    prebuilt archive under ../shared (board.yaml processor.toolchain_archive) into the build root."""
+    toolchain archive (board.yaml processor.toolchain_archive, under common.paths.SHARED) into the
+    build root."""
     import tarfile
 
-    from common.paths import SHARED, build_root
+    from common.paths import build_root
 
     name, archive = board.processor.cross_compiler, board.processor.toolchain_archive
     found = shutil.which(name)
@@ -192,8 +194,8 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
         raise BuildError(f"board {board.name} has no QEMU machine (board.yaml firmware.qemu)")
     cc = cross_compiler(board)[1]
     if cc is None:
-        where = (f" nor unpacked from ../shared/{board.processor.toolchain_archive}" if board.processor.toolchain_archive
-                 else ": make setup installs it")
+        archive = board.processor.toolchain_archive
+        where = f" nor unpacked from the toolchain archive {SHARED / archive}" if archive else ": make setup installs it"
         raise BuildError(f"{board.processor.cross_compiler} not found on PATH{where}")
     cxx = [s for s in accel_sources(accel) if s.suffix != ".c"]
     if cxx:
