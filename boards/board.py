@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from common.config import Strict as _Strict
 from common.config import load_yaml
@@ -83,9 +83,11 @@ class Qemu(_Strict):
 
 
 class Firmware(_Strict):
-    """The bare-metal build for the board's processor: its own sources (boards/<name>/firmware/),
-    linker script, compiler and linker flags, and the peripheral addresses and clocks as defines."""
+    """The bare-metal build for the board's processor: its sources (boards/<name>/firmware/, or the
+    folder `folder` names, e.g. a HAL shared by the boards of one processor family), linker script,
+    compiler and linker flags, and the peripheral addresses and clocks as defines."""
 
+    folder: str | None = None  # under boards/, e.g. common/zynq7000/firmware; None: <name>/firmware
     sources: list[str] = Field(min_length=1)
     linker_script: str
     cflags: list[str] = []
@@ -133,6 +135,23 @@ class System(_Strict):
     pins: SystemPins
 
 
+class ZynqPins(_Strict):
+    """Package pins of the Zynq design's own ports (the board files and the PS preset name the rest)."""
+
+    energy_uart_tx: str  # the energy design's PS UART, through EMIO to these pins (a Pmod), to the interface board
+    energy_uart_rx: str
+
+
+class ZynqSystem(_Strict):
+    """Our own Zynq-7000 design for a board no toolchain has a Zynq shell for
+    (boards/common/zynq7000/vivado/block_design.tcl): the PS as the board files' preset sets it up
+    (DDR, MIO), with the clocks and the UART the firmware is built for, and an AXI DMA between DDR
+    and the accelerator's streams."""
+
+    uart: Literal[0, 1]  # the PS UART the firmware drives (firmware.defines ZYNQ_UART_BASE)
+    pins: ZynqPins
+
+
 class Vivado(_Strict):
     """What the vendor tools call the board."""
 
@@ -140,6 +159,7 @@ class Vivado(_Strict):
     finn_board: str | None = None  # FINN's name for a board with a FINN shell (the Zynq shell), else stitched IP only
     hls4ml_board: str | None = None  # hls4ml's VivadoAccelerator name for the board (it writes the block design), if any
     system: System | None = None  # our block design around the accelerator (boards/vendor/), where neither has one
+    zynq_system: ZynqSystem | None = None  # our Zynq design around the accelerator, where neither has one
     # how the board is programmed: a kind of plan, boards/vendor/plans/<plan>.py (None: not yet)
     plan: str | None = None
 
@@ -176,6 +196,21 @@ class Board(_Strict):
     @property
     def folder(self) -> Path:
         return BOARDS_DIR / self.name
+
+    @property
+    def firmware_folder(self) -> Path:
+        """Where the bare-metal sources are (board.yaml firmware.folder, else boards/<name>/firmware)."""
+        folder = self.firmware.folder if self.firmware else None
+        return BOARDS_DIR / folder if folder else self.folder / "firmware"
+
+    @model_validator(mode="after")
+    def _firmware_sources_exist(self) -> Board:
+        if self.firmware is not None:
+            here = self.firmware_folder
+            missing = [name for name in (*self.firmware.sources, self.firmware.linker_script) if not (here / name).is_file()]
+            if missing:
+                raise ValueError(f"firmware: {', '.join(missing)} not found in {here} (firmware.folder, sources, linker_script)")
+        return self
 
     @property
     def clock_period_ns(self) -> float:

@@ -82,6 +82,8 @@ def build_all(request: BuildRequest) -> BuiltTargets:
 def source_folders(board: Board) -> list[str]:
     """The folders a board's builds read (repository-relative): what keys a build of it."""
     folders = [BOARDS_DIR / "common" / "firmware", BOARDS_DIR / "emulated", board.folder]
+    if board.firmware_folder not in folders and not board.firmware_folder.is_relative_to(board.folder):
+        folders.append(board.firmware_folder)  # a HAL shared by several boards
     return [str(p.relative_to(REPO)) for p in folders]
 
 

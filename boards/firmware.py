@@ -1,9 +1,10 @@
 """Firmware builds: the protocol core + a board HAL + a task model + an accelerator binding.
 
 The emulated board (host HAL; the toolchain's bit-accurate model, or a stub, as the accelerator),
-built with the host's gcc/g++; and a board's bare-metal firmware (its HAL in boards/<name>/firmware/,
-its addresses and flags in board.yaml), cross-compiled for the board or for its QEMU machine. Each
-in two variants, performance and energy (EE_CFG_ENERGY_MODE, spec 2.6).
+built with the host's gcc/g++; and a board's bare-metal firmware (its HAL in boards/<name>/firmware/
+or the shared folder board.yaml firmware.folder names, its addresses and flags in board.yaml),
+cross-compiled for the board or for its QEMU machine. Each in two variants, performance and energy
+(EE_CFG_ENERGY_MODE, spec 2.6).
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
     defines = {**board.fabric_addresses, **fw.defines, **(fw.qemu.defines if target == "qemu" else {}),
                "TIMESTAMP_HOLD_US": board.timestamp_gpio.hold_us, **accel.defines}
     name = board.vendor_name if target == "board" else f"{board.vendor_name}_{target}"
-    here = board.folder / "firmware"
+    here = board.firmware_folder
     sources = [*(here / s for s in fw.sources), CORE / "ee_core.c", CORE / "uart_printf.c", CORE / "dma_arena.c",
                *task_sources, *accel_sources(accel)]
     script = out / fw.linker_script  # through the preprocessor: addresses such as DDR_BASE are defines

@@ -41,6 +41,6 @@ def build_bootloader(board: Board, out: Path, target: str = "board") -> Path:
     script, elf = out / "boot.ld", out / f"bootloader_{target}.elf"
     firmware.run_compiler([cc, "-E", "-P", "-x", "c", *dash, str(here / "boot.ld"), "-o", str(script)], out, "bootloader build")
     flags = [*board.firmware.cflags, "-Os", "-Wall", "-Werror", "-ffreestanding", "-nostdlib", "-nostartfiles", *dash]
-    firmware.run_compiler([cc, *flags, "-T", str(script), str(board.folder / "firmware" / "crt.S"), str(here / "boot.c"),
+    firmware.run_compiler([cc, *flags, "-T", str(script), str(board.firmware_folder / "crt.S"), str(here / "boot.c"),
                            "-lgcc", "-o", str(elf)], out, "bootloader build")
     return elf

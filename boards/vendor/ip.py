@@ -74,3 +74,8 @@ def block_design_ip(declared: AcceleratorIp) -> BlockDesignIp:
                          f"inference (AcceleratorIp.output_words) to say where an inference's output ends")
     return BlockDesignIp(list(declared.repos), ip["vlnv"], stream_in, stream_out, ip["clock"] or "ap_clk",
                          ip["reset"] or "ap_rst_n", 0 if has_last else declared.output_words)
+
+
+def newest(ip: BlockDesignIp) -> float:
+    """The newest modification time in the IP's repositories (a rebuilt IP changes it)."""
+    return max((p.stat().st_mtime for f in ip.repos if f.is_dir() for p in f.rglob("*")), default=0.0)

@@ -11,7 +11,7 @@ from pathlib import Path
 from boards.board import Board
 from boards.vendor.board_values import define, defines, system
 from boards.vendor.ip import BlockDesignIp
-from boards.vendor.steps import Step, hexa, tcl_list, tclargs, vivado_batch
+from boards.vendor.steps import Step, address_range, hexa, tcl_list, tclargs, vivado_batch
 from common.errors import BuildError, ConfigError
 
 DESIGN = "mb_system"  # the block design's name: its wrapper instance holds the MicroBlaze for updatemem
@@ -126,7 +126,7 @@ def check_addresses(report: Path, board: Board, energy: bool = False) -> None:
     for line in report.read_text().splitlines():
         space, offset, size, segment = line.split(maxsplit=3)
         if space.endswith("/Data"):
-            assigned.append((segment, (int(offset, 0), _size(size))))
+            assigned.append((segment, (int(offset, 0), address_range(size))))
     def show(places: set[tuple[int, int]]) -> str:
         return ", ".join(f"{hexa(b)} +{n:#x}" for b, n in sorted(places)) or "none"
 
@@ -138,8 +138,3 @@ def check_addresses(report: Path, board: Board, energy: bool = False) -> None:
     if wrong:
         raise BuildError(f"the block design's address map differs from the firmware's ({report}):\n  " + "\n  ".join(wrong))
 
-
-def _size(text: str) -> int:
-    """An address range as Vivado writes it: 65536, 0x10000, 64K, 256M or 1G."""
-    scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:].upper(), 1)
-    return int(text[:-1] if scale > 1 else text, 0) * scale

@@ -84,3 +84,9 @@ def tcl_list(items) -> str:
 
 def hexa(value: int) -> str:
     return f"0x{value:08X}"
+
+
+def address_range(text: str) -> int:
+    """An address range as Vivado writes it: 65536, 0x10000, 64K, 256M or 1G."""
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:].upper(), 1)
+    return int(text[:-1] if scale > 1 else text, 0) * scale

@@ -1,18 +1,23 @@
-"""The Zynq-7000 steps after a toolchain has implemented its design (toolchains/base.py ShellDesign):
-the hardware platform (XSA) of its Vivado project, the FSBL built from it, BOOT.BIN (bootgen), the QSPI flash, the PS
-initialisation (ps7_init) and programming over JTAG."""
+"""The Zynq-7000 steps, for every Zynq board (boards/common/zynq7000/vivado/): the hardware platform
+(XSA) of a toolchain's implemented Vivado project (toolchains/base.py ShellDesign), the FSBL built
+from an XSA, BOOT.BIN (bootgen), the QSPI flash, the PS initialisation (ps7_init) and programming
+over JTAG; and the programming actions after an XSA and a bitstream exist, which the Zynq plans
+share."""
 
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Callable
 
-from boards.board import BOARDS_DIR
-from boards.vendor.steps import HW_SERVER, Step, tclargs, vivado_batch
+from boards.board import BOARDS_DIR, Board
+from boards.vendor.images import write_bif
+from boards.vendor.plans import Plan, firmware_elf
+from boards.vendor.steps import HW_SERVER, Step, run, tclargs, vivado_batch
 from common.errors import BuildError
 from toolchains.base import ShellDesign
 
-SCRIPTS = BOARDS_DIR / "pynq_z2" / "vivado"
+SCRIPTS = BOARDS_DIR / "common" / "zynq7000" / "vivado"
 
 
 def vivado_project(design: ShellDesign) -> Path:
@@ -37,8 +42,8 @@ def bootgen_step(bif: Path, boot_bin: Path) -> Step:
                 log=boot_bin.with_suffix(".log"))
 
 
-def qspi_step(boot_bin: Path, fsbl: Path, hw_server: str = HW_SERVER) -> Step:
-    return Step("writing BOOT.BIN to the Pynq-Z2's QSPI flash", "program_flash",
+def qspi_step(board_name: str, boot_bin: Path, fsbl: Path, hw_server: str = HW_SERVER) -> Step:
+    return Step(f"writing BOOT.BIN to the {board_name}'s QSPI flash", "program_flash",
                 ["-f", str(boot_bin), "-offset", "0", "-flash_type", "qspi-x4-single", "-fsbl", str(fsbl), "-url", hw_server],
                 log=boot_bin.with_name("program_flash.log"))
 
@@ -58,6 +63,28 @@ def ps7_init(xsa: Path, out_dir: Path) -> Path:
         raise BuildError(f"{xsa} is not an XSA (zip) file") from None
 
 
-def pynq_jtag_step(bit: Path, xsa: Path, ps7: Path, elf: Path, hw_server: str = HW_SERVER) -> Step:
-    return Step("programming the pynq_z2 over JTAG", "xsct", [str(SCRIPTS / "program_jtag.tcl"),
+def jtag_step(board_name: str, bit: Path, xsa: Path, ps7: Path, elf: Path, hw_server: str = HW_SERVER) -> Step:
+    return Step(f"programming the {board_name} over JTAG", "xsct", [str(SCRIPTS / "program_jtag.tcl"),
                 *tclargs({"bit": bit, "xsa": xsa, "ps7_init": ps7, "elf": elf, "hw_server": hw_server})])
+
+
+def boot_actions(p: Plan, board: Board, folder: Path, xsa: Path, bitstream: Callable[[dict], Path], energy: bool,
+                 flash: bool) -> Plan:
+    """After the action that makes `xsa`: over JTAG the bitstream, the XSA's ps7_init and the
+    firmware ELF; or (flash) the FSBL built from the XSA, BOOT.BIN (FSBL, bitstream, firmware)
+    and that into the QSPI flash. `bitstream(ctx)` finds the .bit when an action runs."""
+    if not flash:
+        p.tools.append(("xsct", f"programming the {board.name} over JTAG"))
+        p.actions.append(("JTAG", lambda ctx: run(jtag_step(
+            board.name, bitstream(ctx), xsa, ps7_init(xsa, folder), firmware_elf(board, ctx["artifacts"], energy)), folder)))
+        return p
+    p.tools += [("xsct", "the Zynq FSBL"), ("bootgen", "BOOT.BIN"), ("program_flash", f"writing the {board.name} QSPI flash")]
+
+    def boot_image(ctx: dict) -> None:
+        run(fsbl_step(xsa, folder), folder)
+        bif = write_bif(folder / "boot.bif", folder / "fsbl.elf", bitstream(ctx), firmware_elf(board, ctx["artifacts"], energy))
+        run(bootgen_step(bif, folder / "BOOT.BIN"), folder)
+
+    p.actions += [("BOOT.BIN", boot_image),
+                  ("flash", lambda ctx: run(qspi_step(board.name, folder / "BOOT.BIN", folder / "fsbl.elf"), folder))]
+    return p

@@ -9,11 +9,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from boards import board
 from boards.vendor import ip, steps
 
 REPO = Path(__file__).resolve().parent.parent.parent
-SCRIPTS = sorted((REPO / "boards").glob("*/vivado/*.tcl"))  # the boards' scripts and common/vivado/tclargs.tcl
+# the boards' scripts, the Zynq boards' (common/zynq7000/vivado) and the shared common/vivado/*.tcl
+SCRIPTS = sorted((REPO / "boards").glob("**/vivado/*.tcl"))
 TCLSH = shutil.which("tclsh")
 needs_tclsh = pytest.mark.skipif(TCLSH is None, reason="tclsh not found (Debian package tcl): Tcl checks skipped")
 
@@ -115,3 +118,21 @@ def tclargs_of(step: steps.Step) -> list[str]:
 
 def names(args: list[str]) -> set[str]:
     return {a[1:] for a in args[0::2]}
+
+
+def zynq_board(tmp: Path, **changes) -> board.Board:
+    """The Pynq-Z2's description as a board of our own Zynq design (vivado.zynq_system, plan
+    zynq_system; no toolchain shell): the Zynq design's arguments come from it. `changes`: dotted
+    keys to set first, e.g. {"firmware.defines.GTIMER_HZ": 1}."""
+    raw = yaml.safe_load((REPO / "boards/pynq_z2/board.yaml").read_text())
+    raw["vivado"].update(finn_board=None, hls4ml_board=None, plan="zynq_system",
+                         zynq_system={"uart": 0, "pins": {"energy_uart_tx": "Y18", "energy_uart_rx": "Y19"}})
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node = raw
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    path = tmp / "zynq_board.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return board.load("pynq_z2", path)

@@ -1,7 +1,7 @@
 """Programming runs its plan through to the vendor tools with what the flow's toolchain declares of
 its vendor build: stand-ins for vivado and xsct on PATH record their command lines (and write what
-the real ones would), and the board's plan hands them the toolchain's IP (the Arty's block design)
-or the toolchain's own Zynq design (the Pynq-Z2's XSA, then JTAG)."""
+the real ones would), and the board's plan hands them the toolchain's IP (the Arty's block design,
+our Zynq design) or the toolchain's own Zynq design (the Pynq-Z2's XSA, then JTAG)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import sys
 import toolchains
 from boards import board
 from boards.vendor import program
+from tests.vendor.tcl_harness import zynq_board
 from tests.vendor.test_ip import component
 
 # A stand-in tool: records its arguments (one JSON list per line) and, for vivado, writes what the
-# script it runs would: the block design's bitstream and address map, or an XSA with ps7_init.tcl.
+# script it runs would: a block design's bitstream, address map and XSA, or an XSA with ps7_init.tcl.
 STAND_IN = r"""
 import json, sys, zipfile
 from pathlib import Path
@@ -23,12 +24,13 @@ args = sys.argv[1:]
 with open(RECORD, "a") as f:
     f.write(json.dumps([TOOL, *args]) + "\n")
 named = dict(zip(args[args.index("-tclargs") + 1::2], args[args.index("-tclargs") + 2::2])) if "-tclargs" in args else {}
-if "-out_dir" in named:  # block_design.tcl
+if "-out_dir" in named:  # a block_design.tcl
     out = Path(named["-out_dir"])
     out.mkdir(parents=True, exist_ok=True)
     (out / (named["-name"] + ".bit")).write_bytes(b"bit")
     (out / "addresses.txt").write_text(Path(ADDRESSES).read_text())
-if "-xsa" in named:  # export_xsa.tcl
+    named["-xsa"] = str(out / (named["-name"] + ".xsa"))
+if "-xsa" in named and "-ps7_init" not in named:  # export_xsa.tcl, or the Zynq design's platform
     with zipfile.ZipFile(named["-xsa"], "w") as z:
         z.writestr("ps7_init.tcl", "proc ps7_init {} {}\n")
 """
@@ -39,11 +41,11 @@ ARTY_ADDRESSES = [("dlmb_bram_if_cntlr_Mem", 0, "64K"), ("mig_7series_0_memaddr"
                   ("axi_quad_spi_0_Reg", 0x44A00000, "64K"), ("axi_quad_spi_0_MEM0", 0x60000000, "16M")]
 
 
-def stand_ins(folder, tmp_path) -> list:
-    """vivado and xsct stand-ins in `folder` (on PATH); returns the list their calls are read into."""
+def stand_ins(folder, tmp_path, space: str = "microblaze_0/Data", assigned=ARTY_ADDRESSES):
+    """vivado and xsct stand-ins in `folder` (on PATH), whose block designs assign `assigned` in
+    `space`; returns the file their calls are recorded in."""
     record, addresses = tmp_path / "calls.jsonl", tmp_path / "addresses.txt"
-    addresses.write_text("\n".join(f"microblaze_0/Data 0x{base:08X} {size} /microblaze_0/Data/SEG_{seg}"
-                                   for seg, base, size in ARTY_ADDRESSES))
+    addresses.write_text("\n".join(f"{space} 0x{base:08X} {size} /{space}/SEG_{seg}" for seg, base, size in assigned))
     for tool in ("vivado", "xsct"):
         script = folder / tool
         script.write_text(f"#!{sys.executable}\nRECORD, ADDRESSES, TOOL = {str(record)!r}, {str(addresses)!r}, {tool!r}\n"
@@ -91,3 +93,19 @@ def test_the_pynq_platform_comes_from_the_design_hls4ml_implemented(tmp_path, no
     assert export[0] == "vivado" and export[export.index("-xpr") + 1] == str(project / "project_1.xpr")
     assert jtag[jtag.index("-bit") + 1] == str(bit) and jtag[jtag.index("-elf") + 1].endswith("fw_energy.elf")
     assert (tmp_path / "vivado/boot/ps7_init.tcl").read_text() == "proc ps7_init {} {}\n"
+
+
+def test_our_zynq_design_takes_the_ip_and_its_platform_programs_the_board(tmp_path, no_vendor_tools):
+    record = stand_ins(no_vendor_tools, tmp_path, "ps7/Data", [("axi_dma_0_Reg", 0x40400000, "64K")])
+    ip = tmp_path / "build/board_prj/myproject_prj/solution1/impl/ip"
+    component(ip, "xilinx.com", "hls", "myproject_axi", {"in_r": ("slave", True), "out_r": ("master", True)})
+    artifacts = {"ip": ip, "board_performance": tmp_path / "build/board/fw.elf"}
+    b = zynq_board(tmp_path)
+    program.program(b, artifacts, tmp_path / "vivado", toolchain=toolchains.load("hls4ml"))
+    design, jtag = calls(record)
+    assert design[design.index("-source") + 1].endswith("common/zynq7000/vivado/block_design.tcl")
+    assert design[design.index("-ip_vlnv") + 1] == "xilinx.com:hls:myproject_axi:1.0"
+    assert jtag[1].endswith("common/zynq7000/vivado/program_jtag.tcl")
+    assert jtag[jtag.index("-bit") + 1] == str(tmp_path / "vivado/zynq_system/zynq_system.bit")
+    assert jtag[jtag.index("-xsa") + 1] == str(tmp_path / "vivado/zynq_system/zynq_system.xsa")
+    assert (tmp_path / "vivado/boot/ps7_init.tcl").is_file()

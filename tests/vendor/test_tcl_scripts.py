@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from boards.vendor import board_values, zynq
+from boards.vendor import board_values, zynq, zynq_design
 from boards.vendor import microblaze_design as design
 from boards.vendor.plans import microblaze_system
 from tests.vendor.tcl_harness import (
@@ -27,6 +27,7 @@ from tests.vendor.tcl_harness import (
     run_script,
     script_arguments,
     tclargs_of,
+    zynq_board,
 )
 
 # ---- the scripts as Tcl ------------------------------------------------------------------------
@@ -34,7 +35,7 @@ from tests.vendor.tcl_harness import (
 
 def test_every_script_is_complete_tcl():
     """Balanced braces, brackets and quotes (Tcl's own judgement where tclsh exists)."""
-    assert len(SCRIPTS) == 8
+    assert len(SCRIPTS) == 10
     for script in SCRIPTS:
         text = script.read_text()
         if TCLSH:
@@ -54,12 +55,15 @@ def test_scripts_take_exactly_the_arguments_python_passes(arty, tmp_path):
                                                       tmp_path / "f.mcs").args,
         "arty_a7/vivado/program_flash.tcl": microblaze_system.program_flash_step(arty, tmp_path / "f.mcs").args,
         "arty_a7/vivado/program_jtag.tcl": microblaze_system.arty_jtag_step(arty, system.bit, tmp_path / "a.elf").args[1:],
-        "pynq_z2/vivado/export_xsa.tcl": zynq.export_xsa_step(tmp_path / "p.xpr", tmp_path / "p.xsa").args,
-        "pynq_z2/vivado/boot.tcl": zynq.fsbl_step(tmp_path / "p.xsa", tmp_path).args[1:],
-        "pynq_z2/vivado/program_jtag.tcl": zynq.pynq_jtag_step(tmp_path / "b.bit", tmp_path / "p.xsa",
+        "common/zynq7000/vivado/export_xsa.tcl": zynq.export_xsa_step(tmp_path / "p.xpr", tmp_path / "p.xsa").args,
+        "common/zynq7000/vivado/boot.tcl": zynq.fsbl_step(tmp_path / "p.xsa", tmp_path).args[1:],
+        "common/zynq7000/vivado/program_jtag.tcl": zynq.jtag_step("pynq_z2", tmp_path / "b.bit", tmp_path / "p.xsa",
                                                                   tmp_path / "ps7_init.tcl", tmp_path / "a.elf").args[1:],
+        "common/zynq7000/vivado/block_design.tcl": zynq_design.block_design_step(zynq_board(tmp_path), HLS4ML_IP, tmp_path,
+                                                                                 energy=True).args,
     }
-    assert {str(s.relative_to(REPO / "boards")) for s in SCRIPTS} - set(written) == {"common/vivado/tclargs.tcl"}
+    assert {str(s.relative_to(REPO / "boards")) for s in SCRIPTS} - set(written) == {"common/vivado/tclargs.tcl",
+                                                                                      "common/vivado/accelerator.tcl"}
     for path, args in written.items():
         if "-tclargs" in args:
             args = args[args.index("-tclargs") + 1:]
@@ -70,8 +74,10 @@ def test_scripts_take_exactly_the_arguments_python_passes(arty, tmp_path):
 
 @needs_tclsh
 @pytest.mark.parametrize("script,tool", [("arty_a7/vivado/block_design.tcl", "vivado"), ("arty_a7/vivado/flash.tcl", "vivado"),
-                                         ("arty_a7/vivado/program_jtag.tcl", "xsct"), ("pynq_z2/vivado/boot.tcl", "xsct"),
-                                         ("pynq_z2/vivado/export_xsa.tcl", "vivado")])
+                                         ("arty_a7/vivado/program_jtag.tcl", "xsct"),
+                                         ("common/zynq7000/vivado/boot.tcl", "xsct"),
+                                         ("common/zynq7000/vivado/export_xsa.tcl", "vivado"),
+                                         ("common/zynq7000/vivado/block_design.tcl", "vivado")])
 def test_a_script_outside_its_tool_names_the_tool(script, tool):
     proc = subprocess.run([TCLSH, str(REPO / "boards" / script), "-out_dir", "/nonexistent"], capture_output=True, text=True)
     assert proc.returncode == 2
@@ -164,9 +170,9 @@ def test_flash_and_pynq_scripts_pass_their_arguments_on(arty, tmp_path):
     assert code == 0, said
     assert "get_cfgmem_parts s25fl128sxxxxxx0-spi-x1_x2_x4" in calls and calls_of(calls, "program_hw_cfgmem")
 
-    step = zynq.pynq_jtag_step(tmp_path / "b.bit", tmp_path / "p.xsa", tmp_path / "ps7_init.tcl", tmp_path / "fw.elf")
+    step = zynq.jtag_step("pynq_z2", tmp_path / "b.bit", tmp_path / "p.xsa", tmp_path / "ps7_init.tcl", tmp_path / "fw.elf")
     (tmp_path / "ps7_init.tcl").write_text("proc ps7_init {} { stub ps7_init_from_the_xsa }\nproc ps7_post_config {} {}\n")
-    code, said, calls = run_script(REPO / "boards/pynq_z2/vivado/program_jtag.tcl", step.args[1:], tmp_path)
+    code, said, calls = run_script(REPO / "boards/common/zynq7000/vivado/program_jtag.tcl", step.args[1:], tmp_path)
     assert code == 0, said
     order = [c.split()[0] for c in calls if c.split()[0] in ("fpga", "ps7_init_from_the_xsa", "dow", "con")]
     assert order == ["fpga", "ps7_init_from_the_xsa", "dow", "con"]
@@ -175,8 +181,8 @@ def test_flash_and_pynq_scripts_pass_their_arguments_on(arty, tmp_path):
     fsbl = tmp_path / "boot"
     (fsbl / "fsbl").mkdir(parents=True)
     (fsbl / "fsbl" / "executable.elf").write_bytes(b"as hsi builds it")
-    code, said, calls = run_script(REPO / "boards/pynq_z2/vivado/boot.tcl", zynq.fsbl_step(tmp_path / "p.xsa", fsbl).args[1:],
-                                   tmp_path)
+    code, said, calls = run_script(REPO / "boards/common/zynq7000/vivado/boot.tcl",
+                                   zynq.fsbl_step(tmp_path / "p.xsa", fsbl).args[1:], tmp_path)
     assert code == 0, said
     assert any("-app zynq_fsbl" in c and "-proc ps7_cortexa9_0" in c for c in calls_of(calls, "hsi::generate_app"))
     assert (fsbl / "fsbl.elf").read_bytes() == b"as hsi builds it"
@@ -203,7 +209,7 @@ module bench;
 endmodule
 """)
     sim = tmp_path / "sim"
-    subprocess.run(["iverilog", "-o", str(sim), str(bench), str(REPO / "boards/arty_a7/vivado/axis_last_after.v")], check=True)
+    subprocess.run(["iverilog", "-o", str(sim), str(bench), str(REPO / "boards/common/vivado/axis_last_after.v")], check=True)
     beats = re.findall(r"beat (\d+) last (\d)", subprocess.run(["vvp", str(sim)], capture_output=True, text=True).stdout)
     assert len(beats) > 12
     assert [int(last) for _, last in beats] == [int(n % 3 == 2) for n in range(len(beats))]

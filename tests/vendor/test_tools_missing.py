@@ -15,7 +15,7 @@ from boards.vendor import microblaze_design as design
 from boards.vendor import program, steps, zynq
 from boards.vendor.plans import microblaze_system
 from common.errors import BuildError, ToolMissing
-from tests.vendor.tcl_harness import HLS4ML_IP, REPO
+from tests.vendor.tcl_harness import HLS4ML_IP, REPO, zynq_board
 
 # ---- without the vendor tools ------------------------------------------------------------------
 
@@ -44,6 +44,10 @@ def test_program_checks_the_tools_before_it_looks_for_the_build(tmp_path, no_ven
                                ("pynq_z2", True, ["bootgen", "program_flash", "vivado", "xsct"])):
         with pytest.raises(ToolMissing) as e:
             program.program(board.load(name), not_to_be_called, tmp_path, flash=flash)
+        assert e.value.tools == tools
+    for flash, tools in ((False, ["vivado", "xsct"]), (True, ["bootgen", "program_flash", "vivado", "xsct"])):
+        with pytest.raises(ToolMissing) as e:
+            program.program(zynq_board(tmp_path), not_to_be_called, tmp_path, flash=flash)
         assert e.value.tools == tools
 
 

@@ -12,7 +12,7 @@ from boards.board import Board
 from boards.vendor.board_values import device, system
 from boards.vendor.bootloader import build_bootloader
 from boards.vendor.images import write_flash_image
-from boards.vendor.ip import block_design_ip
+from boards.vendor.ip import block_design_ip, newest
 from boards.vendor.microblaze_design import SystemFiles, block_design_step, check_addresses, system_files
 from boards.vendor.plans import Plan, firmware_elf, toolchain
 from boards.vendor.steps import HW_SERVER, Step, hexa, run, tclargs, vivado_batch
@@ -47,7 +47,7 @@ def plan(board: Board, out: Path, energy: bool, flash: bool) -> Plan:
     def design(ctx: dict) -> None:  # built again only when its inputs change
         ip = block_design_ip(toolchain(ctx).vendor_ip(board, ctx["artifacts"], ctx.get("convert_dir")))
         step = block_design_step(board, ip, files.folder, energy)
-        inputs = {"args": step.args[step.args.index("-tclargs") + 1:], "ip": _newest(ip.repos)}
+        inputs = {"args": step.args[step.args.index("-tclargs") + 1:], "ip": newest(ip)}
         if not (files.bit.is_file() and stamp.is_file() and json.loads(stamp.read_text()) == inputs):
             run(step, files.folder)
             check_addresses(files.addresses, board, energy)
@@ -72,6 +72,3 @@ def plan(board: Board, out: Path, energy: bool, flash: bool) -> Plan:
                   ("flash", lambda ctx: run(program_flash_step(board, folder / "flash.mcs"), folder))]
     return p
 
-
-def _newest(folders: list[Path]) -> float:
-    return max((p.stat().st_mtime for f in folders if f.is_dir() for p in f.rglob("*")), default=0.0)

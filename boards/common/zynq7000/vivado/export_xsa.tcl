@@ -1,12 +1,12 @@
 # The hardware platform (XSA, with the bitstream) of an implemented Vivado project: what xsct
 # builds the Zynq FSBL from (boot.tcl) and what holds the PS initialisation (ps7_init.tcl) the
-# JTAG programming runs. hls4ml's VivadoAccelerator design and FINN's Zynq shell leave a project
-# with a bitstream but export no XSA themselves.
+# JTAG programming runs. A toolchain's own Zynq design (hls4ml's VivadoAccelerator design, FINN's
+# Zynq shell) leaves a project with a bitstream but exports no XSA itself.
 #
 #   vivado -mode batch -source export_xsa.tcl -tclargs -xpr PROJECT.xpr -xsa OUT.xsa
 
 set here [file dirname [file normalize [info script]]]
-source [file join $here .. .. common vivado tclargs.tcl]
+source [file join $here .. .. vivado tclargs.tcl]
 require_tool vivado export_xsa.tcl {open_project write_hw_platform}
 
 set options [parse_tclargs $argv {xpr xsa}]

@@ -1,4 +1,4 @@
-# The Zynq first-stage bootloader (FSBL) for a Pynq-Z2 hardware platform, with the standalone
+# The Zynq first-stage bootloader (FSBL) for a Zynq-7000 board's hardware platform, with the standalone
 # BSP: the first partition of BOOT.BIN (bootgen), which sets up the PS from the XSA's ps7_init
 # (clocks, DDR, MIO), loads the bitstream and starts our bare-metal firmware.
 #
@@ -7,7 +7,7 @@
 # Writes DIR/fsbl.elf (and DIR/fsbl/, the generated sources and BSP).
 
 set here [file dirname [file normalize [info script]]]
-source [file join $here .. .. common vivado tclargs.tcl]
+source [file join $here .. .. vivado tclargs.tcl]
 require_tool xsct boot.tcl {hsi::open_hw_design hsi::generate_app}
 
 set options [parse_tclargs $argv {xsa out_dir} {processor ps7_cortexa9_0}]

@@ -1,4 +1,4 @@
-# Program the Pynq-Z2 over JTAG with xsct, as Vitis's debug launch does: reset the system, load
+# Program a Zynq-7000 board over JTAG with xsct, as Vitis's debug launch does: reset the system, load
 # the bitstream, initialise the PS with the hardware platform's ps7_init (clocks, DDR, MIO; the
 # FSBL's job when booting from SD or flash), download the firmware ELF to CPU 0 and run it.
 #
@@ -6,7 +6,7 @@
 #        [-hw_server TCP:127.0.0.1:3121]
 
 set here [file dirname [file normalize [info script]]]
-source [file join $here .. .. common vivado tclargs.tcl]
+source [file join $here .. .. vivado tclargs.tcl]
 require_tool xsct program_jtag.tcl {connect targets fpga loadhw dow con}
 
 set options [parse_tclargs $argv {bit xsa ps7_init elf} {hw_server TCP:127.0.0.1:3121}]

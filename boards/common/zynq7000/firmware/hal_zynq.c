@@ -1,12 +1,14 @@
 /*
- * Pynq-Z2 HAL (Zynq-7000 PS, bare metal, Cortex-A9): registers written here, no Xilinx BSP.
- *   UART   Cadence UART0 (PS7 UART, the on-board USB-UART), polled
+ * Zynq-7000 PS HAL (bare metal, Cortex-A9): registers written here, no Xilinx BSP. Shared by the
+ * Zynq boards (board.yaml firmware.folder: common/zynq7000/firmware).
+ *   UART   the Cadence PS UART at ZYNQ_UART_BASE (UART0 or UART1: the board's USB-UART), polled
  *   timer  the A9 global timer, a 64-bit counter at GTIMER_HZ (CPU clock / 2 on the board)
- *   GPIO   the energy-mode timestamp pin, a PS GPIO MIO pin, idle high
+ *   GPIO   the energy-mode timestamp pin, a PS GPIO MIO pin of bank 0 (MIO 0..31), idle high
  *   DMA    hal_dma.h for the accelerator drivers: 1:1 addresses, and data-cache maintenance by
  *          address, L1 (CP15) then the PL310 L2 to flush, the other way round to drop
- * Addresses and clocks come from the build (boards/pynq_z2/board.yaml, firmware.defines), so the
- * same file builds for the board and for QEMU's xilinx-zynq-a9 machine. main() turns the MMU on
+ * Addresses, pins and clocks come from the build (the board's board.yaml, firmware.defines), so the
+ * same file builds for every Zynq board with 512 MB of DDR at 0x0 (the MMU map below, zynq.ld) and
+ * for QEMU's xilinx-zynq-a9 machine. main() turns the MMU on
  * with a flat map (DDR cacheable, everything else strongly ordered) and the L1 caches with it; the
  * PL310 L2 is left as it is found (off after reset; its maintenance by address is harmless then).
  */
@@ -40,6 +42,9 @@
 #define GPIO_DIRM0 (ZYNQ_GPIO_BASE + 0x204)
 #define GPIO_OEN0 (ZYNQ_GPIO_BASE + 0x208)
 #define PIN_MASK (1u << TIMESTAMP_MIO_PIN)
+#if TIMESTAMP_MIO_PIN < 0 || TIMESTAMP_MIO_PIN > 31
+#error "TIMESTAMP_MIO_PIN: the HAL drives MIO 0..31 (GPIO bank 0)"
+#endif
 
 void th_serialport_initialize(void) {
     REG(UART_CR) = 0x03;  /* reset the RX and TX paths */

@@ -1,6 +1,8 @@
-// Marks every WORDS-th beat of an AXI4-Stream with TLAST. FINN's stitched IP streams its output
-// without TLAST, and the AXI DMA's S2MM channel ends a transfer (and reports it done) on TLAST:
-// WORDS is the IP's output words per inference (finn_io.h FINN_OUT_WORDS).
+// Marks every WORDS-th beat of an AXI4-Stream with TLAST. An IP may stream its output without
+// TLAST (FINN's stitched IP does), and the AXI DMA's S2MM channel ends a transfer (and reports it
+// done) on TLAST: WORDS is the IP's output words per inference, as its toolchain declares them
+// (toolchains/base.py AcceleratorIp.output_words). Shared by the block designs of boards/*/vivado
+// and boards/common/zynq7000/vivado.
 module axis_last_after #(
     parameter integer WIDTH = 8,
     parameter integer WORDS = 1
