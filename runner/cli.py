@@ -17,7 +17,6 @@ implies it), recorded with the results: nothing is guessed from the DUT's name.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import sys
 import time
@@ -29,9 +28,8 @@ from common.errors import DutError, HarnessError
 from common.paths import build_root
 from common.run_rules import MIN_WINDOW_S
 from runner import devices as device_files
-from runner.connect import group_modes
+from runner.connect import ConnectSpec, MonitorSpec, connect, group_modes
 from runner.dut import Dut
-from runner.emulated import emulated_dut
 from runner.modes import MODE_NAMES
 from runner.modes.accuracy import accuracy
 from runner.modes.energy import energy
@@ -97,28 +95,6 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
     return summary
 
 
-@contextlib.contextmanager
-def _monitor(url: str | None, voltage_mv: int):
-    """A started power monitor (None: no monitor), stopped afterwards: `joulescope[:SERIAL]` for a
-    Joulescope on USB, else the serial port of an LPM01A (which powers the DUT off at the end)."""
-    if url is None:
-        yield None
-        return
-    if url == "joulescope" or url.startswith("joulescope:"):
-        from runner.monitors.joulescope import Joulescope
-
-        monitor = Joulescope(url.partition(":")[2] or None)
-    else:
-        from runner.monitors.lpm01a import Lpm01a
-
-        monitor = Lpm01a(url, voltage_mv)
-    try:
-        monitor.start()
-        yield monitor
-    finally:
-        monitor.close()
-
-
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -163,18 +139,18 @@ def main(argv: list[str] | None = None) -> int:
         # a devices file may give each mode its own port and baud rate
         groups = group_modes(args.mode, lambda mode: device_files.find_dut(args.devices, mode) if args.devices
                              else (args.port, args.baud))
+        monitor = MonitorSpec.parse(args.monitor, args.voltage) if args.monitor else None
         summary = {}
         for group in groups:
-            port, baud, mode_list = group.port, group.baud, group.modes
             if args.emulated:
-                context, kind = emulated_dut(args.emulated), "host-emulation"
+                spec = ConnectSpec("emulated", binary=args.emulated, variant=group.variant, baud=group.baud, monitor=monitor)
             else:
-                context, kind = contextlib.nullcontext(port), args.dut_kind
-            with context as url, _monitor(args.monitor if group.variant == "energy" else None, args.voltage) as monitor:
-                timing = {"board": "board-timer", "qemu": "host-clock", "host-emulation": "host-clock"}[kind]
-                provenance = prov.Provenance(link=kind, timing=timing, data=args.data_kind, port=url)
-                summary.update(run(url, args.dataset, out, mode_list, provenance, baud, args.iterations, args.warmups,
-                                   args.window_seconds, resume=args.resume, monitor=monitor, interface=args.interface))
+                spec = ConnectSpec("port", url=group.port, variant=group.variant, baud=group.baud, monitor=monitor,
+                                   link=args.dut_kind)
+            with connect(spec) as connection:
+                summary.update(run(connection.url, args.dataset, out, group.modes, connection.provenance(data=args.data_kind),
+                                   connection.baud, args.iterations, args.warmups, args.window_seconds, resume=args.resume,
+                                   monitor=connection.monitor, interface=args.interface))
     except HarnessError as e:
         print(f"runner: {e}", file=sys.stderr)
         return 1

@@ -1,13 +1,17 @@
 """run: the runner on the DUT (emulated, QEMU, or a board on a port) in every asked mode, one
-connection per build variant and baud rate; each result is labelled with its provenance."""
+connection per build variant and baud rate; each result is labelled with its provenance. What to
+connect is described here from the flow; runner.connect connects it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from common import provenance as prov
 from pipeline.flow import Flow
 from pipeline.stages.stage import Stage
+
+if TYPE_CHECKING:
+    from runner.connect import ConnectSpec, ModeGroup
 
 
 def _run_params(f: Flow) -> dict:
@@ -15,48 +19,43 @@ def _run_params(f: Flow) -> dict:
             **f.testset_params()}
 
 
+def _connection(f: Flow, group: ModeGroup) -> ConnectSpec:
+    """What the flow asks for one group of modes: its DUT in the group's build, and for energy mode
+    the simulated LPM01A fed the board's power model (the flow allows energy on the emulated board only)."""
+    from runner.connect import ConnectSpec, MonitorSpec
+
+    asked = {"variant": group.variant, "baud": group.baud, "timing": "modeled" if f.timing == "modeled" else None,
+             "monitor": MonitorSpec("simulated", power_w=f.board_cfg.power.model_w) if group.variant == "energy" else None}
+    if f.dut == "emulated":
+        return ConnectSpec("emulated", binary=f.emulated_dut(group.variant), **asked)
+    if f.dut == "qemu":
+        return ConnectSpec("qemu", binary=f.qemu_firmware(group.variant), command=tuple(f.board_cfg.firmware.qemu.command),
+                           **asked)
+    return ConnectSpec("port", url=f.dut, **asked)
+
+
 def _run(f: Flow, out: Path) -> dict:
-    import contextlib
     import math
 
     from runner import cli as runner_cli
-    from runner.connect import group_modes
-    from runner.emulated import emulated_dut
-    from runner.monitors import lpm01a, simulated
-    from runner.qemu import qemu_dut
+    from runner.connect import connect, group_modes
 
     data_kind = f.eembc_kind()
     eembc = f.eembc()
     summaries = {}
     for group in group_modes(f.modes, lambda mode: (None, getattr(f.board_cfg.uart.baud, mode))):
-        variant, baud, modes = group.variant, group.baud, group.modes
-        sim = simulated.SimulatedLpm01a(f.board_cfg.power.model_w) if variant == "energy" else None
         iterations = f.iterations
-        if f.dut == "emulated":
-            context, made = emulated_dut(f.emulated_dut(variant), on_timestamp=sim and sim.pin_falling), prov.emulated
-        elif f.dut == "qemu":
-            context, made = qemu_dut(f.qemu_firmware(variant), f.board_cfg.firmware.qemu.command), prov.qemu
-        else:
-            context, made = contextlib.nullcontext(f.dut), prov.board
-        if sim:  # modeled energy: at least 1 s of the modeled board's time per trial (1 ms samples: 0.1 % at worst)
+        if group.variant == "energy":  # modeled: >= 1 s of the modeled board's time per trial (1 ms samples: 0.1 % at worst)
             iterations = math.ceil(1e6 / f.manifest("build")["outputs"]["modeled_latency"]["modeled_latency_us"])
-        with context as url:
-            provenance = made(data=data_kind, model_origin=f.model_origin(), port=url)
-            if f.timing == "modeled":
-                provenance = provenance.model_copy(update={"timing": "modeled"})
-            monitor = lpm01a.Lpm01a(sim.path) if sim else None
-            try:
-                if monitor:
-                    monitor.start()
-                summaries.update(runner_cli.run(url, eembc, out, modes, provenance, baud, iterations, 10, f.window_seconds,
-                                                resume=f.resume, model_id=f.recipe.model_id, monitor=monitor))
-            finally:
-                if monitor:
-                    monitor.close()
-                    sim.close()
+        with connect(_connection(f, group)) as connection:
+            provenance = connection.provenance(data=data_kind, model_origin=f.model_origin())
+            summaries.update(runner_cli.run(connection.url, eembc, out, group.modes, provenance, connection.baud, iterations, 10,
+                                            f.window_seconds, resume=f.resume, model_id=f.recipe.model_id,
+                                            monitor=connection.monitor))
     return {**summaries, "flow": {"task": f.task, "flow": f.flow, "board": f.board, "model": f.model},
             "artifacts": {mode: mode for mode in f.modes}}
 
 
-STAGE = Stage("run", _run_params, lambda f: {"modules": ["runner.cli", "runner.qemu", "runner.monitors.lpm01a",
-                                                 "runner.monitors.simulated"]}, ["build"], _run)
+# the runner's code, and this module's own (_connection is not one of the stage's functions)
+STAGE = Stage("run", _run_params, lambda f: {"modules": ["runner.cli", "runner.connect"], "files": ["pipeline/stages/run.py"]},
+              ["build"], _run)
