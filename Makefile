@@ -31,7 +31,7 @@ status   ?= available
 .PHONY: all setup test dut program download bench export report clean
 all: $(STAMP)
 ifeq ($(task),)
-	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE]"; exit 2
+	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE]"; exit 2
 else
 	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) --dut $(dut) \
 	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
@@ -63,7 +63,7 @@ dut: $(STAMP)
 	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(energy),--energy)
 
 program: $(STAMP)
-	@test -n "$(task)" || { echo 'usage: make program task=<kws|ad|ic> board=<pynq_z2|arty_a7> [flow=hls4ml|finn] [energy=1] [flash=1]'; exit 2; }
+	@test -n "$(task)" || { echo 'usage: make program task=<kws|ad|ic> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [energy=1] [flash=1]'; exit 2; }
 	$(PY) -m pipeline program --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
 	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
 	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(energy),--energy) $(if $(flash),--flash)

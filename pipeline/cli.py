@@ -10,7 +10,7 @@ Stages: data -> train -> convert -> build -> run -> report, written under the bu
 (build/ in the repository, or $BUILD_ROOT): build/<task>/data, build/<task>/<flow>/train and
 build/<task>/<flow>/<board>/{convert,build,run,report}. `dut` starts the emulated DUT of a built
 flow and prints the serial path it listens on, for any EEMBC-compatible host tool. `program` puts a
-built flow on the board with the vendor tools (boards/vivado.py): over JTAG, or (--flash) into its
+built flow on the board with the vendor tools (boards/vendor/): over JTAG, or (--flash) into its
 boot flash so that it starts on its own at power-on; it writes under <board>/vivado/ beside build/.
 
 A QONNX model trained elsewhere runs with flow=finn: --model path/to/model.onnx with its own test
@@ -28,7 +28,9 @@ from pathlib import Path
 
 import yaml
 
+import tasks
 import toolchains
+from boards import board as boards
 from common.errors import ConfigError, HarnessError
 from common.paths import build_root
 from pipeline.execute import run_stages
@@ -73,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--task", required=True, help="kws | ad | ic")
-    common.add_argument("--board", required=True, help="pynq_z2 | arty_a7")
+    common.add_argument("--task", required=True, help=f"{' | '.join(tasks.available())}: a folder under tasks/")
+    common.add_argument("--board", required=True, help=f"{' | '.join(boards.available())}: a folder under boards/")
     common.add_argument("--flow", default="hls4ml", help=f"{' | '.join(toolchains.available())}: the toolchain, a folder under toolchains/ "
                         f"(default: %(default)s)")
     common.add_argument("--data", default="auto", help="auto | synthetic | PATH of a real dataset (default: %(default)s)")

@@ -1,4 +1,4 @@
-"""FINN behind the pipeline's toolchain interface (toolchains/__init__.py): a recipe's Brevitas
+"""FINN behind the pipeline's toolchain interface (toolchains/base.py): a recipe's Brevitas
 model -> QONNX -> FINN streamlining, folding and estimates (convert.py), and the streamlined graph
 as generated C on the emulated board; IP, stitched IP and bitfile where Vivado exists."""
 

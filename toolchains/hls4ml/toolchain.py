@@ -1,4 +1,4 @@
-"""hls4ml behind the pipeline's toolchain interface (toolchains/__init__.py): a recipe's QKeras /
+"""hls4ml behind the pipeline's toolchain interface (toolchains/base.py): a recipe's QKeras /
 Keras model -> HLS project + bit-accurate C++ emulation (convert.py), linked into the emulated
 board as its accelerator; HLS synthesis and the block design where Vitis HLS / Vivado exist."""
 
