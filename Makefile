@@ -42,7 +42,7 @@ endif
 setup: $(STAMP)
 
 # torch first (the pinned CPU wheel; an unpinned torch pulls a multi-GB CUDA build), finn-plus last
-# without its dependencies (it pins brevitas 0.13.0, broken with torch 2.13: ../shared/spec/toolchains.md A.2).
+# without its dependencies (it pins brevitas 0.13.0, broken with torch 2.13: docs/toolchains.md A.2).
 $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml Makefile
 	@for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \

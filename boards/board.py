@@ -24,7 +24,7 @@ class Processor(_Strict):
 
 
 class Baud(_Strict):
-    """DUT baud rate per runner mode (spec 2.1): energy mode talks through the interface board."""
+    """DUT baud rate per runner mode (docs/mlperf-tiny.md 2.1): energy mode talks through the interface board."""
 
     performance: int = Field(gt=0)
     accuracy: int = Field(gt=0)
@@ -44,7 +44,7 @@ class Timer(_Strict):
 
 class TimestampGpio(_Strict):
     pin: str
-    idle: Literal["high"] = "high"  # the runners detect a falling edge (spec 2.6)
+    idle: Literal["high"] = "high"  # the runners detect a falling edge (docs/mlperf-tiny.md 2.6)
     hold_us: int = Field(ge=50)  # the EEMBC runner filters pulses shorter than 50 us
 
 

@@ -1,4 +1,4 @@
-"""An EEMBC dataset folder: <path>/<model id>/y_labels.csv plus the .bin files (spec 1.7),
+"""An EEMBC dataset folder: <path>/<model id>/y_labels.csv plus the .bin files (docs/mlperf-tiny.md 1.7),
 read and checked completely before any DUT is contacted; every problem names the file and line."""
 
 from __future__ import annotations

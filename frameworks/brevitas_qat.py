@@ -2,7 +2,7 @@
 (tasks/<task>/model_brevitas.py): quantized layers chosen from a task.yaml `brevitas` section
 (binary or integer weights and activations, optional A2Q/A2Q+ accumulator-aware weights), an
 exact integer input (the host quantizes, so the FINN graph's input is an integer tensor:
-toolchains.md A.5's `_intin`), gradual magnitude pruning, and one training loop.
+docs/toolchains.md A.5's `_intin`), gradual magnitude pruning, and one training loop.
 
 The hardware side (QONNX export, the A2Q export fix, FINN) belongs to the FINN toolchain."""
 
@@ -16,10 +16,16 @@ import numpy as np
 import torch
 from brevitas.core.scaling import ScalingImplType
 from brevitas.nn import QuantConv2d, QuantIdentity, QuantLinear, QuantReLU
-from brevitas.quant import (Int8AccumulatorAwareWeightQuant, Int8AccumulatorAwareZeroCenterWeightQuant,
-                            Int8ActPerTensorFloat, Int8WeightPerChannelFloat, SignedBinaryActPerTensorConst,
-                            SignedBinaryWeightPerTensorConst, Uint8ActPerTensorFloat,
-                            Uint8ActPerTensorFloatMaxInit)
+from brevitas.quant import (
+    Int8AccumulatorAwareWeightQuant,
+    Int8AccumulatorAwareZeroCenterWeightQuant,
+    Int8ActPerTensorFloat,
+    Int8WeightPerChannelFloat,
+    SignedBinaryActPerTensorConst,
+    SignedBinaryWeightPerTensorConst,
+    Uint8ActPerTensorFloat,
+    Uint8ActPerTensorFloatMaxInit,
+)
 from torch import nn
 from torch.nn.utils import prune
 

@@ -2,7 +2,7 @@
 
 QKeras 0.9.0 needs Keras 2 (tf-keras), which TensorFlow >= 2.16 only gives with TF_USE_LEGACY_KERAS=1,
 and hls4ml 1.3 picks its Keras-3 front end whenever `import keras` resolves to Keras 3
-(../shared/spec/toolchains.md, Part C). Import everything Keras-related through this module.
+(docs/toolchains.md, Part C). Import everything Keras-related through this module.
 """
 
 import os

@@ -11,6 +11,7 @@ import numpy as np
 
 from common.errors import ConfigError
 
+
 def fingerprint(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -9,7 +9,6 @@ from pydantic import Field, model_validator
 
 from common.config import Strict
 
-
 # A task.yaml section a toolchain reads (hls4ml:, finn:): kept as data by the task and validated
 # against the toolchain's own schema when a flow takes it (ToolchainBase.check), so the tasks need
 # not know any toolchain.
@@ -50,7 +49,7 @@ class Gate(Strict):
 
 
 class Accumulator(Strict):
-    """Brevitas accumulator-aware weight quantizers: none, A2Q or A2Q+ (toolchains.md A.5), which
+    """Brevitas accumulator-aware weight quantizers: none, A2Q or A2Q+ (docs/toolchains.md A.5), which
     bound every dot product to `bits` so the hardware accumulator cannot overflow."""
 
     quantizer: Literal["none", "a2q", "a2q+"] = "none"

@@ -1,5 +1,5 @@
 """A checker for MLPerf Tiny submission trees, implementing the rules of the MLCommons submission
-checker (spec 5.2, version v1.4): tree hygiene, system descriptions, the files each mode needs, the
+checker (docs/mlperf-tiny.md 5.2, version v1.4): tree hygiene, system descriptions, the files each mode needs, the
 exact result-line patterns, closed-division accuracy targets and ic2's need for ic. Every finding
 names the file and the rule; valid results go to summary.csv with the official columns."""
 

@@ -1,15 +1,14 @@
 """The honesty gate: what keeps a run out of a submission. A run is exported only when it was
 measured on a physical board by the board's own timer, on real data, with valid performance
-windows (5, each >= 10 s, a median written) and every accuracy file scored. Every refusal says why."""
+windows (common/run_rules.py: 5, each >= 10 s, a median written) and every accuracy file scored. Every refusal says why."""
 
 from __future__ import annotations
 
 import json
 
 from common.provenance import LINK_TEXT, TIMING_TEXT
+from common.run_rules import MIN_WINDOW_S
 from results.runs import Run
-
-MIN_WINDOW_S = 10.0
 
 
 def refusals(run: Run) -> list[str]:

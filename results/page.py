@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from boards import board as boards
-from results import compare, plots, runs as run_folders
+from results import compare, plots
+from results import runs as run_folders
 
 STYLE = """
 body { font-family: system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }

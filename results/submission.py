@@ -1,4 +1,4 @@
-"""The MLPerf Tiny submission tree (spec 5.1, 5.3) from chosen runs:
+"""The MLPerf Tiny submission tree (docs/mlperf-tiny.md 5.1, 5.3) from chosen runs:
 
     <division>/<organization>/systems/<system_desc_id>.json
     <division>/<organization>/code/<benchmark>/<implementation>/   recipe, configs, firmware, scripts
@@ -41,7 +41,7 @@ def _version(package: str) -> str:
 
 
 def system_description(run: Run, organization: str, division: str, status: str, practice: str | None) -> dict:
-    """Every field of the MLPerf Tiny system description template (spec 5.3), filled from the board
+    """Every field of the MLPerf Tiny system description template (docs/mlperf-tiny.md 5.3), filled from the board
     description and the toolchain versions; no `system_type` (the checker rejects it)."""
     b = boards.load(run.board)
     tools = ", ".join(_version(p) for p in TOOLCHAIN_PACKAGES[run.flow])

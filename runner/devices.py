@@ -1,4 +1,4 @@
-"""Devices in the MLC runner's YAML shape (devices.yaml, spec 3.2), read unchanged, and found by
+"""Devices in the MLC runner's YAML shape (devices.yaml, docs/mlperf-tiny.md 3.2), read unchanged, and found by
 USB VID:PID through pyserial's port list, optionally confirmed by asking the DUT its name.
 
     - name: l4r5zi

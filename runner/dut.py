@@ -1,4 +1,4 @@
-"""The DUT's commands (spec 2.3) on top of a transport, with every reply checked."""
+"""The DUT's commands (docs/mlperf-tiny.md 2.3) on top of a transport, with every reply checked."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ PROFILE = re.compile(r"^m-profile-\[(.*)\]$")
 MODEL = re.compile(r"^m-model-\[(.*)\]$")
 LAP = re.compile(r"^m-lap-us-([0-9]+)$")
 RESULTS = re.compile(r"^m-results-\[([^]]+)\]$")
-DB_CHUNK_BYTES = 31  # the MLC runner's chunk when talking to the DUT directly (spec 2.10)
-# The MLC runner's wait for the reply to `infer` (spec 3.5): the DUT is silent between its two
+DB_CHUNK_BYTES = 31  # the MLC runner's chunk when talking to the DUT directly (docs/mlperf-tiny.md 2.10)
+# The MLC runner's wait for the reply to `infer` (docs/mlperf-tiny.md 3.5): the DUT is silent between its two
 # m-lap-us lines, so a window longer than this the MLC runner could not run.
 INFER_TIMEOUT_S = 30.0
 
@@ -96,6 +96,6 @@ class Dut:
             raise DutError(f"DUT did not confirm the {len(data)}-byte load with m-load-done: {lines!r}")
 
     def infer(self, iterations: int, warmups: int, timeout_s: float = INFER_TIMEOUT_S) -> InferResult:
-        # always both numbers: the firmware's default warm-up count is 10, not 0 (spec 2.3)
+        # always both numbers: the firmware's default warm-up count is 10, not 0 (docs/mlperf-tiny.md 2.3)
         command = f"infer {iterations} {warmups}"
         return parse_infer(self.command(command, timeout_s), iterations, warmups)

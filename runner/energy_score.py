@@ -1,4 +1,4 @@
-"""How the MLC runner scores one energy trial (spec 3.8), from the power monitor's 1 ms energy
+"""How the MLC runner scores one energy trial (docs/mlperf-tiny.md 3.8), from the power monitor's 1 ms energy
 samples (J) and its timestamp events (event number, samples before it)."""
 
 from __future__ import annotations

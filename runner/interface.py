@@ -1,4 +1,4 @@
-"""Interface boards between the runner and the DUT in energy mode (spec 2.9): the DUT's UART goes
+"""Interface boards between the runner and the DUT in energy mode (docs/mlperf-tiny.md 2.9): the DUT's UART goes
 to the interface board (level-shifted, 9600 baud), the runner talks to the interface board.
 
     stm32h573i-dk   the MLCommons interface: `dut <cmd>%` -> `m-dut-passthrough(<cmd>)`, `m-ready`,

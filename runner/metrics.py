@@ -1,4 +1,4 @@
-"""Accuracy metrics exactly as the MLC runner computes them (spec 3.7; main.py summarize_result and
+"""Accuracy metrics exactly as the MLC runner computes them (docs/mlperf-tiny.md 3.7; main.py summarize_result and
 calculate_accuracy): per-file predictions are the mean of the file's result vectors, each
 multi-value vector first divided by its sum."""
 

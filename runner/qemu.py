@@ -1,7 +1,7 @@
 """Start a board's bare-metal firmware in QEMU with its UART on a local TCP port, and give the
 runner the pyserial URL (socket://127.0.0.1:PORT) to reach it, as it reaches a board's port.
 
-QEMU is started with `-serial tcp:...,server=on,wait=on,nodelay=on` (toolchains.md B.2): it waits
+QEMU is started with `-serial tcp:...,server=on,wait=on,nodelay=on` (docs/toolchains.md B.2): it waits
 for the first client before the guest runs, so that client sees the boot banner, and nodelay keeps
 a command's round trip under a millisecond. The runner never depends on the banner anyway (it
 pokes with `name%`)."""

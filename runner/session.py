@@ -1,4 +1,4 @@
-"""One runner session's files in a mode folder (spec 3.9, 5.4): log.txt (everything, written as it
+"""One runner session's files in a mode folder (docs/mlperf-tiny.md 3.9, 5.4): log.txt (everything, written as it
 happens), results.txt (only the lines the submission checker parses) and results.json (one record
 per inference window), in the MLC runner's formats (mlc_format.py). results.json is written when
 the session closes, also when it ends in an error; every record also goes to the journal beside

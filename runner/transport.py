@@ -1,9 +1,9 @@
 """Line transport to a DUT over pyserial (a board's USB-UART, a pty, or socket://host:port).
 
 Replies are lines ending in \\n (\\r and \\0 dropped); a command's reply ends at the first line
-containing `m-ready` (spec 2.1, 3.5). Every command has one overall deadline, so a DUT that keeps
+containing `m-ready` (docs/mlperf-tiny.md 2.1, 3.5). Every command has one overall deadline, so a DUT that keeps
 talking without ever saying m-ready cannot hang the runner. Reads are chunked: pyserial's
-read_until() reads one byte per system call (toolchains.md B.5). A link that fails (pty closed,
+read_until() reads one byte per system call (docs/toolchains.md B.5). A link that fails (pty closed,
 USB unplugged, socket reset) raises DutLost naming the port and the command in flight.
 """
 

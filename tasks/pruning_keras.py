@@ -33,7 +33,6 @@ def strip(model, pruning: Pruning):
 
 def sparsity(model) -> float:
     """Fraction of zero kernel weights over the layers that have kernels."""
-    import numpy as np
 
     kernels = [w for layer in model.layers for w in layer.get_weights()[:1] if w.ndim > 1]
     return float(sum((k == 0).sum() for k in kernels) / max(1, sum(k.size for k in kernels)))

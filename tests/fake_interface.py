@@ -1,5 +1,5 @@
 """A simulated STM32H573I-DK interface board: a pty for the runner, bridged to a DUT's serial link,
-speaking the passthrough protocol of spec 2.9 (`dut <cmd>%` -> `m-dut-passthrough(<cmd>)`, `m-ready`,
+speaking the passthrough protocol of docs/mlperf-tiny.md 2.9 (`dut <cmd>%` -> `m-dut-passthrough(<cmd>)`, `m-ready`,
 then every DUT line prefixed `[dut]: `), plus `setbaud`, which it records."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Energy mode (spec 3.8) end to end without hardware: the emulated board's energy build, whose
+"""Energy mode (docs/mlperf-tiny.md 3.8) end to end without hardware: the emulated board's energy build, whose
 timestamp pin drives a simulated LPM01A on its own pty; the runner speaks the LPM01A protocol to
 it and scores each trial between its last two events, as the MLC runner does."""
 

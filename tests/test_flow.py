@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from common import provenance
 from common.jsonio import read_json
 from pipeline import artifacts
 from pipeline.execute import run_stages, stage_key
@@ -18,12 +19,11 @@ from pipeline.flow import Flow
 from pipeline.layout import STAGES
 from runner.cli import run as run_runner
 from runner.emulated import emulated_dut
-from common import provenance
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
-# The submission checker's patterns (spec 5.2).
+# The submission checker's patterns (docs/mlperf-tiny.md 5.2).
 CHECKER_PERF = re.compile(r".* Median throughput is\s+([\d\.]+) inf\./sec\..*")
 CHECKER_AUC = re.compile(r".* AUC\s?[:=] ([\d\.]+).*")
 CHECKER_TOP1 = re.compile(r".* Top[- ]1%?\s?[:=] ([\d\.]+).*")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from runner.energy_score import trial_energy
 from runner.monitors.joulescope import EnergyReducer
 from runner.monitors.trials import MonitorError
-from runner.energy_score import trial_energy
 
 RATE = 20_000  # 20 raw samples per 1 ms sample: small, so the test is fast, and exercises strides
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import serial
 
+from common import eembc_dataset as eembc
 from common import provenance
 from common.errors import DatasetError, DutError, DutLost
-from common import eembc_dataset as eembc
 from runner import calibration, metrics, mlc_format
 from runner.cli import main as runner_main
 from runner.cli import run
@@ -270,7 +270,7 @@ def test_calibration_respects_the_firmware_bound(fake):
 
 
 def _reference_ad_top1(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Spec 3.7 / issue formula: thresholds min + k/100 (max - min), anomaly when score > threshold."""
+    """docs/mlperf-tiny.md 3.7: thresholds min + k/100 (max - min), anomaly when score > threshold."""
     best = 0.0
     for k in range(100):
         t = scores.min() + k / 100 * (scores.max() - scores.min())

@@ -1,4 +1,4 @@
-"""Accuracy mode (spec 3.7): every window of every file, `infer 1 0`; Top-1 and AUC over per-file
+"""Accuracy mode (docs/mlperf-tiny.md 3.7): every window of every file, `infer 1 0`; Top-1 and AUC over per-file
 mean results (metrics.py). A file whose input the DUT refuses, or whose result cannot be scored, is
 an error of that file: it is recorded and named, left out of the metrics, and the run goes on."""
 

@@ -1,4 +1,4 @@
-"""Energy mode (spec 3.8): window 0 of the first 5 files, `infer N W` each, with the power monitor
+"""Energy mode (docs/mlperf-tiny.md 3.8): window 0 of the first 5 files, `infer N W` each, with the power monitor
 sampling the DUT's supply; the median µJ per inference, each trial scored between its last two
 timestamp events (energy_score.py) and its trace plotted (trace_plot.py)."""
 

@@ -1,4 +1,4 @@
-"""Performance mode (spec 3.6): window 0 of the first 5 files, `infer N W` each, timed by the DUT's
+"""Performance mode (docs/mlperf-tiny.md 3.6): window 0 of the first 5 files, `infer N W` each, timed by the DUT's
 m-lap-us; the median throughput, or the MLC runner's ERROR 1 / ERROR 2 instead of it when the loop
 is not valid."""
 

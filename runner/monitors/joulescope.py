@@ -1,5 +1,5 @@
 """The Joulescope JS220 (or JS110) through the `joulescope` package's v1 API: the DUT's supply runs
-through its current terminals, the DUT's timestamp pin goes to its GPI0 (spec 3.8). Unlike the
+through its current terminals, the DUT's timestamp pin goes to its GPI0 (docs/mlperf-tiny.md 3.8). Unlike the
 LPM01A it neither supplies the DUT nor integrates: it streams raw current, voltage and GPI0 samples,
 which `EnergyReducer` turns into what the LPM01A gives, 1 ms energy samples and one event per
 falling edge, so energy mode scores both monitors alike."""

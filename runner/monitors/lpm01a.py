@@ -1,4 +1,4 @@
-"""The STMicro X-NUCLEO-LPM01A ("PowerShield") over its text protocol (spec 3.8): set-up commands
+"""The STMicro X-NUCLEO-LPM01A ("PowerShield") over its text protocol (docs/mlperf-tiny.md 3.8): set-up commands
 each answered by `ack <cmd>` (or `error`), then a stream of 1 ms energy samples (`MMMM±EE`: mantissa
 x 10^exponent joules) and `event <n> ris|fal` lines for the timestamp pin's edges.
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from frameworks.schema import ToolchainSettings, BrevitasQuant, Gate, Pruning, Quant, TrainConfig
+from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, ToolchainSettings, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
-FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (spec 1.6)
+FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (docs/mlperf-tiny.md 1.6)
 
 
 class SyntheticConfig(Strict):
@@ -29,7 +29,7 @@ class DataConfig(Strict):
 
 
 class FeatureConfig(Strict):
-    """The reference log-mel front end (spec 1.6); the defaults are the reference's."""
+    """The reference log-mel front end (docs/mlperf-tiny.md 1.6); the defaults are the reference's."""
 
     n_fft: int = Field(1024, gt=0)
     hop_length: int = Field(512, gt=0)

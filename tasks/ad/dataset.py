@@ -1,6 +1,6 @@
 """ToyCar data on disk: find it (real or synthetic), turn it into features and EEMBC test files.
 
-EEMBC test files (spec 1.6, 1.7): `<out>/ad01/<wav stem>_hist_librosa.bin` holds the 200 x 128
+EEMBC test files (docs/mlperf-tiny.md 1.6, 1.7): `<out>/ad01/<wav stem>_hist_librosa.bin` holds the 200 x 128
 float32 little-endian log-mel matrix (102 400 bytes); `y_labels.csv` lists normal files then
 anomalous ones as `file,2,class,<window bytes>,<stride bytes>` (2560, 512 for the reference front
 end) with no header, like the official list.

@@ -1,4 +1,4 @@
-"""The MLPerf Tiny ad01 front end (spec section 1.6, reference common.py:file_to_vector_array).
+"""The MLPerf Tiny ad01 front end (docs/mlperf-tiny.md section 1.6, reference common.py:file_to_vector_array).
 
 librosa log-mel (n_fft 1024, hop 512, 128 mels, power 2) as 10*log10(mel + eps), time-major;
 only frames [first_frame, last_frame) are kept (200 frames); a feature vector is `frames`

@@ -1,15 +1,15 @@
-"""QKeras dense autoencoder for ad01, in the spirit of AD08 (../shared/spec/fpga-reference.md 2.1).
+"""QKeras dense autoencoder for ad01, in the spirit of AD08 (docs/fpga-reference.md 2.1).
 
-Written for bit-exact hls4ml conversion (toolchains.md Part C): an input quantizer so the firmware
+Written for bit-exact hls4ml conversion (docs/toolchains.md Part C): an input quantizer so the firmware
 can put the float window on the same grid, alpha=1 quantizers (no hidden scales), no BatchNorm
 (unfolded BN is not exact in hls4ml 1.3), quantized_relu (not keras ReLU), a linear output layer.
 """
 
 from __future__ import annotations
 
-from tasks.ad.config import ModelConfig
-from frameworks.schema import Quant
 from frameworks.keras2 import keras
+from frameworks.schema import Quant
+from tasks.ad.config import ModelConfig
 
 
 def input_quantizer(cfg: ModelConfig):

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from frameworks.schema import ToolchainSettings, BrevitasQuant, Gate, Pruning, Quant, TrainConfig
+from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, ToolchainSettings, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 

@@ -1,4 +1,4 @@
-"""Brevitas CNV for ic01, for FINN: the published CNV-W1A1 (../shared/spec/fpga-reference.md 2.4),
+"""Brevitas CNV for ic01, for FINN: the published CNV-W1A1 (docs/fpga-reference.md 2.4),
 3x3 valid convolutions (64, 64, pool, 128, 128, pool, 256, 256) -> fully connected (512, 512) -> 10 (+ BatchNorm),
 each followed by BatchNorm and a binary (or act_bits) activation; widths and bits from task.yaml
 `brevitas`. Its input is the ic01 pixel bytes themselves, in their HWC order (an unsigned 8-bit

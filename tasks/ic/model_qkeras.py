@@ -1,13 +1,13 @@
-"""QKeras ResNet-8 for ic01 (spec 1.5's topology: a 3x3 conv, then per entry of `filters` a stack
+"""QKeras ResNet-8 for ic01 (docs/mlperf-tiny.md 1.5's topology: a 3x3 conv, then per entry of `filters` a stack
 of two 3x3 convs with a residual add, the later stacks striding by 2 with a 1x1 strided shortcut),
-written for bit-exact hls4ml io_stream conversion (toolchains.md Part C): alpha=1 quantizers, no
+written for bit-exact hls4ml io_stream conversion (docs/toolchains.md Part C): alpha=1 quantizers, no
 BatchNorm, quantized_relu, logits out. skip=False drops the adds, as the published RN07/RN08 do."""
 
 from __future__ import annotations
 
-from tasks.ic.config import ModelConfig
-from frameworks.schema import Quant
 from frameworks.keras2 import keras
+from frameworks.schema import Quant
+from tasks.ic.config import ModelConfig
 
 
 def build(cfg: ModelConfig, classes: int) -> keras.Model:

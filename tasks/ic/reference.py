@@ -1,6 +1,6 @@
 """model=reference for ic01: the MLPerf Tiny pretrained ResNet-8 (pretrainedResnet.h5, float Keras,
 raw pixels 0..255 in) loaded as it is, with its final softmax dropped: the accelerator returns the
-logits (hls4ml's softmax tables break argmax agreement, toolchains.md C.y) and the firmware computes
+logits (hls4ml's softmax tables break argmax agreement, docs/toolchains.md C.y) and the firmware computes
 the softmax. Checked on the test files: the same argmax as the original model on every file, and on
 real CIFAR-10 the published accuracy."""
 

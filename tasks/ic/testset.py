@@ -1,4 +1,4 @@
-"""ic01 test files, byte-exact to spec 1.5: one CIFAR-10 test image per file, 3072 bytes uint8 in
+"""ic01 test files, byte-exact to docs/mlperf-tiny.md 1.5: one CIFAR-10 test image per file, 3072 bytes uint8 in
 HWC order (interleaved RGB, byte 0 = the upper-left pixel's R), named after the image's CIFAR file
 name with .png replaced by .bin, and y_labels.csv rows `file,10,class` with no header, in the order
 the images were chosen.

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from frameworks.schema import ToolchainSettings, BrevitasQuant, Gate, Pruning, Quant, TrainConfig
+from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, ToolchainSettings, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 
@@ -35,7 +35,7 @@ class DataConfig(Strict):
 
 
 class FeatureConfig(Strict):
-    """The reference MFCC front end (spec 1.3); the defaults are the reference's."""
+    """The reference MFCC front end (docs/mlperf-tiny.md 1.3); the defaults are the reference's."""
 
     sample_rate: int = 16000
     clip_samples: int = 16000

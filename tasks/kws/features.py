@@ -1,4 +1,4 @@
-"""The reference KWS front end (spec 1.3; mlcommons/tiny keyword_spotting get_dataset.py), with the
+"""The reference KWS front end (docs/mlperf-tiny.md 1.3; mlcommons/tiny keyword_spotting get_dataset.py), with the
 same TensorFlow ops: waveform / its maximum, zero-padded to 1 s; STFT (Hann, 30 ms window, 20 ms
 stride, fft_length None: 512 points); magnitude; 40 mel bins over 20-4000 Hz; log(mel + 1e-6);
 MFCCs, the first 10 kept: 49 x 10 per clip."""

@@ -1,4 +1,4 @@
-"""Brevitas MLP for kws01, for FINN: the published KWS-W3A3 (../shared/spec/fpga-reference.md 2.2),
+"""Brevitas MLP for kws01, for FINN: the published KWS-W3A3 (docs/fpga-reference.md 2.2),
 490 -> 3 x [QuantLinear 256 without bias -> BatchNorm -> 3-bit ReLU -> dropout] -> QuantLinear 12,
 3-bit weights with per-channel scales, widths and bits from task.yaml `brevitas`. Its input is what
 the firmware gives every kws01 model, the integers int8 - zero_point (a 9-bit integer graph input)."""

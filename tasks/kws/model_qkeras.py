@@ -1,12 +1,12 @@
-"""QKeras DS-CNN for kws01 (spec 1.3's topology, width from task.yaml), written for bit-exact hls4ml
-conversion with io_stream (toolchains.md Part C): an input quantizer holding the integers
+"""QKeras DS-CNN for kws01 (docs/mlperf-tiny.md 1.3's topology, width from task.yaml), written for bit-exact hls4ml
+conversion with io_stream (docs/toolchains.md Part C): an input quantizer holding the integers
 int8 - zero_point exactly, alpha=1 quantizers, no BatchNorm, quantized_relu, logits out."""
 
 from __future__ import annotations
 
-from tasks.kws.config import ModelConfig
-from frameworks.schema import Quant
 from frameworks.keras2 import keras
+from frameworks.schema import Quant
+from tasks.kws.config import ModelConfig
 
 
 def build(cfg: ModelConfig, input_shape: tuple[int, int, int], classes: int) -> keras.Model:

@@ -1,7 +1,7 @@
 """The MLPerf Tiny reference DS-CNN (kws_ref_model*.tflite) rebuilt as a Keras model from its tensors.
 
-The tflite graph has BatchNorm folded and ReLU fused into each convolution (spec 1.3,
-toolchains.md C.x): Conv 10x4/2 'same' -> 4 x [depthwise 3x3 'same' -> 1x1 conv] -> average pool
+The tflite graph has BatchNorm folded and ReLU fused into each convolution (docs/mlperf-tiny.md 1.3,
+docs/toolchains.md C.x): Conv 10x4/2 'same' -> 4 x [depthwise 3x3 'same' -> 1x1 conv] -> average pool
 -> Dense 12 -> softmax. The "float32" file is a hybrid model whose Conv2D weights are int8 with
 per-channel scales; they are dequantized here. TensorFlow's own TFLite interpreter reads the
 file; nothing of the flatbuffer format is parsed by hand.

@@ -1,4 +1,4 @@
-"""kws01 test files, byte-exact to spec 1.3: 49 x 10 MFCCs (frame-major), each int8 =
+"""kws01 test files, byte-exact to docs/mlperf-tiny.md 1.3: 49 x 10 MFCCs (frame-major), each int8 =
 x / scale + zero_point cast as the reference's make_bin_files.py casts it (numpy float -> int8:
 truncation toward zero, then the low 8 bits), named tst_NNNNNN_<Label>_<class>.bin, with
 y_labels.csv rows `file,12,class` and no header."""

@@ -1,4 +1,4 @@
-"""The DUT answers every command of spec 2.3 byte-exactly and refuses what a careless or stale
+"""The DUT answers every command of docs/mlperf-tiny.md 2.3 byte-exactly and refuses what a careless or stale
 host could send: the emulated board over a real pty with pyserial, the Pynq-Z2 (ARM) and Arty A7
 (MicroBlaze) bare-metal firmware on their instruction sets in QEMU over socket://, and the Pynq-Z2
 PYNQ-Linux program under qemu-arm user mode over a pty. The firmware is the real protocol core,
@@ -220,7 +220,7 @@ def test_energy_build_prints_no_timestamps(stub_dut):
 
 
 def test_tcp_socket_link_with_boot_banner(stub_dut):
-    """Over TCP the first client sees the boot sequence of spec 2.2, then normal replies."""
+    """Over TCP the first client sees the boot sequence of docs/mlperf-tiny.md 2.2, then normal replies."""
     with emulated_dut(stub_dut["performance"], ("--tcp", "0")) as url:
         assert url.startswith("socket://127.0.0.1:")
         # a plain socket: pyserial's socket:// open() discards pending input, the banner with it
@@ -245,7 +245,7 @@ def test_bad_tcp_port_is_a_clear_error(stub_dut, port):
 
 @pytest.mark.parametrize("board_name", ["pynq_z2", "arty_a7"])
 def test_qemu_energy_build_boots_in_energy_mode(tmp_path, board_name):
-    """The energy variant on the board's instruction set: the boot sequence of spec 2.2 in energy
+    """The energy variant on the board's instruction set: the boot sequence of docs/mlperf-tiny.md 2.2 in energy
     mode, and `timestamp` is a pin pulse (QEMU drops the GPIO write), not a line."""
     from boards import board
 

@@ -9,8 +9,8 @@ import torch
 
 from common.errors import ConfigError
 from frameworks import brevitas_qat as bq
-from tasks import load_recipe
 from frameworks.schema import BrevitasQuant, Pruning, TrainConfig
+from tasks import load_recipe
 
 
 def test_integer_inputs_pass_exactly():

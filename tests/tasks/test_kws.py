@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common import provenance
 from runner.cli import run
 from runner.emulated import emulated_dut
-from common import provenance
 from tasks import load_recipe
 from tasks.kws import testset
 from tests.conftest import build_stub_dut, shared

@@ -38,7 +38,7 @@ def test_export_has_an_integer_input_and_computes_what_brevitas_computes(tmp_pat
 
 @pytest.mark.parametrize("quantizer", ["a2q", "a2q+"])
 def test_accumulator_aware_models_export_their_quantized_weights(tmp_path, quantizer):
-    """Without baking (toolchains.md A.6) the exported weights differ from the trained ones by up to 0.045."""
+    """Without baking (docs/toolchains.md A.6) the exported weights differ from the trained ones by up to 0.045."""
     model, x = _trained_mlp(BrevitasQuant(weight_bits=4, act_bits=4, accumulator={"quantizer": quantizer, "bits": 14}))
     path = export.export(model, x, tmp_path)
     assert np.abs(export.execute(path, x[:40]) - bq.predict(model, x[:40])).max() < 1e-4
@@ -127,8 +127,8 @@ def test_through_flow_finn(tmp_path, task):
 def test_the_emulator_is_bit_identical_on_a_binary_cnv_with_random_inputs(tmp_path):
     """A CNV-style network (HWC integer input, binary 3x3 convs, max pooling, binary FC): Im2Col,
     XNOR-popcount and NHWC pooling in the generated C, against execute_onnx on random images."""
-    from boards import board
     import toolchains
+    from boards import board
     from tasks import load_recipe
     from tasks.ic import model_brevitas
     from toolchains.finn import build

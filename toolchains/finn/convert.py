@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from toolchains.base import Accelerator, write_accel_model
-from toolchains.finn.settings import FinnSettings
 from common.errors import GateError
 from common.paths import REPO
+from toolchains.base import Accelerator, write_accel_model
 from toolchains.finn import board_io, build, emulator, export, host_input
+from toolchains.finn.settings import FinnSettings
 
 log = logging.getLogger(__name__)
 ADAPTER = Path(__file__).with_name("accel_finn.c")

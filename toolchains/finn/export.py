@@ -1,8 +1,8 @@
 """Brevitas -> QONNX for FINN: the recipe's trained Brevitas model exported with its integer input
 (the host or firmware quantizes; a float input plus an input quantizer would cost FINN about
-62 000 LUT, toolchains.md A.9), cleaned and shape-inferred by qonnx, the graph input annotated with
+62 000 LUT, docs/toolchains.md A.9), cleaned and shape-inferred by qonnx, the graph input annotated with
 its integer type, and A2Q/A2Q+ layers' weights baked to their quantized values first (the exporter
-otherwise writes the float weights, toolchains.md A.6)."""
+otherwise writes the float weights, docs/toolchains.md A.6)."""
 
 from __future__ import annotations
 

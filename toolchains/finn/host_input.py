@@ -4,7 +4,7 @@ replaced by the integers the firmware already has, and its input quantizer moves
 The firmware turns each test file's bytes into integers k (the recipe's rule, e.g. kws: int8 -
 zero point); the model's float input is x = k * input_scale, as the user declares. FINN would turn
 an input quantizer on a float input into a thresholding layer of 255 thresholds per input channel
-(about 62 000 LUT for KWS, toolchains.md A.9). So the graph input becomes the quantizer's integers
+(about 62 000 LUT for KWS, docs/toolchains.md A.9). So the graph input becomes the quantizer's integers
 q (typed INTn/UINTn) followed by the quantizer's dequantization (q - zero point) * scale, which
 streamlining absorbs into the next layer; and q = T[k] is a table the emulator applies, computed
 here with qonnx's own Quant arithmetic on every possible k: exact for any declared scale. A table

@@ -1,4 +1,4 @@
-"""finn-plus without Vivado (toolchains.md A.7): import this before anything from finn.builder.
+"""finn-plus without Vivado (docs/toolchains.md A.7): import this before anything from finn.builder.
 
 Three work-arounds, each for an error finn-plus 1.6.1 raises on a machine without Xilinx tools:
 settings built from FINN_BUILD_DIR (else 'Could not find global settings'), a placeholder for

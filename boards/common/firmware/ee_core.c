@@ -1,5 +1,5 @@
 /*
- * EEMBC test-harness protocol core (our implementation of spec section 2).
+ * EEMBC test-harness protocol core (our implementation of docs/mlperf-tiny.md section 2).
  *
  * Deliberate differences from the reference firmware, all on paths the reference leaves unguarded
  * (a board must neither corrupt memory nor score stale data on a bad host):

@@ -1,6 +1,6 @@
 /*
  * EEMBC "ULPMark for tinyML" test-harness protocol core, shared by every board.
- * Wire format: ../shared/spec/mlperf-tiny.md section 2 (commands end with '%', replies are
+ * Wire format: docs/mlperf-tiny.md section 2 (commands end with '%', replies are
  * "\r\n"-terminated lines, every command ends with "m-ready").
  */
 #ifndef EE_CORE_H
