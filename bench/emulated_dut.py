@@ -39,7 +39,8 @@ def main() -> int:
     p.add_argument("--task", default="ad")
     p.add_argument("--board", default="pynq_z2")
     args = p.parse_args()
-    flow = Flow(task=args.task, board=args.board, data="synthetic", **({"build_root": args.build_root} if args.build_root else {}))
+    flow = Flow(task=args.task, board=args.board, data="synthetic",
+                **({"build_root": args.build_root} if args.build_root else {}))
     binary = flow.emulated_dut()
     window = next((flow.artifacts("data")["eembc"] / flow.recipe.model_id).glob("*.bin")).read_bytes()[:flow.recipe.input_bytes]
     rows = []
@@ -53,7 +54,8 @@ def main() -> int:
         rows.append(("emulated inference (DUT m-lap-us)", f"{2000 / (r.elapsed_us / 1e6):.0f} inf/s", "infer 2000 10"))
         at = timed(lambda: (dut.load(window), dut.infer(1, 0)), 20)
         rows.append(("accuracy-mode window (load + infer 1 0)", f"{statistics.median(at) * 1e3:.1f} ms", "median of 20"))
-    rows.append(("bench process peak RSS (runner, pipeline imported)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", "this process"))
+    rows.append(("bench process peak RSS (runner, pipeline imported)",
+                 f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", "this process"))
     width = max(len(r[0]) for r in rows)
     print(f"{'measurement (host CPU, emulated DUT)':<{width}} | value | note")
     for name, value, note in rows:

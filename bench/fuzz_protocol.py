@@ -55,7 +55,8 @@ def main() -> int:
     findings = sorted(p.name for p in (out / "findings").iterdir())
     sanitizer = len(re.findall(r"ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|libFuzzer)", proc.stderr)) + \
         len(re.findall(r"runtime error:", proc.stderr))
-    rows = [("executions", stats.get("number_of_executed_units", "?")), ("executions per second", stats.get("average_exec_per_sec", "?")),
+    rows = [("executions", stats.get("number_of_executed_units", "?")),
+            ("executions per second", stats.get("average_exec_per_sec", "?")),
             ("wall time", f"{seconds:.0f} s"), ("corpus units added", stats.get("new_units_added", "?")),
             ("peak RSS", f"{stats.get('peak_rss_mb', '?')} MB"), ("crashes / findings", str(len(findings))),
             ("sanitizer reports", str(sanitizer)),

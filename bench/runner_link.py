@@ -169,7 +169,8 @@ def main() -> int:
                 bound = nbytes * 10 / args.baud
                 rows.append((task, what, who, nbytes, bound, wall, wall / bound))
     print(f"\naccuracy mode over an emulated {args.baud}-baud UART (stub accelerator; host {sys.platform})\n")
-    print("| task | inputs | runner | bytes on the wire | link bound (s) | wall (s) | wall / bound |\n|---|---|---|---|---|---|---|")
+    print("| task | inputs | runner | bytes on the wire | link bound (s) | wall (s) | wall / bound |\n"
+          "|---|---|---|---|---|---|---|")
     for task, what, who, nbytes, bound, wall, ratio in rows:
         print(f"| {task} | {what} | {who} | {nbytes:,} | {bound:.1f} | {wall:.1f} | {ratio:.3f} |")
     return 0

@@ -2,7 +2,8 @@
 
     python -m pipeline run --task ad --board pynq_z2 [--flow hls4ml] [--data auto|synthetic|PATH]
                            [--model trained|reference|MODEL.onnx] [--testset EEMBC_FOLDER]
-                           [--input-scale S] [--input-zero-point Z] [--dut emulated|qemu|PORT] [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
+                           [--input-scale S] [--input-zero-point Z] [--dut emulated|qemu|PORT] \
+[--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
     python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT] [--energy]
     python -m pipeline program --task ad --board arty_a7 [--flow hls4ml] [--energy] [--flash]
 
@@ -72,16 +73,17 @@ def _program(flow: Flow, energy: bool, flash: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--task", required=True, help=f"{' | '.join(tasks.available())}: a folder under tasks/")
     common.add_argument("--board", required=True, help=f"{' | '.join(boards.available())}: a folder under boards/")
-    common.add_argument("--flow", default="hls4ml", help=f"{' | '.join(toolchains.available())}: the toolchain, a folder under toolchains/ "
-                        f"(default: %(default)s)")
+    common.add_argument("--flow", default="hls4ml", help=f"{' | '.join(toolchains.available())}: the toolchain, "
+                        f"a folder under toolchains/ (default: %(default)s)")
     common.add_argument("--data", default="auto", help="auto | synthetic | PATH of a real dataset (default: %(default)s)")
-    common.add_argument("--model", default="trained", help="trained | reference: the MLPerf pretrained model, where the task has one | "
-                        "a QONNX file (.onnx) trained elsewhere (default: %(default)s)")
+    common.add_argument("--model", default="trained", help="trained | reference: the MLPerf pretrained model, "
+                        "where the task has one | a QONNX file (.onnx) trained elsewhere (default: %(default)s)")
     common.add_argument("--testset", help="an EEMBC test folder (<model id>/y_labels.csv + .bin files) to check and run on")
     common.add_argument("--input-scale", type=float, help="a QONNX model's input scale: its float input is (test file integer "
                         "- zero point) * S")
@@ -118,8 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         flow = Flow(task=args.task, board=args.board, flow=args.flow, data=args.data, model=args.model, testset=args.testset,
                     input_scale=args.input_scale, input_zero_point=args.input_zero_point,
                     build_root=args.build_root or build_root(), overrides=_overrides(args.set),
-                    **({"dut": args.dut, "timing": args.timing, "iterations": args.iterations, "window_seconds": args.window_seconds,
-                        "modes": args.modes, "resume": args.resume} if args.command == "run" else {}))
+                    **({"dut": args.dut, "timing": args.timing, "iterations": args.iterations,
+                        "window_seconds": args.window_seconds, "modes": args.modes,
+                        "resume": args.resume} if args.command == "run" else {}))
         if args.command == "run":
             run_stages(flow, args.start, args.stop, args.force)
             return 0

@@ -111,7 +111,8 @@ class Flow:
 
     def model_origin(self) -> str:
         if self.external:
-            return f"QONNX model {self.external.name}, imported (input scale {self.input_scale:g}, zero point {self.input_zero_point})"
+            return (f"QONNX model {self.external.name}, imported "
+                    f"(input scale {self.input_scale:g}, zero point {self.input_zero_point})")
         return self.recipe.model_origin(self.model)
 
     def stage_dir(self, name: str) -> StageDir:
@@ -141,7 +142,8 @@ class Flow:
         if self.testset_root is None:
             return {}
         folder = self.testset_root / self.recipe.model_id
-        return {"testset": str(folder), "content": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir())}
+        return {"testset": str(folder),
+                "content": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir())}
 
     def emulated_dut(self, variant: str = "performance") -> Path:
         return self.artifacts("build")[f"dut_{variant}"]

@@ -181,7 +181,8 @@ class _Checker:
                 "HostProcessorFrequency": desc.get("Processor(s) Frequencies"),
                 "HostProcessorMemory": desc.get("Processor memory type and capacity"),
                 "AcceleratorModelName": desc.get("Accelerator"), "AcceleratorFrequency": desc.get("Accelerator(s) Frequencies"),
-                "AcceleratorMemory": desc.get("Accelerator memory type and capacity"), "HardwareNotes": desc.get("Hardware Notes"),
+                "AcceleratorMemory": desc.get("Accelerator memory type and capacity"),
+                "HardwareNotes": desc.get("Hardware Notes"),
                 "InferenceFramework": desc.get("Inference Framework"), "SoftwareLibraries": desc.get("Software Libraries"),
                 "SoftwareNotes": desc.get("Software Notes"), "FalsePositives": None, "FalseNegatives": None, "DutyCycle": None,
             })

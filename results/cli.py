@@ -24,10 +24,12 @@ from results import checker, page, submission
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m results", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m results", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     e = sub.add_parser("export", help="write a submission tree from runs")
-    e.add_argument("--run", type=Path, action="append", required=True, help="a run stage folder (build/<task>/<flow>/<board>/run)")
+    e.add_argument("--run", type=Path, action="append", required=True,
+                   help="a run stage folder (build/<task>/<flow>/<board>/run)")
     e.add_argument("--organization", required=True)
     e.add_argument("--division", choices=["open", "closed"], default="open")
     e.add_argument("--status", choices=["available", "preview", "rdi"], default="available")

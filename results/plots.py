@@ -37,8 +37,8 @@ def accuracy_against(df: pd.DataFrame, task: str, cost: str, path: Path) -> bool
     for k in COLOURS:
         mine = ours[kinds == k]
         if not mine.empty:
-            ax.scatter(mine[cost], mine["accuracy"], s=55, color=COLOURS[k], label=f"this harness ({k}, {'/'.join(sorted(set(mine['data'])))} data)",
-                       zorder=3)
+            ax.scatter(mine[cost], mine["accuracy"], s=55, color=COLOURS[k],
+                       label=f"this harness ({k}, {'/'.join(sorted(set(mine['data'])))} data)", zorder=3)
             for i, (_, r) in enumerate(mine.iterrows()):  # staggered so that close points stay readable
                 ax.annotate(f"{r['board']} {r['flow']}", (r[cost], r["accuracy"]), textcoords="offset points",
                             xytext=(6, -10 - 9 * (i % 3)), fontsize=7)
@@ -47,10 +47,11 @@ def accuracy_against(df: pd.DataFrame, task: str, cost: str, path: Path) -> bool
         ax.plot(*zip(*front), color="#333333", linewidth=1, linestyle="--", label="Pareto front (this harness)", zorder=2)
     published = rows[rows["source"] != "this harness"]
     if not published.empty:
-        ax.scatter(published[cost], published["accuracy"], marker="*", s=140, color="#2166ac", label="published (measured, real data)", zorder=3)
+        ax.scatter(published[cost], published["accuracy"], marker="*", s=140, color="#2166ac",
+                   label="published (measured, real data)", zorder=3)
         for i, (_, r) in enumerate(published.iterrows()):
-            ax.annotate(f"{r['source'].removeprefix('published ')} {r['board']}", (r[cost], r["accuracy"]), textcoords="offset points",
-                        xytext=(6, 4 + 9 * (i % 3)), fontsize=7, color="#2166ac")
+            ax.annotate(f"{r['source'].removeprefix('published ')} {r['board']}", (r[cost], r["accuracy"]),
+                        textcoords="offset points", xytext=(6, 4 + 9 * (i % 3)), fontsize=7, color="#2166ac")
     ax.set_xscale("log")
     ax.margins(x=0.3, y=0.25)  # room for the labels beside the points
     ax.set_xlabel(label)

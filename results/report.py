@@ -28,11 +28,13 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
     ]
     if convert.get("argmax_agreement") is not None:
         rows.append({**base, "quantity": "argmax agreement", "value": round(convert["argmax_agreement"], 4), "where": "host",
-                     "what": convert.get("argmax_what") or f"hls4ml C++ emulation vs Keras, {convert['windows_checked']} test inputs"})
+                     "what": convert.get("argmax_what") or f"hls4ml C++ emulation vs Keras, "
+                                                           f"{convert['windows_checked']} test inputs"})
     est = convert.get("estimates")
     if est:  # a toolchain's estimates: modeled, never measured
         rows.append({**base, "quantity": "accelerator latency (us)", "value": round(est["accelerator_latency_us"], 2),
-                     "where": "modeled", "what": f"critical path {est['critical_path_cycles']} cycles / fabric clock; {est['what']}"})
+                     "where": "modeled",
+                     "what": f"critical path {est['critical_path_cycles']} cycles / fabric clock; {est['what']}"})
         rows.append({**base, "quantity": "latency (us)", "value": round(est["modeled_latency_us"], 2), "where": "modeled",
                      "what": f"accelerator latency + {est['call_overhead_us']:g} us firmware overhead per call "
                              f"(the board's call_overhead model, boards/{board}/board.yaml)"})
@@ -58,7 +60,8 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
         else:
             rows.append({**base, "quantity": "throughput (inf/s)", "value": round(perf["throughput"], 1), "where": timed,
                          "what": f"median of 5 windows; {p.describe()}"})
-            rows.append({**base, "quantity": "latency (us)", "value": round(1e6 / perf["throughput"], 2) if perf["throughput"] else None,
+            rows.append({**base, "quantity": "latency (us)",
+                         "value": round(1e6 / perf["throughput"], 2) if perf["throughput"] else None,
                          "where": timed, "what": f"1 / median throughput; {p.describe()}"})
     energy = run.get("energy")
     if energy:

@@ -31,14 +31,16 @@ def screenshot(page: Path, out: Path, width: int = 1280, height: int = 2400) -> 
         raise BuildError("no Chromium on PATH: install Debian's chromium package to take screenshots")
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
-                               f"--screenshot={out.resolve()}", page.resolve().as_uri()], capture_output=True, text=True, timeout=120)
+                               f"--screenshot={out.resolve()}", page.resolve().as_uri()],
+                              capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 or not out.is_file():
         raise BuildError(f"chromium could not render {page}: {proc.stderr[-2000:]}")
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m results.screenshot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python -m results.screenshot", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("page", type=Path, nargs="?", default=build_root() / "report" / "index.html")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args(argv)

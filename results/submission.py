@@ -89,7 +89,8 @@ def _copy_code(run: Run, dest: Path) -> None:
     the pipeline, plus the run's manifests (its resolved configuration)."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
     for rel in (f"tasks/{run.task}", "tasks/firmware", "frameworks", f"toolchains/{run.flow}", f"boards/{run.board}",
-                "boards/common", "pipeline", "runner", "common", "Makefile", "requirements.txt", "requirements-nodeps.txt", "pyproject.toml"):
+                "boards/common", "pipeline", "runner", "common", "Makefile", "requirements.txt", "requirements-nodeps.txt",
+                "pyproject.toml"):
         src = REPO / rel
         if src.is_dir():
             shutil.copytree(src, dest / rel, ignore=ignore)

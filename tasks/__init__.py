@@ -64,6 +64,7 @@ def read_testset(eembc: Path, model_id: str, input_bytes: int, dtype) -> tuple[n
     entries = eembc_dataset.load(eembc, model_id)
     wrong = [e.file for e in entries if len(e.data) != input_bytes or e.windowed]
     if wrong:
-        raise DatasetError(f"{eembc / model_id}: {len(wrong)} file(s) are not {input_bytes}-byte whole-file inputs, e.g. {wrong[0]}")
+        raise DatasetError(f"{eembc / model_id}: {len(wrong)} file(s) are not {input_bytes}-byte whole-file inputs, "
+                           f"e.g. {wrong[0]}")
     x = np.stack([np.frombuffer(e.data, dtype=dtype) for e in entries])
     return x, np.array([int(e.label) for e in entries])

@@ -23,7 +23,8 @@ def make_run(root: Path, link="board", timing="board-timer", data="real", window
         r["infer"]["elapsed_time"] = int(window_s * 1e6)
     (run / "performance" / "results.json").write_text(json.dumps(records))
     summary = {"model": "ad01", "name": "board", "port": "/dev/ttyUSB1",
-               "provenance": {"link": link, "timing": timing, "data": data, "model_origin": "QKeras, trained here", "port": "/dev/ttyUSB1"},
+               "provenance": {"link": link, "timing": timing, "data": data, "model_origin": "QKeras, trained here",
+                              "port": "/dev/ttyUSB1"},
                "performance": {"throughput": 952.554, "error": None}, "accuracy": {"top1": 87.5, "auc": 0.889, "file_errors": []}}
     write_json(run / "manifest.json", {"stage": "run", "status": "done", "key": "k", "inputs": {}, "outputs": summary})
     return run

@@ -84,7 +84,8 @@ def test_validating_imports_no_tensorflow():
 
 def test_library_code_raises_typed_errors():
     """Only the command lines turn errors into exits: no SystemExit outside cli.py/__main__.py."""
-    raising = [str(p.relative_to(REPO)) for package in ("tasks", "toolchains", "boards", "runner", "results", "common", "pipeline")
+    raising = [str(p.relative_to(REPO))
+               for package in ("tasks", "toolchains", "boards", "runner", "results", "common", "pipeline")
                for p in (REPO / package).rglob("*.py")
                if p.name not in ("cli.py", "__main__.py") and "SystemExit" in p.read_text()]
     assert raising == []

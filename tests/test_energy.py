@@ -126,7 +126,8 @@ def test_energy_trials_are_calibrated_by_the_monitor(stub_dut, tmp_path):
             monitor.close()
     log = (tmp_path / "out" / "energy" / "log.txt").read_text()
     assert f"Calibrated iterations per trial: {summary['energy']['iterations']} (target 0.5 s" in log
-    elapsed = [float(m) for m in re.findall(r"Elapsed time  : ([0-9.]+)", (tmp_path / "out" / "energy" / "results.txt").read_text())]
+    elapsed = [float(m) for m in re.findall(r"Elapsed time  : ([0-9.]+)",
+                                            (tmp_path / "out" / "energy" / "results.txt").read_text())]
     assert len(elapsed) == 5 and all(0.2 < e < 2.0 for e in elapsed)  # about the target (a host is not a clock)
 
 

@@ -78,7 +78,8 @@ def test_the_board_firmware_links_the_ip_driver(small_flow):
 
     build = small_flow.manifest("build")["outputs"]
     if shutil.which("arm-none-eabi-gcc") is None:
-        assert build["skipped"]["ARM Cortex-A9 (Zynq-7000 PS) firmware for the board"].startswith("skipped: arm-none-eabi-gcc not found")
+        assert (build["skipped"]["ARM Cortex-A9 (Zynq-7000 PS) firmware for the board"]
+                .startswith("skipped: arm-none-eabi-gcc not found"))
         pytest.skip("arm-none-eabi-gcc not found: make setup installs it")
     assert build["board_accelerator"] == "hls4ml AXI-stream IP through an AXI DMA"
     for variant in ("performance", "energy"):

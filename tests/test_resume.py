@@ -89,7 +89,8 @@ def test_ctrl_c_keeps_what_was_done_and_resume_finishes(data, tmp_path, uninterr
         return plain(command)
 
     slow.answer = answer
-    args = ["--port", slow.port, "--dataset", str(data), "--mode", "a", "--out", str(tmp_path / "out"), "--dut-kind", "host-emulation"]
+    args = ["--port", slow.port, "--dataset", str(data), "--mode", "a", "--out", str(tmp_path / "out"),
+            "--dut-kind", "host-emulation"]
     try:
         assert runner_main(args) == 130
     finally:
@@ -196,4 +197,5 @@ def test_performance_resumes_after_the_windows_it_finished(data, tmp_path):
     finally:
         other.close()
     assert [c for c in other.commands if c.startswith("infer")] == ["infer 60 10"] * 5
-    assert "5 earlier record(s) of other files or another N run again" in (tmp_path / "out" / "performance" / "log.txt").read_text()
+    assert ("5 earlier record(s) of other files or another N run again"
+            in (tmp_path / "out" / "performance" / "log.txt").read_text())

@@ -162,7 +162,8 @@ def test_official_kws01_files_load():
 # ---- results that cannot be scored -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad, reason", [("nan", "non-finite"), ("inf", "non-finite"), ("1.0,2.0", "2 values in m-results, expected 1")])
+@pytest.mark.parametrize("bad, reason", [("nan", "non-finite"), ("inf", "non-finite"),
+                                         ("1.0,2.0", "2 values in m-results, expected 1")])
 def test_an_unscorable_result_is_an_error_of_that_file(fake, tmp_path, bad, reason):
     write_ad_dataset(tmp_path / "data")
     dut = fake(score=lambda data: bad if data[0] == 1 else str(1.0 + data[0]))
@@ -180,10 +181,12 @@ def test_a_refused_window_is_an_error_of_that_file(fake, tmp_path):
     write_ad_dataset(tmp_path / "data")
     dut = fake(score=lambda data: str(1.0 + data[0]))
     plain = dut.answer
-    dut.answer = lambda c: b"e-[ad01 input value 3 is not a finite number]\r\nm-ready\r\n" if c.startswith("infer") and dut._data[0] == 4 else plain(c)
+    dut.answer = lambda c: (b"e-[ad01 input value 3 is not a finite number]\r\nm-ready\r\n"
+                            if c.startswith("infer") and dut._data[0] == 4 else plain(c))
     summary = run(dut.port, tmp_path / "data", tmp_path / "out", ["accuracy"], EMULATED)
     assert summary["accuracy"]["file_errors"] == [
-        "anomaly_id_01_00000004_hist_librosa.bin: window 0: DUT rejected 'infer 1 0': e-[ad01 input value 3 is not a finite number]"]
+        "anomaly_id_01_00000004_hist_librosa.bin: window 0: DUT rejected 'infer 1 0': "
+        "e-[ad01 input value 3 is not a finite number]"]
 
 
 def test_one_class_only_gives_top1_and_no_auc_line(fake, tmp_path):
@@ -226,7 +229,8 @@ def test_error_2_replaces_the_median_of_a_short_loop(fake, tmp_path):
 
 def test_windows_outside_10_to_30_seconds_are_flagged_in_the_log(fake, tmp_path):
     write_ad_dataset(tmp_path / "data")
-    for iterations, expected in ((50_000, "lasted 50.000 s; the MLC runner gives up"), (5_000, "lasted 5.000 s; the run rules ask")):
+    for iterations, expected in ((50_000, "lasted 50.000 s; the MLC runner gives up"),
+                                 (5_000, "lasted 5.000 s; the run rules ask")):
         dut = fake(us_per_inference=1000)
         run(dut.port, tmp_path / "data", tmp_path / "out", ["performance"], EMULATED, iterations=iterations)
         log = (tmp_path / "out" / "performance" / "log.txt").read_text()
@@ -336,7 +340,8 @@ def test_a_hardware_looking_name_launched_as_an_emulation_stays_emulated(tmp_pat
         summary = run(url, tmp_path / "data", tmp_path / "out", ["accuracy"], provenance.emulated(data="synthetic"))
     assert summary["name"] == "mlperf-tiny-fpga_pynq_z2"  # looks like a board ...
     assert summary["provenance"]["link"] == "host-emulation"  # ... but is recorded as what was launched
-    table = report.flow_table("ad", "hls4ml", "pynq_z2", {"metric": "AUC", "host_value": 0.9, "host_what": "QKeras"}, {"exact_fraction": 1.0, "windows_checked": 1}, summary)
+    table = report.flow_table("ad", "hls4ml", "pynq_z2", {"metric": "AUC", "host_value": 0.9, "host_what": "QKeras"},
+                              {"exact_fraction": 1.0, "windows_checked": 1}, summary)
     dut_rows = table[~table["where"].isin(["host", "published (hardware)"])]
     assert list(dut_rows["where"]) == ["emulated DUT"] and "not FPGA speed" in dut_rows["what"].iloc[0]
 

@@ -31,7 +31,8 @@ def _train(f: Flow, out: Path) -> dict:
         from tasks import imported_model
 
         assert f.input_scale is not None  # Flow checks it before any stage runs
-        return imported_model.import_qonnx(f.recipe, f.external, f.eembc(), f.eembc_kind(), f.input_scale, f.input_zero_point, out)
+        return imported_model.import_qonnx(f.recipe, f.external, f.eembc(), f.eembc_kind(),
+                                           f.input_scale, f.input_zero_point, out)
     data = f.artifacts("data") if "data" in f.stages else None
     if f.model == "trained":  # gated on its own data's test files, whatever testset= the later stages use
         assert data is not None  # a trained model always has its data stage

@@ -42,7 +42,8 @@ class FeatureConfig(Strict):
     @model_validator(mode="after")
     def _frames_fit(self):
         if self.last_frame - self.first_frame < self.frames:
-            raise ValueError(f"first_frame..last_frame ({self.first_frame}..{self.last_frame}) holds fewer than frames={self.frames} frames")
+            raise ValueError(f"first_frame..last_frame ({self.first_frame}..{self.last_frame}) "
+                             f"holds fewer than frames={self.frames} frames")
         return self
 
     @property

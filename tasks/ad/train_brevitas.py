@@ -25,7 +25,8 @@ def train(cfg: ADTask, train_windows: Path, test_files: list[LabelledFile], data
     windows = np.load(train_windows)
     input_map = InputMap.fit(windows, width=b.input_quant.bits, integer=b.input_quant.integer)
     if input_map.shift < 0:
-        raise ConfigError(f"brevitas.input_quant {b.input_quant} is too coarse for the feature range (shift {input_map.shift} < 0)")
+        raise ConfigError(f"brevitas.input_quant {b.input_quant} is too coarse for the feature range "
+                          f"(shift {input_map.shift} < 0)")
     write_json(out / INPUT_MAP_FILE, input_map.model_dump())
     raw = input_map.to_raw(windows).astype(np.float32)
     target = input_map.to_model(windows)

@@ -43,7 +43,8 @@ def import_model(cfg, path: Path, eembc: Path, data_kind: str, out: Path) -> dic
     logits = model.predict(x, batch_size=256, verbose=0)
     same = float(np.mean(logits.argmax(1) == original.predict(x, batch_size=256, verbose=0).argmax(1)))
     top1 = float(np.mean(logits.argmax(1) == labels))
-    what = "real CIFAR-10 test files" if data_kind == "real" else "synthetic test files (shapes, not the reference's classes: top-1 is not meaningful)"
+    what = ("real CIFAR-10 test files" if data_kind == "real"
+            else "synthetic test files (shapes, not the reference's classes: top-1 is not meaningful)")
     metrics = {
         "metric": "top-1 %",
         "host_value": 100 * top1,

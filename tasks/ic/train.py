@@ -35,7 +35,8 @@ def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: 
     tf.keras.utils.set_random_seed(cfg.train.seed)
     augment = keras.Sequential(
         ([keras.layers.RandomFlip("horizontal")] if cfg.augment.flip else [])
-        + ([keras.layers.RandomTranslation(cfg.augment.shift, cfg.augment.shift, fill_mode="nearest")] if cfg.augment.shift else []))
+        + ([keras.layers.RandomTranslation(cfg.augment.shift, cfg.augment.shift, fill_mode="nearest")]
+           if cfg.augment.shift else []))
     batches = (tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=cfg.train.seed)
                .batch(cfg.train.batch_size).map(lambda x, y: (augment(x, training=True), y)).prefetch(2))
     model, pruning = pruning_keras.wrap(model_qkeras.build(cfg.model, len(cfg.classes)), cfg.model.pruning,

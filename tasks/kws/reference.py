@@ -56,7 +56,8 @@ def read_tflite(path: Path) -> Tensors:
         if kind is None:
             continue
         _, w, b = (details[i] for i in op["inputs"][:3])
-        layers.append((kind, _dequantize(w, interpreter.get_tensor(w["index"])), _dequantize(b, interpreter.get_tensor(b["index"]))))
+        layers.append((kind, _dequantize(w, interpreter.get_tensor(w["index"])),
+                       _dequantize(b, interpreter.get_tensor(b["index"]))))
     if [k for k, _, _ in layers] != ["conv"] + ["dw", "conv"] * 4 + ["dense"]:
         raise ConfigError(f"{path}: not the MLPerf Tiny DS-CNN (layers {[k for k, _, _ in layers]})")
     shape = tuple(int(d) for d in interpreter.get_input_details()[0]["shape"][1:])

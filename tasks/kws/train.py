@@ -36,7 +36,8 @@ def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out:
     model.compile(keras.optimizers.Adam(cfg.train.learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     history = model.fit(x_train, y_train, validation_data=(x_val, y_val), batch_size=cfg.train.batch_size,
-                        epochs=cfg.train.epochs, shuffle=True, verbose=0, callbacks=[*pruning, TqdmCallback(verbose=0, desc="train")])
+                        epochs=cfg.train.epochs, shuffle=True, verbose=0,
+                        callbacks=[*pruning, TqdmCallback(verbose=0, desc="train")])
     model = pruning_keras.strip(model, cfg.model.pruning)
     model.save(out / MODEL_FILE)
 

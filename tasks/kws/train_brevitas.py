@@ -20,12 +20,13 @@ def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out:
 
     b = cfg.brevitas
     sets = {name: np.load(data[name]) for name in ("train", "validation")}
-    x = testset.encode(sets["train"]["x"], cfg.input).reshape(len(sets["train"]["y"]), -1).astype(np.float32) - cfg.input.zero_point
+    x = (testset.encode(sets["train"]["x"], cfg.input).reshape(len(sets["train"]["y"]), -1).astype(np.float32)
+         - cfg.input.zero_point)
     torch.manual_seed(b.train.seed)
     model = model_brevitas.build(b, cfg.input_bytes, len(cfg.classes))
     fitted = bq.fit(model, x, sets["train"]["y"].astype(np.int64), b.train, b.quant.pruning, torch.nn.CrossEntropyLoss())
     bq.save(model, out)
 
     q, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
-    return top1_gate(bq.predict(model, q.astype(np.float32) - cfg.input.zero_point).argmax(1), labels, "Brevitas model", data_kind,
-                     getattr(b.min_top1, data_kind), out, {"model": bq.MODEL_FILE}, **fitted)
+    return top1_gate(bq.predict(model, q.astype(np.float32) - cfg.input.zero_point).argmax(1), labels, "Brevitas model",
+                     data_kind, getattr(b.min_top1, data_kind), out, {"model": bq.MODEL_FILE}, **fitted)

@@ -102,7 +102,8 @@ class ReplayDut:
         if command == "" and (expected is None or expected.command != ""):
             return READY  # a host's resync (a lone %): the firmware answers an empty command with m-ready
         if expected is None or command != expected.command:
-            self.mismatches.append(f"#{self.position}: sent {command[:60]!r}, recorded {expected.command[:60] if expected else None!r}")
+            self.mismatches.append(f"#{self.position}: sent {command[:60]!r}, "
+                                   f"recorded {expected.command[:60] if expected else None!r}")
             return b"e-[replay: unexpected command]\r\n" + READY
         self.position += 1
         if expected.seconds > SLOW_REPLY_S:

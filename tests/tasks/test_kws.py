@@ -58,7 +58,8 @@ def test_the_firmware_feeds_the_accelerator_int8_minus_zero_point(tmp_path):
     (folder / "y_labels.csv").write_text("a.bin,12,5\n")
     with emulated_dut(binary) as url:
         summary = run(url, tmp_path / "data", tmp_path / "out", ["accuracy"], provenance.emulated(data="synthetic"))
-    record = next(r for r in __import__("json").loads((tmp_path / "out" / "accuracy" / "results.json").read_text()) if "infer" in r)
+    record = next(r for r in __import__("json").loads((tmp_path / "out" / "accuracy" / "results.json").read_text())
+                  if "infer" in r)
     logits = q[:12].astype(np.float64) - 83
     expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     assert np.allclose(record["infer"]["results"], expected, atol=5e-7)

@@ -36,7 +36,8 @@ def layout(parent_path: Path, dataflow_path: Path) -> dict:
     partitions = [n for n in parent.graph.node if n.op_type == "StreamingDataflowPartition"]
     outside = [n.op_type for n in parent.graph.node if n.op_type not in ("StreamingDataflowPartition", *SAME_ORDER)]
     if outside or len(partitions) != 1:
-        raise NotOnFabric(f"the graph has layers outside the one dataflow partition ({', '.join(outside) or 'several partitions'}): "
+        raise NotOnFabric("the graph has layers outside the one dataflow partition "
+                          f"({', '.join(outside) or 'several partitions'}): "
                           "they would run on the CPU, and the board driver runs only a graph wholly on the fabric")
     flow = ModelWrapper(str(dataflow_path))
     first, last = getCustomOp(flow.graph.node[0]), getCustomOp(flow.graph.node[-1])
@@ -86,7 +87,8 @@ def header(io: dict, host_table: tuple[int, np.ndarray] | None = None) -> str:
     if not i["datatype"].startswith(("INT", "UINT")) or i["bits"] > 32:
         raise NotOnFabric(f"the dataflow partition takes {i['datatype']}: the driver packs INT/UINT of up to 32 bits")
     if not (o["float"] or (o["datatype"].startswith(("INT", "UINT")) and o["bits"] <= 32)):
-        raise NotOnFabric(f"the dataflow partition gives {o['datatype']}: the driver unpacks FLOAT32 or INT/UINT of up to 32 bits")
+        raise NotOnFabric(f"the dataflow partition gives {o['datatype']}: "
+                          "the driver unpacks FLOAT32 or INT/UINT of up to 32 bits")
     defines = {"FINN_IN_WORDS": i["words"], "FINN_IN_FOLD": i["fold"], "FINN_IN_BITS": i["bits"],
                "FINN_IN_WORD_BYTES": i["word_bytes"], "FINN_OUT_WORDS": o["words"], "FINN_OUT_FOLD": o["fold"],
                "FINN_OUT_BITS": o["bits"], "FINN_OUT_WORD_BYTES": o["word_bytes"], "FINN_OUT_SIGNED": int(o["signed"]),

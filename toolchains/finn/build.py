@@ -133,7 +133,8 @@ def hardware_config(convert_dir: Path, board, out: Path):
 
     shell = board.vivado.finn_board
     report = convert_dir / OUTPUT / "report"  # the model is folded already; FINN's config still wants a folding source
-    folding = next((p for p in (report / "applied_folding_config.json", report / "auto_folding_config.json") if p.is_file()), None)
+    folding = next((p for p in (report / "applied_folding_config.json", report / "auto_folding_config.json")
+                    if p.is_file()), None)
     if folding is None:
         raise BuildError(f"no folding configuration in {report}: run the convert stage first")
     outputs = [fc.DataflowOutputType.STITCHED_IP]

@@ -127,10 +127,12 @@ class _Writer:
         self.data.append(_c_array(f"w{i}", packed, "uint64_t"))
         self.body.append(f"    for (int r = 0; r < {rows}; ++r) {{\n"
                          f"        uint64_t x[{words}] = {{0}};\n"
-                         f"        for (int q = 0; q < {k}; ++q) x[q >> 6] |= (uint64_t)({src}[r * {k} + q] != 0.0f) << (q & 63);\n"
+                         f"        for (int q = 0; q < {k}; ++q) "
+                         f"x[q >> 6] |= (uint64_t)({src}[r * {k} + q] != 0.0f) << (q & 63);\n"
                          f"        for (int j = 0; j < {n}; ++j) {{\n"
                          f"            int differ = 0;\n"
-                         f"            for (int q = 0; q < {words}; ++q) differ += __builtin_popcountll(x[q] ^ w{i}[j * {words} + q]);\n"
+                         f"            for (int q = 0; q < {words}; ++q) "
+                         f"differ += __builtin_popcountll(x[q] ^ w{i}[j * {words} + q]);\n"
                          f"            {dst}[r * {n} + j] = (float)({k} - differ);\n        }}\n    }}\n")
 
     def multithreshold(self, i: int, node) -> None:
@@ -196,9 +198,10 @@ class _Writer:
         if any(pads):
             raise BuildError(f"{node.name}: padded max pooling is not supported by the emulator")
         src, dst = self.var[node.input[0]], self.buffer(node.output[0])
-        self.body.append(_loops([oh, ow, c], f"{{ float v = -INFINITY; for (int a = 0; a < {kh}; ++a) for (int b = 0; b < {kw}; ++b) "
-                                             f"{{ float u = {src}[((i0 * {sh} + a) * {w} + i1 * {sw} + b) * {c} + i2]; if (u > v) v = u; }} "
-                                             f"{dst}[(i0 * {ow} + i1) * {c} + i2] = v; }}"))
+        self.body.append(_loops([oh, ow, c],
+                                f"{{ float v = -INFINITY; for (int a = 0; a < {kh}; ++a) for (int b = 0; b < {kw}; ++b) "
+                                f"{{ float u = {src}[((i0 * {sh} + a) * {w} + i1 * {sw} + b) * {c} + i2]; if (u > v) v = u; }} "
+                                f"{dst}[(i0 * {ow} + i1) * {c} + i2] = v; }}"))
 
 
 def generate(model_path: Path, out: Path, host_table: tuple[int, np.ndarray] | None = None) -> tuple[int, int]:

@@ -81,7 +81,8 @@ def _drop_input_identity(m) -> None:
     scale, zero, bits = (m.get_initializer(t) for t in node.input[1:4])
     dtype = m.get_tensor_datatype(name)
     signed = next(a.i for a in node.attribute if a.name == "signed")
-    if scale is None or np.any(scale != 1) or np.any(zero != 0) or int(bits) != dtype.bitwidth() or bool(signed) != dtype.signed():
+    if (scale is None or np.any(scale != 1) or np.any(zero != 0) or int(bits) != dtype.bitwidth()
+        or bool(signed) != dtype.signed()):
         return
     for consumer in m.find_consumers(node.output[0]) or []:
         for i, t in enumerate(consumer.input):

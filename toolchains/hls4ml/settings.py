@@ -48,7 +48,8 @@ class Hls4mlSettings(Strict):
         for pattern, keys in self.layers.items():
             names = [n for n in layers if fnmatch.fnmatchcase(n, pattern)]
             if not names:
-                raise ConfigError(f"hls4ml settings: layer pattern '{pattern}' matches no layer of the model ({', '.join(layers)})")
+                raise ConfigError(f"hls4ml settings: layer pattern '{pattern}' matches no layer of the model "
+                                  f"({', '.join(layers)})")
             for name in names:
                 for key, value in keys.items():
                     if key in PRECISION_KEYS:
