@@ -2,8 +2,8 @@
 
     python -m pipeline run --task ad --board pynq_z2 [--flow hls4ml] [--data auto|synthetic|PATH]
                            [--model trained|reference|MODEL.onnx] [--testset EEMBC_FOLDER]
-                           [--input-scale S] [--input-zero-point Z] [--dut emulated|qemu|PORT] \
-[--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
+                           [--input-scale S] [--input-zero-point Z] [--dut emulated|qemu|PORT]
+                           [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
     python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT] [--energy]
     python -m pipeline program --task ad --board arty_a7 [--flow hls4ml] [--energy] [--flash]
 

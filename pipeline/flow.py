@@ -18,6 +18,7 @@ import toolchains
 from boards import board as boards
 from common.errors import ConfigError
 from common.paths import build_root
+from common.provenance import DataKind
 from pipeline.artifacts import StageDir, StageError
 from pipeline.layout import STAGES, eembc_testset, flow_root, stage_path
 from tasks import SYNTHETIC_MARK, load_recipe
@@ -131,7 +132,7 @@ class Flow:
         """The dataset root the runner and the checks read: <root>/<model id>/y_labels.csv + .bin files."""
         return self.testset_root or self.artifacts("data")["eembc"]
 
-    def eembc_kind(self) -> str:
+    def eembc_kind(self) -> DataKind:
         """real | synthetic: what the test files are (a synthetic export carries a SYNTHETIC marker)."""
         if self.testset_root is None:
             return self.manifest("data")["outputs"]["data_kind"]

@@ -24,7 +24,7 @@ th { background: #f5f5f5; position: sticky; top: 0; }
 tr.published td { color: #2166ac; } tr.ours td:first-child { border-left: 3px solid #1b7837; }
 .kind { display: inline-block; padding: 0 .4rem; border-radius: .6rem; font-size: .75rem; background: #eee; }
 .measured { background: #d9f0d3; } .modeled { background: #fee0b6; } .emulated { background: #e0e0e0; }
-.plots { display: flex; flex-wrap: wrap; gap: 1rem; } \
+.plots { display: flex; flex-wrap: wrap; gap: 1rem; }
 .plots img { width: calc(50% - .5rem); min-width: 420px; border: 1px solid #eee; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .6rem .8rem; }
 code { background: #f3f3f3; padding: 0 .2rem; }
@@ -85,7 +85,7 @@ def write(build_root: Path, out: Path) -> dict:
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MLPerf Tiny on FPGA: comparison</title>
 <style>{STYLE}</style></head><body>
 <h1>MLPerf Tiny on FPGA boards: where the designs stand</h1>
-<p class="sub">Written {time.strftime('%Y-%m-%d %H:%M')} from {len(runs)} run(s) of this harness \
+<p class="sub">Written {time.strftime('%Y-%m-%d %H:%M')} from {len(runs)} run(s) of this harness
 and {len(df) - len(runs)} published results.
 Each number says what it is: <span class="kind measured">measured</span> on hardware,
 <span class="kind modeled">modeled</span>, or <span class="kind emulated">emulated</span>; and on which data.</p>

@@ -27,7 +27,7 @@ def test_a_missing_board_port_stops_before_any_stage(tmp_path, capsys):
         (["--flow", "vitis"], "unknown flow 'vitis'"),
         (["--flow", "finn", "--task", "kws", "--model", "reference"], "flow=finn takes the recipe's Brevitas model"),
         (["--task", "vww"], "unknown task 'vww'"),
-        (["--board", "zedboard"], "unknown board 'zedboard'"),
+        (["--board", "zcu104"], "unknown board 'zcu104'"),
         (["--model", "reference"], "task ad has no model 'reference'"),
         (["--task", "kws", "--testset", "/nonexistent/kws01"], "not an EEMBC test folder for kws01"),
     ],

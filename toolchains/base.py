@@ -20,11 +20,18 @@ if TYPE_CHECKING:  # only types: a toolchain takes a recipe and a board, and imp
     from typing import Protocol
 
     class Board(Protocol):
-        name: str
-        part: str
-        clock_period_ns: float
-        fabric_clock_mhz: float
-        vivado: Any
+        """What a toolchain reads of a board description (boards/board.py Board)."""
+
+        @property
+        def name(self) -> str: ...
+        @property
+        def part(self) -> str: ...
+        @property
+        def clock_period_ns(self) -> float: ...
+        @property
+        def fabric_clock_mhz(self) -> float: ...
+        @property
+        def vivado(self) -> Any: ...
 
     Recipe = Any
 

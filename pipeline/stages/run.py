@@ -11,6 +11,7 @@ from pipeline.flow import Flow
 from pipeline.stages.stage import Stage
 
 if TYPE_CHECKING:
+    from common.provenance import Timing
     from runner.connect import ConnectSpec, ModeGroup
 
 
@@ -24,14 +25,16 @@ def _connection(f: Flow, group: ModeGroup) -> ConnectSpec:
     the simulated LPM01A fed the board's power model (the flow allows energy on the emulated board only)."""
     from runner.connect import ConnectSpec, MonitorSpec
 
-    asked = {"variant": group.variant, "baud": group.baud, "timing": "modeled" if f.timing == "modeled" else None,
-             "monitor": MonitorSpec("simulated", power_w=f.board_cfg.power.model_w) if group.variant == "energy" else None}
+    monitor = MonitorSpec("simulated", power_w=f.board_cfg.power.model_w) if group.variant == "energy" else None
+    timing: Timing | None = "modeled" if f.timing == "modeled" else None
     if f.dut == "emulated":
-        return ConnectSpec("emulated", binary=f.emulated_dut(group.variant), **asked)
+        return ConnectSpec("emulated", binary=f.emulated_dut(group.variant), variant=group.variant, baud=group.baud,
+                           monitor=monitor, timing=timing)
     if f.dut == "qemu":
+        assert f.board_cfg.firmware is not None and f.board_cfg.firmware.qemu is not None  # qemu_firmware() checked it
         return ConnectSpec("qemu", binary=f.qemu_firmware(group.variant), command=tuple(f.board_cfg.firmware.qemu.command),
-                           **asked)
-    return ConnectSpec("port", url=f.dut, **asked)
+                           variant=group.variant, baud=group.baud, monitor=monitor, timing=timing)
+    return ConnectSpec("port", url=f.dut, variant=group.variant, baud=group.baud, monitor=monitor, timing=timing)
 
 
 def _run(f: Flow, out: Path) -> dict:
