@@ -4,7 +4,7 @@
 #                        [from=STAGE] [to=STAGE] [resume=1]
 #   make task=kws board=pynq_z2 flow=finn model=MODEL.onnx testset=EEMBC_FOLDER input_scale=S [input_zero_point=Z]
 #                        a QONNX model trained elsewhere, with its own test files
-#   make test            the test suite
+#   make test            lint (ruff), types (mypy) and the test suite (pytest, one worker per core)
 #   make download task=kws   the task's real dataset, from its official location, into ~/.cache/mlperf-tiny-fpga
 #   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
 #   make program task=ad board=arty_a7 [flow=hls4ml] [energy=1] [flash=1]
@@ -24,6 +24,7 @@ STAMP := .venv/.installed
 DEBS  := build-essential clang-14 libclang-rt-14-dev espeak-ng gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc iverilog \
          gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
 export TQDM_MININTERVAL ?= 2
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 
 division ?= open
 status   ?= available
@@ -54,8 +55,12 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml Makefile
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# lint and type-check first (seconds), then the suite on every core; a test module's tests stay on
+# one worker (--dist loadfile), so a module's shared fixtures are built once
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 dut: $(STAMP)
 	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
