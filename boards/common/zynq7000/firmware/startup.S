@@ -1,7 +1,7 @@
 /*
  * Cortex-A9 (Zynq-7000 PS) reset code for bare-metal firmware loaded into DDR (by the FSBL on the
  * board, by `-kernel` in QEMU): vector table, CPU 1 parked, VFP on (the firmware is hard-float),
- * stack, zeroed .bss, main().
+ * stack, zeroed .bss, the C++ static constructors (.init_array), main().
  */
     .section .vectors, "ax"
     .arm
@@ -37,7 +37,14 @@ reset:
 1:  cmp r0, r1
     strlo r2, [r0], #4
     blo 1b
-    bl main
+    ldr r4, =__init_array_start     /* C++ dynamic initialisation (an accelerator model in C++), as crt0 */
+    ldr r5, =__init_array_end
+2:  cmp r4, r5
+    bhs 3f
+    ldr r3, [r4], #4
+    blx r3
+    b 2b
+3:  bl main
 hang:
     wfe
     b hang
