@@ -21,7 +21,7 @@ dut   ?= emulated
 model ?= trained
 PY    := .venv/bin/python
 STAMP := .venv/.installed
-DEBS  := build-essential clang-14 libclang-rt-14-dev espeak-ng gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc iverilog \
+DEBS  := build-essential clang-14 libclang-rt-14-dev espeak-ng gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-dev qemu-system-arm qemu-system-misc iverilog \
          gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
 export TQDM_MININTERVAL ?= 2
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)

@@ -24,9 +24,11 @@ class BuildRequest:
 
     board: the board's description; task_sources, task_defines, input_bytes: the task's firmware
     (its th_* code, the defines of its task_model.h, the model's input size in bytes);
-    accelerator: what the emulated board (and the QEMU firmware, when it is C) links, the
-    toolchain's software model; board_accelerator: the driver of the toolchain's IP for the
-    firmware on the board itself, or None with no_board_accelerator saying why; toolchain and
+    accelerator: what the emulated board links, the toolchain's software model; qemu_accelerator:
+    what the board's firmware for its QEMU machine links, the toolchain's bare-metal model (None:
+    the same as accelerator, or there is none, with no_qemu_accelerator saying why);
+    board_accelerator: the driver of the toolchain's IP for the firmware on the board itself, or
+    None with no_board_accelerator saying why; toolchain and
     convert_dir: whose vendor steps run (where their tools are on PATH) on which converted design;
     qemu: whether the board's firmware for its QEMU machine is wanted; out: the folder to build in;
     log: where the build's lines go."""
@@ -42,6 +44,8 @@ class BuildRequest:
     toolchain: ToolchainBase | None = None
     convert_dir: Path | None = None
     qemu: bool = False
+    qemu_accelerator: Accelerator | None = None
+    no_qemu_accelerator: str | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger(__name__))
 
 
@@ -139,12 +143,16 @@ def _linux_program(r: BuildRequest, out: Path) -> tuple[dict[str, Path], str | N
 def _qemu_firmware(r: BuildRequest, out: Path) -> tuple[dict[str, Path], str | None]:
     """The board's firmware for its QEMU machine, the toolchain's software model behind the
     accelerator interface: ({variant: ELF}, None), or ({}, why not)."""
-    b, accel = r.board, r.accelerator
+    b, accel = r.board, r.qemu_accelerator or r.accelerator
     if b.firmware is None or b.firmware.qemu is None:
         return {}, f"board {b.name} describes no QEMU machine"
     why = _no_cross_build(b)
     if why:
         return {}, why
+    if r.no_qemu_accelerator:
+        return {}, r.no_qemu_accelerator
     if any(s.suffix != ".c" for s in accel.sources):
-        return {}, f"the accelerator model ({accel.name}) is C++, and the firmware is built as C"
+        why = firmware.no_cross_cxx(b)
+        if why:
+            return {}, f"the accelerator model ({accel.name}) is C++, and {why}"
     return firmware.build_cross(b, r.task_sources, r.task_defines, r.input_bytes, accel, out, target="qemu"), None

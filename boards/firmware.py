@@ -4,11 +4,14 @@ The emulated board (host HAL; the toolchain's bit-accurate model, or a stub, as 
 built with the host's gcc/g++; and a board's bare-metal firmware (its HAL in boards/<name>/firmware/
 or the shared folder board.yaml firmware.folder names, its addresses and flags in board.yaml),
 cross-compiled for the board or for its QEMU machine. Each in two variants, performance and energy
-(EE_CFG_ENERGY_MODE, spec 2.6).
+(EE_CFG_ENERGY_MODE, spec 2.6). An accelerator in C++ is cross-compiled with the cross g++ beside the
+board's gcc, using the C++ standard library's headers only (BARE_METAL_CXX) and linked by gcc
+against newlib, with no compiled libstdc++.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -26,6 +29,11 @@ FUZZ_TARGET = BOARDS_DIR / "emulated" / "fuzz" / "fuzz_protocol.c"
 FUZZ_COMPILERS = ("clang", "clang-14", "clang-15", "clang-16")
 STUB_ACCEL = BOARDS_DIR / "emulated" / "accel_stub.c"
 VARIANTS = {"performance": 0, "energy": 1}  # binary variant -> EE_CFG_ENERGY_MODE
+# C++ on bare metal without the compiled libstdc++ (and libsupc++): no exceptions, no RTTI, no guards
+# around function-local statics (__cxa_guard_*: one thread), their destructors registered with
+# newlib's atexit (not __aeabi_atexit / __cxa_atexit with crtbegin's __dso_handle).
+BARE_METAL_CXX = ("-std=c++14", "-fno-exceptions", "-fno-rtti", "-fno-threadsafe-statics", "-fno-use-cxa-atexit")
+CXX_WARNINGS = ("-Wall", "-Wno-unused", "-Wno-unknown-pragmas")  # generated model code: HLS pragmas
 
 
 def run_compiler(cmd: list[str], cwd: Path, what: str = "firmware build") -> None:
@@ -160,6 +168,29 @@ def cross_compiler(board: Board) -> tuple[str, str | None]:
     return name, str(unpacked[0]) if unpacked else None
 
 
+def cross_cxx(board: Board) -> tuple[str, str | None]:
+    """(C++ compiler name, path or None): the g++ beside the board's cross gcc (same prefix, same
+    folder), or None where its toolchain compiles C only."""
+    name = board.processor.cross_compiler.removesuffix("gcc") + "g++"
+    gcc = cross_compiler(board)[1]
+    cxx = Path(gcc.removesuffix("gcc") + "g++") if gcc else None
+    return name, str(cxx) if cxx and cxx.is_file() else None
+
+
+def no_cross_cxx(board: Board) -> str | None:
+    """Why the board's bare-metal firmware cannot take C++ here, or None: no cross g++, or one that
+    finds no C++ standard headers for the board's flags (the compiled libstdc++ is not needed)."""
+    name, cxx = cross_cxx(board)
+    if cxx is None:
+        return f"{board.processor.cross_compiler} compiles C only (no {name} beside it)"
+    cflags = board.firmware.cflags if board.firmware else []
+    probe = subprocess.run([cxx, *cflags, *BARE_METAL_CXX, "-x", "c++", "-E", "-o", os.devnull, "-"],
+                           input="#include <new>\n#include <istream>\n", capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"{name} finds no C++ standard library headers (make setup installs them): {probe.stderr.strip()[:200]}"
+    return None
+
+
 def build_linux(board: Board, task_sources: list[Path], task_defines: dict, input_bytes: int, accel: Accelerator,
                 out: Path) -> dict[str, Path]:
     """The protocol core as a Linux program for the board's OS image (board.yaml linux), both variants."""
@@ -187,7 +218,10 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
                 out: Path, target: str = "board") -> dict[str, Path]:
     """The board's bare-metal firmware, in both variants: {variant: ELF}. target "qemu" takes the
     QEMU machine's addresses and clocks (board.yaml firmware.qemu.defines) and names the DUT
-    <vendor>_qemu. The accelerator must be C (a software model, or a driver of the real IP)."""
+    <vendor>_qemu. The accelerator is C (a software model, or a driver of the real IP), or C++ where
+    the board's toolchain has a g++ (no_cross_cxx): compiled once with BARE_METAL_CXX, linked by gcc
+    with no compiled libstdc++ (its standard library use must be header-only; anything else is an
+    undefined symbol at link time)."""
     fw = board.firmware
     if fw is None:
         raise BuildError(f"board {board.name} has no bare-metal firmware build (board.yaml firmware)")
@@ -198,17 +232,29 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
         archive = board.processor.toolchain_archive
         where = f" nor unpacked from the toolchain archive {SHARED / archive}" if archive else ": make setup installs it"
         raise BuildError(f"{board.processor.cross_compiler} not found on PATH{where}")
-    cxx = [s for s in accel_sources(accel) if s.suffix != ".c"]
-    if cxx:
-        raise BuildError(f"the {board.name} firmware is C only; the accelerator '{accel.name}' has C++ sources "
-                         f"({', '.join(s.name for s in cxx)})")
+    cxx_sources = [s for s in accel_sources(accel) if s.suffix != ".c"]
+    if cxx_sources:
+        why = no_cross_cxx(board)
+        if why:
+            raise BuildError(f"the {board.name} firmware cannot take the accelerator '{accel.name}' "
+                             f"({', '.join(s.name for s in cxx_sources)}): {why}")
     includes = [CORE, task_header(out, task_defines), *accel.includes]
     defines = {**board.fabric_addresses, **fw.defines, **(fw.qemu.defines if target == "qemu" else {}),
                "TIMESTAMP_HOLD_US": board.timestamp_gpio.hold_us, **accel.defines}
     name = board.vendor_name if target == "board" else f"{board.vendor_name}_{target}"
     here = board.firmware_folder
     sources = [*(here / s for s in fw.sources), CORE / "ee_core.c", CORE / "uart_printf.c", CORE / "dma_arena.c",
-               *task_sources, *accel_sources(accel)]
+               *task_sources, *(s for s in accel_sources(accel) if s.suffix == ".c")]
+    section_flags = ["-O2", "-ffunction-sections", "-fdata-sections"]
+    cxx_objects = []  # the same for both variants: the harness's defines are the C code's
+    for src in cxx_sources:
+        o = out / "obj" / (src.stem + ".o")
+        o.parent.mkdir(parents=True, exist_ok=True)
+        prelude = ["-include", str(accel.cxx_prelude)] if accel.cxx_prelude else []
+        run_compiler([cross_cxx(board)[1], *BARE_METAL_CXX,
+                      *compiler_flags(includes, defines, target=fw.cflags, optimization=section_flags, warnings=CXX_WARNINGS),
+                      *prelude, "-c", str(src), "-o", str(o)], out, what=f"{board.name} firmware build (C++ accelerator)")
+        cxx_objects.append(o)
     script = out / fw.linker_script  # through the preprocessor: addresses such as DDR_BASE are defines
     run_compiler([cc, "-E", "-P", "-x", "c", *define_flags(defines), str(here / fw.linker_script), "-o", str(script)], out)
     libs = []
@@ -218,11 +264,11 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
         libs = [f"-L{out / 'lib'}"]
     elves = {}
     for variant, energy in VARIANTS.items():
-        flags = compiler_flags(includes, defines, target=fw.cflags,
-                               optimization=["-O2", "-ffunction-sections", "-fdata-sections"], input_bytes=input_bytes,
+        flags = compiler_flags(includes, defines, target=fw.cflags, optimization=section_flags, input_bytes=input_bytes,
                                energy=energy, baud=getattr(board.uart.baud, variant), vendor_name=name)
         elf = out / f"dut_{board.name}_{target}{'' if variant == 'performance' else '_' + variant}.elf"
         run_compiler([cc, *flags, "-T", str(script), "-nostartfiles", "-Wl,--gc-sections", *fw.ldflags, *libs,
-                     *map(str, sources), "-lm", "-o", str(elf)], out)
+                     *map(str, sources + cxx_objects), "-lm", "-o", str(elf)], out)
         elves[variant] = elf
+    shutil.rmtree(out / "obj", ignore_errors=True)
     return elves

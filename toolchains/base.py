@@ -132,7 +132,15 @@ class ToolchainBase(ABC):
 
     @abstractmethod
     def accelerator(self, convert_dir: Path) -> Accelerator:
-        """The software model the emulated board (and the QEMU firmware, when it is C) links."""
+        """The software model the emulated board links."""
+
+    def qemu_accelerator(self, convert_dir: Path) -> Accelerator:
+        """The software model the board's bare-metal firmware links for its QEMU machine (dut=qemu):
+        cross-compiled, with no file system to read data folders from (`Accelerator.data` is not
+        copied) and, for C++, the standard library's headers only (boards/firmware.py build_cross).
+        By default the emulated board's (`accelerator`); a toolchain whose model reads files at
+        run time gives its bare-metal form. Raises a BuildError saying why when there is none."""
+        return self.accelerator(convert_dir)
 
     @abstractmethod
     def board_accelerator(self, board: Board, convert_dir: Path) -> Accelerator:

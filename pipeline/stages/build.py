@@ -24,12 +24,19 @@ def _build_params(f: Flow) -> dict:
 def _build(f: Flow, out: Path) -> dict:
     convert = f.artifacts("convert")["convert"]
     accel = f.toolchain.accelerator(convert)
+    qemu_accel, no_qemu_accel = None, None
+    if f.dut == "qemu":  # the board's firmware in QEMU links the toolchain's bare-metal model
+        try:
+            qemu_accel = f.toolchain.qemu_accelerator(convert)
+        except BuildError as e:
+            no_qemu_accel = str(e)
     modeled = None
     if f.timing == "modeled":
         modeled = f.toolchain.latency(f.recipe, f.model, f.artifacts("train"), f.manifest("convert")["outputs"], f.board_cfg)
         if modeled is None:
             raise ConfigError(f"timing=modeled: flow={f.flow} has no latency model for this design (see its latency module)")
-        accel.defines.update(EE_TIMING_MODELED=1, EE_MODELED_INFER_NS=round(1000 * modeled["modeled_latency_us"]))
+        for a in filter(None, (accel, qemu_accel)):
+            a.defines.update(EE_TIMING_MODELED=1, EE_MODELED_INFER_NS=round(1000 * modeled["modeled_latency_us"]))
         log.info("build: modeled timing, %.2f us per inference (%s)", modeled["modeled_latency_us"], modeled["what"])
     try:  # what runs on the board itself links the driver of the toolchain's IP
         driver, no_driver = f.toolchain.board_accelerator(f.board_cfg, convert), None
@@ -38,7 +45,8 @@ def _build(f: Flow, out: Path) -> dict:
     built = build_all(BuildRequest(
         board=f.board_cfg, task_sources=f.recipe.firmware_sources, task_defines=f.recipe.firmware_defines(f.artifacts("train")),
         input_bytes=f.recipe.input_bytes, accelerator=accel, out=out, board_accelerator=driver, no_board_accelerator=no_driver,
-        toolchain=f.toolchain, convert_dir=convert, qemu=f.dut == "qemu", log=log))
+        toolchain=f.toolchain, convert_dir=convert, qemu=f.dut == "qemu", qemu_accelerator=qemu_accel,
+        no_qemu_accelerator=no_qemu_accel, log=log))
     return {"accelerator": accel.name, "skipped": built.skipped, "modeled_latency": modeled,
             "board_accelerator": driver and driver.name,
             "artifacts": {name: str(path.relative_to(out)) for name, path in built.artifacts.items()}}

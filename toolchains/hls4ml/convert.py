@@ -9,20 +9,24 @@ accelerator's I/O words for the firmware (accel_model.h).
 
 hls4ml's C simulation loads its weights from text files at the first call (compiling them in as
 initialisers takes g++ many minutes). The emulated DUT's copy of those files sits beside the
-binary and is found relative to it (accel_hls4ml.cpp), so a build folder can be moved.
+binary and is found relative to it (accel_hls4ml.cpp), so a build folder can be moved. The board's
+firmware for QEMU has no file system: it compiles the same text files in (accel_hls4ml_qemu.cpp,
+with the accel_weights_qemu.h written here) and builds the same C++ with the cross g++ without the
+compiled libstdc++ (baremetal/: hls::stream and <iostream> for that build).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from toolchains.base import Accelerator, write_accel_model
 from common.errors import BuildError, GateError
 from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
+from toolchains.base import Accelerator, write_accel_model
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,10 @@ PROJECT = "hls4ml_prj"
 TOP = "myproject"
 ADAPTER = Path(__file__).with_name("accel_hls4ml.cpp")
 ADAPTER_HEADER = Path(__file__).with_name("accel_weights.h")
+ADAPTER_IO = Path(__file__).with_name("accel_hls4ml_io.h")  # accel_run, shared by both adapters
+QEMU_ADAPTER = Path(__file__).with_name("accel_hls4ml_qemu.cpp")
+BAREMETAL = Path(__file__).with_name("baremetal")  # hls_stream.h and <iostream> for the bare-metal build
+QEMU_WEIGHTS = "accel_weights_qemu.h"  # written by write_qemu_weights
 
 
 def _fix_precisions(model, hls_config: dict) -> list[str]:
@@ -95,8 +103,12 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     write_accel_model(out / "accel_model.h", int(np.prod(inputs.shape[1:])), expected.shape[1], in_t.width,
                       in_t.width - in_t.integer, out_t.width, out_t.width - out_t.integer, top=TOP,
                       stream=settings.io_type == "io_stream")
-    shutil.copy(ADAPTER, out / ADAPTER.name)
-    shutil.copy(ADAPTER_HEADER, out / ADAPTER_HEADER.name)
+    for adapter in (ADAPTER, ADAPTER_HEADER, ADAPTER_IO, QEMU_ADAPTER):
+        shutil.copy(adapter, out / adapter.name)
+    shutil.copytree(BAREMETAL, out / BAREMETAL.name)
+    no_qemu = write_qemu_weights(project_dir, out / QEMU_WEIGHTS)
+    if no_qemu:
+        log.warning("hls4ml: no firmware for QEMU from this project (%s)", no_qemu)
     _relative_output_dir(project_dir)
     failure = settings.check(exact, argmax)
     board_prj, board_error = None, None
@@ -123,6 +135,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         "exact_fraction": exact,
         "argmax_agreement": argmax,
         "gate": settings.gate_text(),
+        "qemu_weights": no_qemu or f"compiled in ({QEMU_WEIGHTS})",
         "max_abs_diff": float(np.max(np.abs(emulated - expected))),
         "what": "hls4ml C++ emulation (bit-accurate ap_fixed) vs the Keras model on host, every test input",
     }
@@ -163,4 +176,65 @@ def accelerator(convert_dir: Path) -> Accelerator:
         defines={"WEIGHTS_DIR": "accel_weights_dir()"},
         cxx_prelude=convert_dir / ADAPTER_HEADER.name,
         data={"weights": project / "firmware" / "weights"},
+    )
+
+
+LOAD_BLOCK = re.compile(r"#ifndef __SYNTHESIS__\n(.*?)#endif", re.S)
+LOAD_TXT = re.compile(r'nnet::load_weights_from_txt<\w+, \d+>\((\w+), "(\w+\.txt)"\);')
+
+
+def _text_weights(project: Path) -> tuple[list[tuple[str, str]], str | None]:
+    """[(array, text file)] that hls4ml's myproject.cpp loads at its first call (its one
+    `#ifndef __SYNTHESIS__` block), or why they cannot be compiled in instead."""
+    top = (project / "firmware" / f"{TOP}.cpp").read_text()
+    blocks = LOAD_BLOCK.findall(top)
+    if top.count("__SYNTHESIS__") != len(blocks) or len(blocks) > 1 or (blocks and "loaded_weights" not in blocks[0]):
+        return [], (f"{TOP}.cpp uses __SYNTHESIS__ for more than its weight loading (e.g. tracing): "
+                    f"the bare-metal build defines it for that file to skip the loading")
+    calls = [line.strip() for line in (blocks[0] if blocks else "").splitlines() if "nnet::load_" in line]
+    matches = [LOAD_TXT.fullmatch(c) for c in calls]
+    other = [c for c, m in zip(calls, matches) if m is None]
+    if other:  # e.g. hls4ml's compressed or exponent weights, read by loaders of their own
+        return [], f"weights the bare-metal build cannot compile in: {other[0]}"
+    weights = [(m.group(1), m.group(2)) for m in matches if m]
+    missing = [f for _, f in weights if not (project / "firmware" / "weights" / f).is_file()]
+    if missing:
+        return [], f"hls4ml wrote no weights/{missing[0]}"
+    return weights, None
+
+
+def write_qemu_weights(project: Path, header: Path) -> str | None:
+    """The header that compiles hls4ml's weight text files into the bare-metal build
+    (accel_hls4ml_qemu.cpp): a constant double table per array whose initialiser is its text file,
+    and accel_load_weights(), which fills the model's arrays from them at accel_init. Returns None,
+    or why this project's weights cannot be compiled in (no header is written then)."""
+    weights, why = _text_weights(project)
+    if why:
+        return why
+    lines = ["/* Generated by toolchains/hls4ml/convert.py from hls4ml's myproject.cpp: the weight arrays its C",
+             " * simulation loads from text files, with those files (firmware/weights/, one line of",
+             " * comma-separated values) compiled in as the initialisers of constant tables. The table's size is",
+             " * the file's; accel_weights_from_text takes only a table of the array's size. */",
+             "#ifndef ACCEL_WEIGHTS_QEMU_H", "#define ACCEL_WEIGHTS_QEMU_H", ""]
+    for array, text in weights:
+        lines += [f"static const double accel_text_{array}[] = {{", f'#include "firmware/weights/{text}"', "};"]
+    lines += ["", "static void accel_load_weights(void) {",
+              *(f"    accel_weights_from_text({array}, accel_text_{array});" for array, _ in weights), "}", "", "#endif"]
+    header.write_text("\n".join(lines) + "\n")
+    return None
+
+
+def qemu_accelerator(convert_dir: Path) -> Accelerator:
+    """What the board's firmware for QEMU links behind accel.h: the same hls4ml C++ model as the
+    emulated board, with its weight text files compiled in (accel_hls4ml_qemu.cpp); baremetal/ comes
+    first on the include path (its hls::stream and <iostream> replace those that need the compiled
+    libstdc++). Raises a BuildError saying why when this project's weights cannot be compiled in."""
+    project = convert_dir / PROJECT
+    _, why = _text_weights(project)
+    if why:
+        raise BuildError(f"hls4ml's model cannot be built for bare metal: {why}")
+    return Accelerator(
+        name="hls4ml C++ (bit-accurate ap_fixed), weights compiled in",
+        sources=[convert_dir / QEMU_ADAPTER.name],
+        includes=[convert_dir / BAREMETAL.name, convert_dir, project, project / "firmware", project / "firmware" / "ap_types"],
     )

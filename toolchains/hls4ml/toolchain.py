@@ -17,7 +17,9 @@ class Toolchain(ToolchainBase):
     imports = ()
     sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert", "toolchains.hls4ml.latency",
                            "toolchains.hls4ml.board_project"],
-               "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h"]}
+               "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h",
+                         "toolchains/hls4ml/accel_hls4ml_io.h", "toolchains/hls4ml/accel_hls4ml_qemu.cpp",
+                         "toolchains/hls4ml/baremetal"]}
     board_files = ["toolchains/hls4ml/accel_hls4ml_board.c"]
 
     def settings(self, recipe, model: str) -> Hls4mlSettings:
@@ -44,6 +46,12 @@ class Toolchain(ToolchainBase):
         from toolchains.hls4ml import convert
 
         return convert.accelerator(convert_dir)
+
+    def qemu_accelerator(self, convert_dir: Path) -> Accelerator:
+        """The same C++ model with hls4ml's weight text files compiled in (no file system on bare metal)."""
+        from toolchains.hls4ml import convert
+
+        return convert.qemu_accelerator(convert_dir)
 
     def latency(self, recipe, model: str, trained: dict[str, Path], converted: dict, board) -> dict | None:
         import fnmatch
