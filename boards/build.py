@@ -14,6 +14,7 @@ from pathlib import Path
 
 from boards import firmware
 from boards.board import BOARDS_DIR, Board
+from common.errors import BuildError
 from common.paths import REPO, SHARED
 from toolchains.base import Accelerator, ToolchainBase
 
@@ -105,6 +106,8 @@ def _vendor_steps(r: BuildRequest, built: BuiltTargets) -> dict[str, Path]:
         return {}
     if not steps:
         return {}
+    if r.convert_dir is None:
+        raise BuildError("the vendor steps build from the convert stage's folder, and the build request names none")
     return {name: r.out / rel for name, rel in r.toolchain.vendor_build(r.board, r.convert_dir, r.out).items()}
 
 
@@ -125,6 +128,7 @@ def _board_firmware(r: BuildRequest, out: Path) -> tuple[dict[str, Path], str | 
     why = _no_cross_build(r.board)
     if why:
         return {}, why
+    assert r.board_accelerator is not None  # build_all asks only with a driver
     return firmware.build_cross(r.board, r.task_sources, r.task_defines, r.input_bytes, r.board_accelerator, out,
                                 target="board"), None
 
@@ -137,6 +141,7 @@ def _linux_program(r: BuildRequest, out: Path) -> tuple[dict[str, Path], str | N
         return {}, None
     if shutil.which(lx.compiler) is None:
         return {}, f"{lx.compiler} not found on PATH"
+    assert r.board_accelerator is not None  # build_all asks only with a driver
     return firmware.build_linux(r.board, r.task_sources, r.task_defines, r.input_bytes, r.board_accelerator, out), None
 
 

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from boards.board import BOARDS_DIR, Board
 from common.cheader import write_header
@@ -58,7 +58,7 @@ def accel_sources(accel: Accelerator) -> list[Path]:
     return [*accel.sources, *(CORE / f"{name}.c" for name in accel.firmware_drivers)]
 
 
-def stub_accelerator(folder: Path, io: dict[str, int]) -> Accelerator:
+def stub_accelerator(folder: Path, io: dict[str, Any]) -> Accelerator:
     """The identity stand-in (accel_stub.c) for a task's input and output sizes."""
     folder.mkdir(parents=True, exist_ok=True)
     write_accel_model(folder / "accel_model.h", **io)
@@ -148,6 +148,7 @@ def cross_compiler(board: Board) -> tuple[str, str | None]:
     toolchain archive (board.yaml processor.toolchain_archive, under common.paths.SHARED) into the
     build root."""
     import tarfile
+    import tempfile
 
     from common.paths import build_root
 
@@ -158,12 +159,21 @@ def cross_compiler(board: Board) -> tuple[str, str | None]:
     folder = build_root() / "toolchains" / Path(archive).name.removesuffix(".tgz")
     unpacked = sorted(folder.glob(f"*/bin/{name}"))
     if not unpacked:
-        partial = folder.parent / f"{folder.name}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        with tarfile.open(SHARED / archive) as tar:
-            tar.extractall(partial, filter="tar")
-        shutil.rmtree(folder, ignore_errors=True)
-        partial.rename(folder)  # whole or not at all
+        # Into a folder of this process's own, renamed whole: two builds unpacking at once (test
+        # workers, two makes) each get a complete toolchain, and the first rename wins.
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}.partial-", dir=folder.parent))
+        try:
+            with tarfile.open(SHARED / archive) as tar:
+                tar.extractall(partial, filter="tar")
+            if not any(folder.glob(f"*/bin/{name}")):
+                shutil.rmtree(folder, ignore_errors=True)  # an incomplete folder of an older layout
+                try:
+                    partial.rename(folder)
+                except OSError:  # another process renamed its copy first
+                    pass
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
         unpacked = sorted(folder.glob(f"*/bin/{name}"))
     return name, str(unpacked[0]) if unpacked else None
 
@@ -239,7 +249,7 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
             raise BuildError(f"the {board.name} firmware cannot take the accelerator '{accel.name}' "
                              f"({', '.join(s.name for s in cxx_sources)}): {why}")
     includes = [CORE, task_header(out, task_defines), *accel.includes]
-    defines = {**board.fabric_addresses, **fw.defines, **(fw.qemu.defines if target == "qemu" else {}),
+    defines = {**board.fabric_addresses, **fw.defines, **(fw.qemu.defines if target == "qemu" and fw.qemu else {}),
                "TIMESTAMP_HOLD_US": board.timestamp_gpio.hold_us, **accel.defines}
     name = board.vendor_name if target == "board" else f"{board.vendor_name}_{target}"
     here = board.firmware_folder
@@ -247,11 +257,13 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
                *task_sources, *(s for s in accel_sources(accel) if s.suffix == ".c")]
     section_flags = ["-O2", "-ffunction-sections", "-fdata-sections"]
     cxx_objects = []  # the same for both variants: the harness's defines are the C code's
+    cxx = cross_cxx(board)[1] if cxx_sources else None
     for src in cxx_sources:
         o = out / "obj" / (src.stem + ".o")
         o.parent.mkdir(parents=True, exist_ok=True)
         prelude = ["-include", str(accel.cxx_prelude)] if accel.cxx_prelude else []
-        run_compiler([cross_cxx(board)[1], *BARE_METAL_CXX,
+        assert cxx is not None  # no_cross_cxx said it is there
+        run_compiler([cxx, *BARE_METAL_CXX,
                       *compiler_flags(includes, defines, target=fw.cflags, optimization=section_flags, warnings=CXX_WARNINGS),
                       *prelude, "-c", str(src), "-o", str(o)], out, what=f"{board.name} firmware build (C++ accelerator)")
         cxx_objects.append(o)

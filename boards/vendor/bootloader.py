@@ -40,6 +40,7 @@ def build_bootloader(board: Board, out: Path, target: str = "board") -> Path:
     out.mkdir(parents=True, exist_ok=True)
     script, elf = out / "boot.ld", out / f"bootloader_{target}.elf"
     firmware.run_compiler([cc, "-E", "-P", "-x", "c", *dash, str(here / "boot.ld"), "-o", str(script)], out, "bootloader build")
+    assert board.firmware is not None  # a board with a bootloader has a bare-metal build (board.yaml firmware)
     flags = [*board.firmware.cflags, "-Os", "-Wall", "-Werror", "-ffreestanding", "-nostdlib", "-nostartfiles", *dash]
     firmware.run_compiler([cc, *flags, "-T", str(script), str(board.firmware_folder / "crt.S"), str(here / "boot.c"),
                            "-lgcc", "-o", str(elf)], out, "bootloader build")

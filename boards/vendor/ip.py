@@ -7,6 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from common.errors import BuildError
 from toolchains.base import AcceleratorIp
@@ -40,11 +41,11 @@ def read_component(component: Path) -> dict:
     def text(node, tag: str) -> str:
         return (node.findtext(f"spirit:{tag}", namespaces=_SPIRIT) or "").strip()
 
-    found = {"vlnv": ":".join(text(root, t) for t in ("vendor", "library", "name", "version")),
+    found: dict[str, Any] = {"vlnv": ":".join(text(root, t) for t in ("vendor", "library", "name", "version")),
              "slave": {}, "master": {}, "clock": None, "reset": None}
     for bus in root.iterfind("spirit:busInterfaces/spirit:busInterface", _SPIRIT):
-        name, kind = text(bus, "name"), bus.find("spirit:busType", _SPIRIT)
-        kind = kind.get(f"{{{_SPIRIT['spirit']}}}name") if kind is not None else ""
+        name, bus_type = text(bus, "name"), bus.find("spirit:busType", _SPIRIT)
+        kind = bus_type.get(f"{{{_SPIRIT['spirit']}}}name") if bus_type is not None else ""
         logical = {p.findtext("spirit:logicalPort/spirit:name", namespaces=_SPIRIT): p.findtext("spirit:physicalPort/spirit:name",
                    namespaces=_SPIRIT) for p in bus.iterfind("spirit:portMaps/spirit:portMap", _SPIRIT)}
         if kind == "axis":
@@ -73,7 +74,7 @@ def block_design_ip(declared: AcceleratorIp) -> BlockDesignIp:
         raise BuildError(f"the output stream of {component} has no TLAST and its toolchain declares no words per "
                          f"inference (AcceleratorIp.output_words) to say where an inference's output ends")
     return BlockDesignIp(list(declared.repos), ip["vlnv"], stream_in, stream_out, ip["clock"] or "ap_clk",
-                         ip["reset"] or "ap_rst_n", 0 if has_last else declared.output_words)
+                         ip["reset"] or "ap_rst_n", 0 if has_last else int(declared.output_words or 0))
 
 
 def newest(ip: BlockDesignIp) -> float:

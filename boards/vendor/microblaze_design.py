@@ -112,10 +112,11 @@ def expected_addresses(board: Board, energy: bool = False) -> dict[str, set[tupl
     space where the firmware expects them."""
     v = _block_design_values(board, BlockDesignIp([], "x:y:z:1.0", "in", "out"), Path("."), energy)
     kb, at = 1024, lambda key: int(str(v[key]), 16)
-    return {"dlmb_bram_if_cntlr": {(0, v["local_memory_kb"] * kb)}, "mig_7series_0": {(at("ddr_base"), at("ddr_bytes"))},
+    return {"dlmb_bram_if_cntlr": {(0, int(str(v["local_memory_kb"])) * kb)},
+            "mig_7series_0": {(at("ddr_base"), at("ddr_bytes"))},
             "axi_uartlite_0": {(at("uart_base"), 64 * kb)}, "axi_timer_0": {(at("timer_base"), 64 * kb)},
             "axi_gpio_0": {(at("gpio_base"), 64 * kb)}, "axi_dma_0": {(at("dma_base"), 64 * kb)},
-            "axi_quad_spi_0": {(at("flash_regs_base"), 64 * kb), (at("flash_xip_base"), v["flash_mb"] * kb * kb)}}
+            "axi_quad_spi_0": {(at("flash_regs_base"), 64 * kb), (at("flash_xip_base"), int(str(v["flash_mb"])) * kb * kb)}}
 
 
 def check_addresses(report: Path, board: Board, energy: bool = False) -> None:

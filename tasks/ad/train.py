@@ -24,9 +24,11 @@ def file_auc(predict, files: list[LabelledFile], input_map: InputMap) -> float:
 
 
 def train(cfg: ADTask, train_windows: Path, test_files: list[LabelledFile], data_kind: str, out: Path) -> dict:
+    from frameworks.keras2 import keras, tf  # first: sets up Keras 2 for everything below
+
+    # isort: split
     from tqdm.keras import TqdmCallback
 
-    from frameworks.keras2 import keras, tf  # first: sets up Keras 2 for everything below
     from tasks import pruning_keras
     from tasks.ad import model_qkeras
 

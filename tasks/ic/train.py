@@ -22,9 +22,11 @@ def to_model_input(images: np.ndarray, input_shift: int) -> np.ndarray:
 
 
 def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+    from frameworks.keras2 import keras, tf  # first: sets up Keras 2 for everything below
+
+    # isort: split
     from tqdm.keras import TqdmCallback
 
-    from frameworks.keras2 import keras, tf  # first: sets up Keras 2 for everything below
     from tasks import pruning_keras
     from tasks.ic import model_qkeras
 

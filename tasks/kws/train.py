@@ -21,9 +21,11 @@ def to_model_input(features: np.ndarray, cfg: KWSTask) -> np.ndarray:
 
 
 def train(cfg: KWSTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
+    from frameworks.keras2 import keras, tf  # first: sets up Keras 2 for everything below
+
+    # isort: split
     from tqdm.keras import TqdmCallback
 
-    from frameworks.keras2 import keras, tf  # first: sets up Keras 2 for everything below
     from tasks import pruning_keras
     from tasks.kws import model_qkeras
 
