@@ -51,22 +51,16 @@ def load_yaml(path: Path, schema: type[M], overrides: dict | None = None, what: 
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     raw = apply_overrides(raw, overrides or {}, str(path))
-    try:
-        return schema.model_validate(raw)
-    except ValidationError as e:
-        problems = "\n".join(
-            f"  {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in e.errors()
-        )
-        raise ConfigError(f"{path}: invalid {what}:\n{problems}") from None
+    return validate_section(raw, schema, f"{path}: invalid {what}")
 
 
 def validate_section(raw: dict, schema: type[M], where: str) -> M:
-    """A section of a configuration file validated against its reader's schema (e.g. a task.yaml
-    section a toolchain reads); problems are a ConfigError naming `where` and the field."""
+    """A configuration file, or a section of one, validated against its reader's schema (e.g. a
+    task.yaml section a toolchain reads); problems are a ConfigError, `where` then one line per field."""
     try:
         return schema.model_validate(raw)
     except ValidationError as e:
         problems = "\n".join(
             f"  {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in e.errors()
         )
-        raise ConfigError(f"{where}: invalid settings:\n{problems}") from None
+        raise ConfigError(f"{where}:\n{problems}") from None

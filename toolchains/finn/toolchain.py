@@ -23,7 +23,7 @@ class Toolchain(ToolchainBase):
     def settings(self, recipe, model: str) -> FinnSettings:
         """The recipe's finn section of task.yaml (folding, checks), validated."""
         return validate_section(recipe.toolchain_settings(self.name, model), FinnSettings,
-                                recipe.toolchain_settings_where(self.name, model))
+                                f"{recipe.toolchain_settings_where(self.name, model)}: invalid settings")
 
     def check(self, recipe, model: str) -> None:
         """Before any stage runs: every recipe has a Brevitas model (tasks/base.py); its finn section must be valid."""

@@ -25,7 +25,7 @@ class Toolchain(ToolchainBase):
     def settings(self, recipe, model: str) -> Hls4mlSettings:
         """The recipe's hls4ml section of task.yaml, validated."""
         return validate_section(recipe.toolchain_settings(self.name, model), Hls4mlSettings,
-                                recipe.toolchain_settings_where(self.name, model))
+                                f"{recipe.toolchain_settings_where(self.name, model)}: invalid settings")
 
     def check(self, recipe, model: str) -> None:
         """Every recipe's QKeras/Keras models convert; its task.yaml section must be valid."""

@@ -16,6 +16,7 @@
 set here [file dirname [file normalize [info script]]]
 source [file join $here .. .. vivado tclargs.tcl]
 source [file join $here .. .. vivado accelerator.tcl]
+source [file join $here .. .. vivado implement.tcl]
 require_tool vivado block_design.tcl {create_bd_design apply_bd_automation}
 
 set options [parse_tclargs $argv {
@@ -145,20 +146,7 @@ set_property -dict {PACKAGE_PIN $energy_uart_rx IOSTANDARD LVCMOS33} \[get_ports
 close $constraints
 add_files -fileset constrs_1 -norecurse $xdc
 
-add_files -norecurse [make_wrapper -files [get_files $name.bd] -top]
-set_property top ${name}_wrapper [current_fileset]
-update_compile_order -fileset sources_1
-
-launch_runs impl_1 -to_step write_bitstream -jobs $jobs
-wait_on_run impl_1
-if {[get_property PROGRESS [get_runs impl_1]] ne "100%"} {
-    error "implementation did not finish: see [get_property DIRECTORY [get_runs impl_1]]/runme.log"
-}
-set slack [get_property STATS.WNS [get_runs impl_1]]
-if {$slack < 0} {
-    error "timing is not met at $fabric_hz Hz (worst negative slack $slack ns): the bitstream would compute wrong results"
-}
-open_run impl_1
+implement_design $name $fabric_hz $jobs
 file copy -force [file join [get_property DIRECTORY [get_runs impl_1]] ${name}_wrapper.bit] [file join $out_dir $name.bit]
 write_hw_platform -fixed -include_bit -force -file [file join $out_dir $name.xsa]
 puts "block_design.tcl: wrote $name.bit, $name.xsa in $out_dir"
