@@ -36,10 +36,11 @@ SHELL_STEPS = ["step_synthesize_bitfile", "step_make_driver", "step_deployment_p
 def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, verify_out: np.ndarray, out: Path,
           task_dir: Path) -> dict:
     """Run the estimate flow for board (its part and fabric clock); returns the estimate summary."""
+    from toolchains.finn import novivado  # noqa: F401  (before anything from finn.builder)
+
+    # isort: split
     import finn.builder.build_dataflow_config as fc
     from finn.builder.build_dataflow import build_dataflow_cfg
-
-    from toolchains.finn import novivado  # noqa: F401  (before anything from finn.builder)
 
     np.save(out / "verify_in.npy", verify_in.astype(np.float32))
     np.save(out / "verify_out.npy", verify_out.astype(np.float32))
@@ -105,9 +106,10 @@ def hardware(convert_dir: Path, board, out: Path) -> dict:
     """Where Vivado and Vitis HLS exist: from the generated code to HLS IP, sized FIFOs and the
     stitched IP; on a board with a FINN shell (board.yaml vivado.finn_board, the Pynq-Z2's Zynq
     shell) on to bitfile, driver and deployment package. The folding is the one estimated."""
-    from finn.builder.build_dataflow import build_dataflow_cfg
+    from toolchains.finn import novivado  # noqa: F401  (before anything from finn.builder)
 
-    from toolchains.finn import novivado  # noqa: F401
+    # isort: split
+    from finn.builder.build_dataflow import build_dataflow_cfg
 
     cfg = hardware_config(convert_dir, board, out)
     start = out / "hw_codegen_model.onnx"  # FINN wants absolute code folders: the convert stage's, where they are now
@@ -129,6 +131,9 @@ def hardware(convert_dir: Path, board, out: Path) -> dict:
 
 def hardware_config(convert_dir: Path, board, out: Path):
     """The DataflowBuildConfig of `hardware` (separate so that it is checked where Vivado is not)."""
+    from toolchains.finn import novivado  # noqa: F401  (before anything from finn.builder)
+
+    # isort: split
     import finn.builder.build_dataflow_config as fc
 
     shell = board.vivado.finn_board

@@ -25,6 +25,9 @@ IP = "myproject_prj/solution1/impl/ip"  # where Vivado HLS exports the top as IP
 
 def write(keras_model, hls_config: dict, board, clock_period_ns: float, io_type: str, top: str, out: Path) -> str:
     """Write the board project under out/PROJECT; returns its folder name."""
+    from frameworks import keras2  # noqa: F401  (Keras 2 set up before hls4ml loads Keras)
+
+    # isort: split
     import hls4ml
 
     project = out / PROJECT
@@ -62,6 +65,9 @@ def build(convert_dir: Path, out: Path, bitfile: bool = True) -> dict[str, str]:
     import os
     import shutil
 
+    from frameworks import keras2  # noqa: F401  (Keras 2 set up before hls4ml loads Keras)
+
+    # isort: split
     import hls4ml
 
     project = out / PROJECT
