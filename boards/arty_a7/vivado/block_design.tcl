@@ -18,7 +18,7 @@
 set here [file dirname [file normalize [info script]]]
 source [file join $here .. .. common vivado tclargs.tcl]
 source [file join $here .. .. common vivado accelerator.tcl]
-source [file join $here .. .. common vivado implement.tcl]
+source [file join $here .. .. common vivado design.tcl]
 require_tool vivado block_design.tcl {create_bd_design apply_bd_automation}
 
 set options [parse_tclargs $argv {
@@ -31,9 +31,7 @@ dict with options {}
 if {$uart_pins ni {usb pmod}} {
     error "-uart_pins is usb (the USB-UART) or pmod (the energy design's, on -energy_uart_tx/-energy_uart_rx), not '$uart_pins'"
 }
-if {$uart_pins eq "pmod" && ($energy_uart_tx eq "" || $energy_uart_rx eq "")} {
-    error "-uart_pins pmod needs -energy_uart_tx and -energy_uart_rx (package pins)"
-}
+require_energy_uart_pins $uart_pins $energy_uart_tx $energy_uart_rx
 
 # ---- helpers -----------------------------------------------------------------------------------
 
@@ -222,13 +220,7 @@ place $data axi_quad_spi_0/aximm/MEM0 $flash_xip_base ${flash_mb}M
 validate_bd_design
 save_bd_design
 
-set report [open [file join $out_dir addresses.txt] w]
-foreach space [list $data $instruction {*}$dma_spaces] {
-    foreach segment [get_bd_addr_segs -quiet -of_objects [get_bd_addr_spaces $space]] {
-        puts $report "$space [get_property OFFSET $segment] [get_property RANGE $segment] $segment"
-    }
-}
-close $report
+write_address_report $out_dir [list $data $instruction {*}$dma_spaces]
 
 # ---- constraints, implementation, outputs ------------------------------------------------------
 
@@ -243,15 +235,12 @@ set_property BITSTREAM.CONFIG.SPI_BUSWIDTH 4 \[current_design\]
 set_property BITSTREAM.CONFIG.CONFIGRATE 33 \[current_design\]
 set_property BITSTREAM.GENERAL.COMPRESS TRUE \[current_design\]
 set_property -dict {PACKAGE_PIN $timestamp_pin IOSTANDARD LVCMOS33} \[get_ports {timestamp\[0\]}\]"
-if {$uart_pins eq "pmod"} {
-    puts $constraints "set_property -dict {PACKAGE_PIN $energy_uart_tx IOSTANDARD LVCMOS33} \[get_ports energy_uart_txd\]
-set_property -dict {PACKAGE_PIN $energy_uart_rx IOSTANDARD LVCMOS33} \[get_ports energy_uart_rxd\]"
-}
+puts $constraints [energy_uart_constraints $uart_pins $energy_uart_tx $energy_uart_rx]
 close $constraints
 add_files -fileset constrs_1 -norecurse $xdc
 
 implement_design $name $system_hz $jobs
 write_mem_info -force [file join $out_dir $name.mmi]
-file copy -force [file join [get_property DIRECTORY [get_runs impl_1]] ${name}_wrapper.bit] [file join $out_dir $name.bit]
+save_bitstream $name $out_dir
 write_hw_platform -fixed -include_bit -force -file [file join $out_dir $name.xsa]
 puts "block_design.tcl: wrote $name.bit, $name.mmi, $name.xsa in $out_dir"

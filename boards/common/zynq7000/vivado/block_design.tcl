@@ -16,7 +16,7 @@
 set here [file dirname [file normalize [info script]]]
 source [file join $here .. .. vivado tclargs.tcl]
 source [file join $here .. .. vivado accelerator.tcl]
-source [file join $here .. .. vivado implement.tcl]
+source [file join $here .. .. vivado design.tcl]
 require_tool vivado block_design.tcl {create_bd_design apply_bd_automation}
 
 set options [parse_tclargs $argv {
@@ -28,9 +28,7 @@ dict with options {}
 if {$uart_pins ni {board pmod}} {
     error "-uart_pins is board (the UART's MIO pins, the USB-UART) or pmod (through EMIO to -energy_uart_tx/-energy_uart_rx), not '$uart_pins'"
 }
-if {$uart_pins eq "pmod" && ($energy_uart_tx eq "" || $energy_uart_rx eq "")} {
-    error "-uart_pins pmod needs -energy_uart_tx and -energy_uart_rx (package pins)"
-}
+require_energy_uart_pins $uart_pins $energy_uart_tx $energy_uart_rx
 if {$uart ni {0 1}} {
     error "-uart is the PS UART the firmware drives, 0 or 1, not '$uart'"
 }
@@ -127,26 +125,17 @@ assign_bd_address -target_address_space [get_bd_addr_spaces $data] -offset $dma_
 validate_bd_design
 save_bd_design
 
-set report [open [file join $out_dir addresses.txt] w]
-foreach space [list $data axi_dma_0/Data_MM2S axi_dma_0/Data_S2MM] {
-    foreach segment [get_bd_addr_segs -quiet -of_objects [get_bd_addr_spaces $space]] {
-        puts $report "$space [get_property OFFSET $segment] [get_property RANGE $segment] $segment"
-    }
-}
-close $report
+write_address_report $out_dir [list $data axi_dma_0/Data_MM2S axi_dma_0/Data_S2MM]
 
 # ---- constraints, implementation, outputs ------------------------------------------------------
 
 set xdc [file join $out_dir constraints.xdc]
 set constraints [open $xdc w]
-if {$uart_pins eq "pmod"} {
-    puts $constraints "set_property -dict {PACKAGE_PIN $energy_uart_tx IOSTANDARD LVCMOS33} \[get_ports energy_uart_txd\]
-set_property -dict {PACKAGE_PIN $energy_uart_rx IOSTANDARD LVCMOS33} \[get_ports energy_uart_rxd\]"
-}
+puts $constraints [energy_uart_constraints $uart_pins $energy_uart_tx $energy_uart_rx]
 close $constraints
 add_files -fileset constrs_1 -norecurse $xdc
 
 implement_design $name $fabric_hz $jobs
-file copy -force [file join [get_property DIRECTORY [get_runs impl_1]] ${name}_wrapper.bit] [file join $out_dir $name.bit]
+save_bitstream $name $out_dir
 write_hw_platform -fixed -include_bit -force -file [file join $out_dir $name.xsa]
 puts "block_design.tcl: wrote $name.bit, $name.xsa in $out_dir"
