@@ -1,7 +1,8 @@
 /*
  * The firmware of every classification task (kws01, ic01, vww01): th_load_tensor maps each byte of
- * the `db` input to one accelerator input word, th_infer runs the accelerator, th_results prints the
- * softmax of its logits (ee_results_softmax; the host normalises and takes the argmax).
+ * the `db` input to one accelerator input word, th_results prints the softmax of the accelerator's
+ * logits (ee_results_softmax; the host normalises and takes the argmax); the rest is
+ * accelerated_task.h.
  *
  * A task's own file (tasks/<task>/firmware/<task>_model.c) defines only its input mapping,
  *     #define TASK_INPUT(byte)  the accelerator's input word (ACCEL_IN_FRAC fraction bits) for one byte
@@ -10,12 +11,7 @@
 #ifndef TASKS_CLASSIFIER_H
 #define TASKS_CLASSIFIER_H
 
-#include <stdint.h>
-
-#include "accel.h"
-#include "ee_core.h"
-#include "task_model.h" /* generated: TASK_MODEL_ID, TASK_INPUT_BYTES, TASK_CLASSES and the task's own */
-#include "th_api.h"
+#include "accelerated_task.h" /* accel_in, accel_out, th_model_id, th_final_initialize, th_infer */
 
 #ifndef TASK_INPUT
 #error "define TASK_INPUT(byte), the accelerator input word for one input byte, before including classifier.h"
@@ -24,25 +20,12 @@
 #error "a classifier's firmware expects one accelerator input per input byte and one output per class"
 #endif
 
-static int32_t accel_in[ACCEL_N_IN];
-static int64_t accel_out[ACCEL_N_OUT];
-
-const char *th_model_id(void) { return TASK_MODEL_ID; }
-
-void th_final_initialize(void) { accel_init(); }
-
 int th_load_tensor(void) {
     static uint8_t bytes[TASK_INPUT_BYTES];
     if (ee_get_input(bytes, sizeof bytes) != 0) return -1;
     for (int i = 0; i < TASK_INPUT_BYTES; ++i) accel_in[i] = TASK_INPUT(bytes[i]);
     return 0;
 }
-
-void th_pre(void) {}
-
-void th_infer(void) { accel_run(accel_in, accel_out); }
-
-void th_post(void) {}
 
 void th_results(void) { ee_results_softmax(accel_out, TASK_CLASSES, ACCEL_OUT_FRAC); }
 

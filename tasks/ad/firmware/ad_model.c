@@ -2,16 +2,15 @@
  * ad01 on the DUT: one `db` window is frames x mel bins of float32 LE (5 x 128 = 2560 bytes for the
  * reference front end). th_load_tensor maps it onto the accelerator's integer input exactly as
  * tasks/ad/input_map.py does (offset on the integer grid, power-of-two scale, round half to even,
- * saturate), th_infer runs the accelerator, th_results prints the anomaly score: the mean squared
- * error between the float input and the de-normalised reconstruction (the reference's score).
+ * saturate), th_results prints the anomaly score: the mean squared error between the float input
+ * and the de-normalised reconstruction (the reference's score). The rest is the firmware every task
+ * shares around its accelerator (tasks/firmware/accelerated_task.h).
  */
 #include <math.h>
 #include <string.h>
 
-#include "accel.h"
-#include "ee_core.h"
+#include "../../firmware/accelerated_task.h" /* accel_in, accel_out, th_model_id, th_final_initialize, th_infer */
 #include "task_model.h" /* generated from task.yaml and training: TASK_*, AD_INPUT_OFFSET, AD_INPUT_SCALE_LOG2 */
-#include "th_api.h"
 
 #if TASK_INPUT_BYTES != TASK_INPUT_VALUES * 4
 #error "an ad01 window is float32: TASK_INPUT_BYTES must be 4 x TASK_INPUT_VALUES"
@@ -21,12 +20,6 @@
 #endif
 
 static float window[TASK_INPUT_VALUES];
-static int32_t accel_in[ACCEL_N_IN];
-static int64_t accel_out[ACCEL_N_OUT];
-
-const char *th_model_id(void) { return TASK_MODEL_ID; }
-
-void th_final_initialize(void) { accel_init(); }
 
 static float le_float(const uint8_t *p) {
     uint32_t bits = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -56,12 +49,6 @@ int th_load_tensor(void) {
     }
     return 0;
 }
-
-void th_pre(void) {}
-
-void th_infer(void) { accel_run(accel_in, accel_out); }
-
-void th_post(void) {}
 
 void th_results(void) {
     double sum = 0.0;
