@@ -71,10 +71,16 @@ class SerialTransport:
         self.last_command = "%"
         self._pending = b""
         self._write(b"%")
-        lines, deadline = [], time.monotonic() + timeout_s
+        lines, deadline, booting = [], time.monotonic() + timeout_s, False
         while (line := self._read_line(deadline)) is not None:
             if "m-ready" in line:
-                break
+                if not booting:
+                    break
+                # The m-ready that ends a boot banner (a DUT that started after drain() fell quiet,
+                # such as a slow QEMU guest): the reply to our lone % is still to come.
+                booting = False
+                continue
+            booting = booting or "m-init-done" in line
             lines.append(line)
         self._pending = b""
         return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import threading
 import time
@@ -23,7 +24,7 @@ from runner.dut import Dut
 from runner.emulated import emulated_dut
 from runner.transport import DRAIN_MAX_S, SerialTransport
 from tests.conftest import build_stub_dut, shared
-from tests.fake_dut import FakeDut, write_ad_dataset
+from tests.fake_dut import READY, FakeDut, write_ad_dataset
 
 EMULATED = provenance.emulated()
 
@@ -98,6 +99,26 @@ def test_resync_flushes_what_an_earlier_host_left(stub_dut):
             time.sleep(0.1)
         with SerialTransport(url) as t:
             assert Dut(t).identify() == ("mlperf-tiny-fpga_pynq_z2_emulated", "ULPMark for tinyML Firmware V0.0.1", "ad01")
+
+
+def test_a_boot_banner_after_the_drain_is_not_taken_for_a_reply():
+    """A DUT that boots after the transport's drain fell quiet (a QEMU guest on a loaded machine)
+    sends its banner, ending in m-ready, just before the reply to resync's lone %: `name` must still
+    get its own reply."""
+
+    class LateBoot(FakeDut):
+        def answer(self, command: str) -> bytes:
+            if not command.split() and len(self.commands) == 1:  # the boot banner, then the reply to %
+                os.write(self.master, b"m-timestamp-mode-performance\r\nm-lap-us-0\r\nm-init-done\r\n" + READY)
+                time.sleep(0.2)
+            return super().answer(command)
+
+    dut = LateBoot()
+    try:
+        with SerialTransport(dut.port) as t:
+            assert Dut(t).identify() == ("fake", "ULPMark for tinyML Firmware V0.0.1", "ad01")
+    finally:
+        dut.close()
 
 
 def test_a_dut_that_disappears_mid_run(stub_dut, tmp_path):
