@@ -10,7 +10,6 @@ Outputs name their files relative to the stage folder, so a build tree can be mo
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import inspect
 import json
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from common.errors import HarnessError
 from common.jsonio import read_json, write_json
+from common.module_closure import module_closure
 from common.paths import REPO
 
 MANIFEST = "manifest.json"
@@ -39,45 +39,6 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _module_path(name: str) -> Path | None:
-    base = REPO / name.replace(".", "/")
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _imports(path: Path) -> set[str]:
-    """Absolute module names a Python file imports (`from a.b import c` may name module a.b.c)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def module_closure(modules: list[str]) -> list[Path]:
-    """The project's source files that `modules` run: themselves, their parent packages and every
-    project module they import, transitively. Third-party modules are not followed."""
-    seen: dict[str, Path] = {}
-    todo = list(modules)
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        path = _module_path(name)
-        if path is None:
-            continue
-        seen[name] = path
-        parts = name.split(".")
-        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
-        todo += sorted(_imports(path))
-    return sorted(set(seen.values()))
 
 
 def source_digest(modules: Sequence[str] = (), files: Sequence[str] = (), functions: Sequence[Callable] = ()) -> str:
