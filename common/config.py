@@ -38,9 +38,13 @@ def apply_overrides(raw: dict, overrides: dict, where: str) -> dict:
 def read_yaml(path: Path):
     """A YAML file's content; a missing or unparsable file is a ConfigError naming it."""
     try:
-        return yaml.safe_load(Path(path).read_text())
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text (is it the YAML file?)") from None
+    except OSError as e:  # a folder in its place, no permission
+        raise ConfigError(f"{path}: cannot be read: {e.strerror or e}") from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from None
 

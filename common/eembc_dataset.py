@@ -84,8 +84,11 @@ def load(dataset_path: Path, model_id: str) -> list[Entry]:
     if not labels.is_file():
         hint = " (give the folder above it)" if (Path(dataset_path) / "y_labels.csv").is_file() else ""
         raise DatasetError(f"no {labels}: the dataset path must hold <model id>/y_labels.csv and the .bin files{hint}")
-    with open(labels, newline="") as f:
-        rows = [([c.strip() for c in row], n) for n, row in enumerate(csv.reader(f), 1) if row]
+    try:
+        with open(labels, newline="", encoding="utf-8") as f:
+            rows = [([c.strip() for c in row], n) for n, row in enumerate(csv.reader(f), 1) if row]
+    except UnicodeDecodeError:
+        raise DatasetError(f"{labels}: not UTF-8 text (is it the MLC runner's y_labels.csv?)") from None
     entries = [_entry(folder, row, f"{labels}:{n}") for row, n in rows]
     if not entries:
         raise DatasetError(f"{labels} lists no files")

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 from pathlib import Path
 
 from common import eembc_dataset
 from common import provenance as prov
-from common.errors import DutError, HarnessError
+from common.errors import ConfigError, DutError, HarnessError
 from common.paths import build_root
 from common.run_rules import MIN_WINDOW_S
 from runner import devices as device_files
@@ -102,6 +103,34 @@ def _positive(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A length of time: float() also takes nan, inf and negatives, which calibrate to nonsense."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text}")
+    return value
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an output folder that cannot be made (it, or a folder above it, is a file) before the
+    DUT is contacted, rather than fail at the first mode's files."""
+    for part in (out, *out.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise ConfigError(f"the output folder {out} cannot be made: {part} is a file")
+            return
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m runner", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -118,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="output folder (default: <build root>/runs/<date_time>)")
     p.add_argument("--baud", type=_positive, default=115200)
     p.add_argument("--iterations", type=_positive, default=None, help="measured inferences per window (default: calibrated)")
-    p.add_argument("--warmups", type=int, default=10)
-    p.add_argument("--window-seconds", type=float, default=MIN_WINDOW_S,
+    p.add_argument("--warmups", type=_count, default=10)
+    p.add_argument("--window-seconds", type=_seconds, default=MIN_WINDOW_S,
                    help="target length of a calibrated performance window (run rules: >= 10 s)")
     p.add_argument("--monitor", help="energy mode: the LPM01A power monitor's serial port, or joulescope[:SERIAL] "
                    "for a Joulescope JS220/JS110 on USB")
@@ -136,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     out = args.out or build_root() / "runs" / time.strftime("%Y%m%d_%H%M%S")
     try:
+        _check_out(out)
         # a devices file may give each mode its own port and baud rate
         groups = group_modes(args.mode, lambda mode: device_files.find_dut(args.devices, mode) if args.devices
                              else (args.port, args.baud))

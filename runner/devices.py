@@ -63,11 +63,14 @@ def load(path: Path) -> list[Device]:
         raise ConfigError(f"{path}: expected a list of devices (the MLC runner's devices.yaml shape)")
     devices = []
     for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: device #{i + 1}: expected a mapping of name, type, baud, usb, ..., "
+                              f"got {type(entry).__name__} ({entry!r:.40})")
         try:
             devices.append(Device.model_validate(entry))
         except ValidationError as e:
             problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
-            raise ConfigError(f"{path}: device #{i + 1} ({(entry or {}).get('name', '?')}): {problems}") from None
+            raise ConfigError(f"{path}: device #{i + 1} ({entry.get('name', '?')}): {problems}") from None
     return devices
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import select
 import subprocess
@@ -21,8 +22,13 @@ def emulated_dut(binary: Path, args: tuple[str, ...] = (), timeout_s: float = 10
     on_timestamp(t_us) is called for each falling edge of its timestamp pin (energy builds)."""
     if not Path(binary).is_file():
         raise DutError(f"emulated DUT {binary} does not exist: run the build stage first")
-    proc = subprocess.Popen([str(binary), *args], stdout=subprocess.PIPE, text=True,
-                            stderr=subprocess.PIPE if on_timestamp else None)
+    if not os.access(binary, os.X_OK):
+        raise DutError(f"emulated DUT {binary} is not executable (chmod +x it, or build it again)")
+    try:
+        proc = subprocess.Popen([str(binary), *args], stdout=subprocess.PIPE, text=True,
+                                stderr=subprocess.PIPE if on_timestamp else None)
+    except OSError as e:  # executable, but not a program this system runs (another architecture, a damaged file)
+        raise DutError(f"cannot start the emulated DUT {binary}: {e.strerror or e}") from None
     if on_timestamp:
         threading.Thread(target=_pin, args=(proc.stderr, on_timestamp), daemon=True).start()
     try:
