@@ -161,3 +161,57 @@ def test_energy_resumes_after_the_trials_it_finished(stub_dut, tmp_path):
     after = log[log.index("resuming: 2 of 5 trials already done"):]
     assert after.count("Loading file") == 3
     assert resumed["uj_per_inference"] == pytest.approx(float(np.median(resumed["trials"])))
+
+
+# ---- an LPM01A that fails: named for what it is ------------------------------------------------------
+
+
+@pytest.fixture
+def started():
+    """An Lpm01a client started against a simulated monitor, and that monitor (to misbehave)."""
+    made = []
+
+    def make():
+        sim = simulated.SimulatedLpm01a(POWER_W)
+        monitor = lpm01a.Lpm01a(sim.path, timeout_s=1.0)
+        made.append((monitor, sim))
+        monitor.start()
+        monitor.trial()
+        return monitor, sim
+
+    yield make
+    for monitor, sim in made:
+        monitor.close()
+        sim.close()
+
+
+def test_a_monitor_that_disconnects_is_named_not_the_timestamp_pin(started):
+    monitor, sim = started()
+    sim.close()  # the USB cable pulled: the pty's other side is gone
+    with pytest.raises(lpm01a.MonitorError, match=f"lost the LPM01A on {sim.path}") as e:
+        monitor.collect(2, timeout_s=1.0)
+    assert "timestamp pin" not in str(e.value)
+
+
+def test_a_monitor_that_streams_without_line_ends_is_named_and_its_buffer_bounded(started):
+    monitor, sim = started()
+    for _ in range(200):  # 200 kB of samples and no line end: not the LPM01A's ascii_dec stream
+        sim._write("1750-06 " * 128)
+    with pytest.raises(lpm01a.MonitorError, match=r"sent \d+ bytes without a line end: is it an LPM01A") as e:
+        monitor.collect(2, timeout_s=2.0)
+    assert "timestamp pin" not in str(e.value)
+    assert len(monitor._buffer) <= lpm01a.MAX_LINE_BYTES
+
+
+def test_a_silent_monitor_is_named_not_the_timestamp_pin(started):
+    monitor, _ = started()  # streaming set up, and then nothing arrives
+    with pytest.raises(lpm01a.MonitorError, match="sent no energy samples in this trial") as e:
+        monitor.collect(2, timeout_s=0.3)
+    assert "timestamp pin" not in str(e.value)
+
+
+def test_samples_without_events_still_point_at_the_timestamp_pin(started):
+    monitor, sim = started()
+    sim._write(" ".join([sim.sample] * 10) + "\r\n")
+    with pytest.raises(lpm01a.MonitorError, match="saw 0 timestamp event.*is the DUT's timestamp pin wired"):
+        monitor.collect(2, timeout_s=0.5)

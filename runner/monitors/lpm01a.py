@@ -2,7 +2,9 @@
 each answered by `ack <cmd>` (or `error`), then a stream of 1 ms energy samples (`MMMM±EE`: mantissa
 x 10^exponent joules) and `event <n> ris|fal` lines for the timestamp pin's edges.
 
-A reader thread keeps every sample and event as it arrives (trials.py gives them per trial)."""
+A reader thread keeps every sample and event as it arrives (trials.py gives them per trial). A link
+that fails, or a stream that is not lines, is kept as the monitor's failure and reported as such by
+the next command or trial, not as missing timestamp events."""
 
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ EVENT = re.compile(rb"event (\d+) (ris|fal)")
 SETUP = ["htc", 'lcd 1 "MLPerf Tiny"', 'lcd 2 "     monitor    "', "pwr off", "acqtime inf", "trigdelay 0",
          "trigsrc sw", "eventsrc d7 fal", "output energy", "format ascii_dec", "freq 1k"]
 BAUD = 3686400
+# The longest line the LPM01A sends is a status line or one sample; far more bytes without a line end
+# are not its stream (another device, a wrong baud rate), and are not kept.
+MAX_LINE_BYTES = 4096
 
 
 class Lpm01a(TrialBuffer):
@@ -37,6 +42,7 @@ class Lpm01a(TrialBuffer):
         self._stop = threading.Event()
         self._lines: list[bytes] = []
         self._buffer = b""
+        self._failure: str | None = None  # why the link can no longer deliver, set by the reader thread
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
 
@@ -45,7 +51,9 @@ class Lpm01a(TrialBuffer):
         while not self._stop.is_set():
             try:
                 chunk = self.port.read(max(1, self.port.in_waiting))
-            except (serial.SerialException, OSError):
+            except (serial.SerialException, OSError) as e:
+                if not self._stop.is_set():
+                    self._failure = f"lost the LPM01A on {self.url} (unplugged, or powered off?): {e}"
                 return
             if not chunk:
                 continue
@@ -53,6 +61,14 @@ class Lpm01a(TrialBuffer):
             while b"\n" in self._buffer:
                 line, self._buffer = self._buffer.split(b"\n", 1)
                 self._line(line.strip(b"\r"))
+            if len(self._buffer) > MAX_LINE_BYTES:
+                self._failure = (f"the power monitor on {self.url} sent {len(self._buffer)} bytes without a line end: "
+                                 f"is it an LPM01A, at {BAUD} baud?")
+                self._buffer = b""
+
+    def _check(self) -> None:
+        if self._failure:
+            raise MonitorError(self._failure)
 
     def _line(self, line: bytes) -> None:
         with self._lock:
@@ -73,6 +89,7 @@ class Lpm01a(TrialBuffer):
         want = (expect or f"ack {cmd.split()[0]}").encode()
         deadline = time.monotonic() + self.timeout_s
         while time.monotonic() < deadline:
+            self._check()
             with self._lock:
                 lines = list(self._lines)
             if any(want in line for line in lines):

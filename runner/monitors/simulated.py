@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import select
 import threading
 import tty
 
@@ -38,15 +39,20 @@ class SimulatedLpm01a:
         self._emitted_ms = None  # milliseconds of samples sent since `start`
         self._events = 0
         self.sample = token(power_w * 1e-3)  # the energy of one 1 ms sample
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._closing = threading.Event()
+        self._server = threading.Thread(target=self._serve, daemon=True)
+        self._server.start()
 
     def _write(self, text: str) -> None:
         os.write(self.master, text.encode("ascii"))
 
     def _serve(self) -> None:
         buffer = b""
-        while True:
+        while not self._closing.is_set():
             try:
+                # never blocked in read: a closed pty is released only when no thread still reads it
+                if not select.select([self.master], [], [], 0.05)[0]:
+                    continue
                 chunk = os.read(self.master, 256)
             except OSError:
                 return
@@ -84,5 +90,11 @@ class SimulatedLpm01a:
             self._events += 1
 
     def close(self) -> None:
+        """Gone, as an unplugged monitor is: the client's next read of the pty fails. Once only: the
+        file descriptor numbers may belong to another pty afterwards."""
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        self._server.join(timeout=1)
         os.close(self.master)
         os.close(self._slave)

@@ -42,6 +42,9 @@ class TrialBuffer:
                 if len(got) >= events:
                     return list(self.samples[s0:]), got
             if time.monotonic() > deadline:
+                if len(self.samples) == s0:  # nothing at all: the monitor, not the pin
+                    raise MonitorError(f"the power monitor sent no energy samples in this trial ({timeout_s:g} s): "
+                                       "is it still measuring?")
                 raise MonitorError(f"the power monitor saw {len(got)} timestamp event(s) in this trial, {events} needed: "
                                    f"is the DUT's timestamp pin wired to {self.event_input}?")
             time.sleep(0.01)
