@@ -190,9 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"results in {out}")
     for key, value in summary.items():
         print(f"{key}: {value}")
-    problems = summary.get("accuracy", {}).get("file_errors") or []
-    if problems or summary.get("performance", {}).get("error"):
-        print(f"runner: the run is not valid: {summary.get('performance', {}).get('error') or ''} "
-              f"{len(problems)} file(s) could not be scored", file=sys.stderr)
+    # a result the MLC runner marks not valid (performance's ERROR 1/2, energy's ERRORs) or files left out: not 0
+    problems = [summary[mode]["error"] for mode in ("performance", "energy") if summary.get(mode, {}).get("error")]
+    unscored = summary.get("accuracy", {}).get("file_errors") or []
+    if unscored:
+        problems.append(f"{len(unscored)} file(s) could not be scored")
+    if problems:
+        print(f"runner: the run is not valid: {'; '.join(problems)}", file=sys.stderr)
         return 1
     return 0

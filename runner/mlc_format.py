@@ -15,6 +15,7 @@ SEPARATOR = "-" * 57
 ERROR_1 = "ERROR 1 - loop_count was not exactly 5."
 ERROR_2 = "ERROR 2 - loop exited before 10 seconds elapsed."
 ENERGY_ERROR = "ERROR: Not valid for submission. All inference times must be at least 10 seconds."
+ENERGY_TRIALS_ERROR = "ERROR: Not valid for submission. Energy mode must include exactly 5 measurements."
 ENERGY_HEADER = "Power Edition Output"
 LOAD_COMPLETE = "Load complete."
 
@@ -60,9 +61,9 @@ def trial_lines(k: int, t: dict, iterations: int, below: bool) -> list[str]:
             f"  Total Energy  : {1e6 * t['energy_j']:.3f} uJ", f"  Energy/Inf    : {t['uj_per_inference']:.3f} uJ/inf"]
 
 
-def median_energy_lines(median: float, short: bool) -> list[str]:
-    """The end of energy mode's results.txt; short: a trial lasted less than the run rules ask."""
-    return [SEPARATOR, f"Median energy cost is {median:.4f} uJ/inf.", SEPARATOR] + ([ENERGY_ERROR] if short else [])
+def median_energy_lines(median: float, errors: list[str]) -> list[str]:
+    """The end of energy mode's results.txt; errors: why the result is not valid (ENERGY_TRIALS_ERROR, ENERGY_ERROR)."""
+    return [SEPARATOR, f"Median energy cost is {median:.4f} uJ/inf.", SEPARATOR, *errors]
 
 
 def accuracy_lines(top1: float, auc: float | None) -> list[str]:

@@ -65,7 +65,7 @@ def test_energy_on_the_emulated_board_with_the_simulated_monitor(stub_dut, tmp_p
     with connect(spec) as c:
         made = c.provenance(data="synthetic")
         assert (made.link, made.timing, made.port) == ("host-emulation", "modeled", c.url)
-        summary = run(c.url, tmp_path / "data", tmp_path / "out", ["energy"], made, c.baud, iterations=2000, warmups=1,
+        summary = run(c.url, tmp_path / "data", tmp_path / "out", ["energy"], made, c.baud, iterations=20000, warmups=1,
                       monitor=c.monitor)
         monitor = c.monitor
     assert len(summary["energy"]["trials"]) == 5 and summary["provenance"]["timing"] == "modeled"
