@@ -1,40 +1,64 @@
 """The honesty gate: what keeps a run out of a submission. A run is exported only when it was
-measured on a physical board by the board's own timer, on real data, with valid performance
-windows (common/run_rules.py: 5, each >= 10 s, a median written) and every accuracy file scored. Every refusal says why."""
+measured on a physical board by the board's own timer, on an official test set (official.py), with
+valid performance windows (common/run_rules.py: 5, each >= 10 s, a median written), every accuracy
+file scored, energy (where measured) of exactly 5 trials of >= 10 s, and, for the closed division,
+the reference model at the quality target (division.py). Figures are the ones recomputed from the
+raw records (integrity.py). Nothing synthetic, emulated or modeled passes. Every refusal says why."""
 
 from __future__ import annotations
 
-import json
+import math
 
-from common.provenance import LINK_TEXT, TIMING_TEXT
-from common.run_rules import MIN_WINDOW_S
+from common.provenance import LINK_TEXT, TIMING_TEXT, Provenance
+from common.run_rules import ENERGY_TRIALS, MIN_WINDOW_S, PERFORMANCE_WINDOWS
+from results import division as divisions
+from results import official
 from results.runs import Run
 
 
-def refusals(run: Run) -> list[str]:
-    """Why the run may not be submitted; [] if it may."""
+def _provenance(p: Provenance) -> list[str]:
     reasons = []
-    p, summary = run.provenance, run.summary
     if p.data != "real":
         reasons.append(f"the data is {p.data or 'not stated'}, not the real test set")
     if p.link != "board":
         reasons.append(f"the DUT was not a physical board but an {LINK_TEXT[p.link]}")
     if p.timing != "board-timer":
         reasons.append(f"its times are {TIMING_TEXT[p.timing]}, not the board timer's")
-    perf = summary.get("performance")
-    if not perf:
-        reasons.append("no performance run")
-    else:
-        if perf.get("error") or perf.get("throughput") is None:
-            reasons.append(f"the performance run is not valid: {perf.get('error') or 'no median throughput'}")
-        records = json.loads((run.path / "performance" / "results.json").read_text())
-        for k, r in enumerate((r for r in records if "infer" in r), 1):
-            seconds = r["infer"].get("elapsed_time", 0) / 1e6
-            if seconds < MIN_WINDOW_S:
-                reasons.append(f"performance window {k} lasted {seconds:.3f} s, under the {MIN_WINDOW_S:g} s the run rules ask")
-    acc = summary.get("accuracy")
-    if not acc:
-        reasons.append("no accuracy run")
-    elif acc.get("file_errors"):
-        reasons.append(f"{len(acc['file_errors'])} accuracy file(s) could not be scored")
+    return reasons
+
+
+def _performance(stated: dict, figures: dict) -> list[str]:
+    if stated.get("error") or figures["throughput"] is None or not _stated_median(stated):
+        return [f"the performance run is not valid: {stated.get('error') or 'no median throughput'}"]
+    reasons = [] if len(figures["windows"]) == PERFORMANCE_WINDOWS else [
+        f"the performance run has {len(figures['windows'])} windows, not the {PERFORMANCE_WINDOWS} the run rules ask"]
+    return reasons + [f"performance window {k} lasted {s:.3f} s, under the {MIN_WINDOW_S:g} s the run rules ask"
+                      for k, s in enumerate(figures["seconds"], 1) if s < MIN_WINDOW_S]
+
+
+def _stated_median(stated: dict) -> bool:
+    return stated.get("throughput") is not None
+
+
+def _energy(figures: dict) -> list[str]:
+    reasons = [] if len(figures["trials"]) == ENERGY_TRIALS else [
+        f"the energy run has {len(figures['trials'])} trials, not the {ENERGY_TRIALS} the run rules ask"]
+    reasons += [f"energy trial {k} lasted {s:.3f} s, under the {MIN_WINDOW_S:g} s the run rules ask"
+                for k, s in enumerate(figures["seconds"]) if s < MIN_WINDOW_S]
+    return reasons + [f"energy trial {k} gives {uj} uJ per inference: not a measured energy"
+                      for k, uj in enumerate(figures["trials"]) if not (math.isfinite(uj) and uj > 0)]
+
+
+def refusals(run: Run, division: str, figures: dict[str, dict]) -> list[str]:
+    """Why the run may not be submitted in `division`; [] if it may. figures: integrity.verify's."""
+    accuracy = figures["accuracy"]
+    reasons = _provenance(run.provenance)
+    reasons += _performance(run.summary.get("performance") or {}, figures["performance"])
+    if (run.summary.get("accuracy") or {}).get("file_errors"):
+        reasons.append(f"{len(run.summary['accuracy']['file_errors'])} accuracy file(s) could not be scored")
+    if "energy" in figures:
+        reasons += _energy(figures["energy"])
+    reasons += official.refusals(run, accuracy["files"], accuracy["labels"])
+    if division == "closed":
+        reasons += divisions.closed_refusals(run, accuracy)
     return reasons
