@@ -1,7 +1,8 @@
 """A checker for MLPerf Tiny submission trees, implementing the rules of the MLCommons submission
 checker (docs/mlperf-tiny.md 5.2, version v1.4): tree hygiene, system descriptions, the files each mode needs, the
-exact result-line patterns, closed-division accuracy targets and ic2's need for ic. Every finding
-names the file and the rule; valid results go to summary.csv with the official columns."""
+exact result-line patterns, closed-division accuracy targets and ic2's need for ic; and, beyond the
+MLCommons checker, the digest list our export writes (digests.py), so a file edited after the export
+is named. Every finding names the file and the rule; valid results go to summary.csv with the official columns."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from results import digests
 
 DIVISIONS = ("closed", "open")
 STATUSES = ("available", "preview", "rdi")
@@ -104,6 +107,14 @@ class _Checker:
                     self.add("error", p, "size-limit", f"file larger than {SIZE_LIMIT // 2**20} MB")
                     ok = False
         return ok
+
+    def digest_list(self, org: Path) -> None:
+        """Every file as the export's digest list says (an MLCommons tree without one: a warning)."""
+        if not (org / digests.NAME).is_file():
+            self.add("warning", org, "digest-list", f"no {digests.NAME}: edits after the export cannot be detected")
+            return
+        for rel, what in digests.differences(org):
+            self.add("error", org / rel, "digest-list", f"{what} ({digests.NAME})")
 
     def system(self, org: Path, system_id: str) -> dict | None:
         path = org / "systems" / f"{system_id}.json"
@@ -201,6 +212,7 @@ class _Checker:
                     continue
                 if not self.hygiene(org):
                     continue
+                self.digest_list(org)
                 for system in sorted(p for p in (org / "results").iterdir() if p.is_dir()):
                     desc = self.system(org, system.name)
                     if desc is None:
