@@ -47,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         written = page.write(root, args.out or root / "report")
         print(f"runs used ({len(written['runs'])}):" + "".join(f"\n  {r}" for r in written["runs"]) if written["runs"]
               else f"no finished runs under {root}: the table holds the published results only")
-        print(f"wrote {written['page']} with {len(written['figures'])} plots")
+        for path, why in written["broken"]:
+            print(f"results: not in the report (broken run): {why}", file=sys.stderr)
+        print(f"wrote {written['page']} with {len(written['figures'])} plots"
+              + (f"; {len(written['broken'])} broken run(s) listed on the page" if written["broken"] else ""))
         return 0
     try:
         if args.command == "export":

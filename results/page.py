@@ -1,5 +1,6 @@
 """The comparison as files: comparison.md / comparison.csv, the plots, and a standalone HTML page
-(inline style, plots embedded) that opens in any browser without the build tree beside it."""
+(inline style, plots embedded) that opens in any browser without the build tree beside it. The page
+says what the plots leave off and why, and lists every run folder it could not read, with the reason."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ tr.published td { color: #2166ac; } tr.ours td:first-child { border-left: 3px so
 .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
 .plots img { width: calc(50% - .5rem); min-width: 420px; border: 1px solid #eee; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .6rem .8rem; }
+.broken { background: #fdecea; border-left: 4px solid #c62828; padding: .6rem .8rem; }
 code { background: #f3f3f3; padding: 0 .2rem; }
 """
 
@@ -51,10 +53,30 @@ def _table_html(df: pd.DataFrame, shown: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def _left_off_note(df: pd.DataFrame) -> str | None:
+    """Why our emulated figures are in the table but on no latency or energy axis."""
+    off = pd.concat([plots.left_off(df, cost) for cost in ("latency_us", "energy_uj")]).drop_duplicates("run")
+    if off.empty:
+        return None
+    names = ", ".join(f"{r['task']} {r['flow']} on {r['board']} ({r['latency_us']:,.1f} µs)" for _, r in off.iterrows())
+    return ("Not on the latency and energy axes: " + html.escape(names) + ". These are host-CPU times of the bit-accurate "
+            "model behind the real firmware (emulated DUT or QEMU), not FPGA speed: they check the chain and stay in the "
+            "table, but an axis carries only figures measured on a board or modeled for one, like the published results.")
+
+
+def _broken_html(broken: list[tuple[Path, str]]) -> str:
+    if not broken:
+        return ""
+    items = "".join(f"<li><code>{html.escape(str(p))}</code>: {html.escape(why)}</li>" for p, why in broken)
+    head = f"{len(broken)} run folder(s) could not be read and are not in the comparison:"
+    return f'<div class="broken"><b>{head}</b><ul>{items}</ul></div>'
+
+
 def write(build_root: Path, out: Path) -> dict:
     """Write the comparison for every run under build_root into out; returns what was written."""
     out.mkdir(parents=True, exist_ok=True)
-    runs = run_folders.find(build_root)
+    found = run_folders.scan(build_root)
+    runs = found.runs
     df = compare.table(runs)
     shown = compare.display(df)
     df.to_csv(out / "comparison.csv", index=False)
@@ -77,9 +99,12 @@ def write(build_root: Path, out: Path) -> dict:
     if df[df["source"] == "this harness"]["energy_uj"].isna().all():
         notes.append("No run has an energy figure yet: energy mode (a power monitor on the board's supply) is not run; "
                      "the energy plots show the published points only.")
-    if any(compare.kind_of(r) != "measured" for r in runs):
-        notes.append("Emulated numbers are host-CPU times of the bit-accurate model behind the real firmware, not FPGA speed; "
-                     "they check the chain, they do not compete with the published figures.")
+    left_off = _left_off_note(df)
+    if left_off:
+        notes.append(left_off)
+    if ((df["source"] == "this harness") & (df["data"] == "synthetic")).any():
+        notes.append("Synthetic-data points have hollow triangles and legend entries of their own: their accuracy is on "
+                     "generated stand-ins, not comparable with the real test sets; the Pareto front uses real-data runs only.")
     used = "".join(f"<li><code>{html.escape(str(r.path))}</code> ({r.task}, {r.flow}, {r.board}; "
                    f"{compare.kind_of(r)}, {r.provenance.data or 'data not stated'})</li>" for r in runs)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>MLPerf Tiny on FPGA: comparison</title>
@@ -89,6 +114,7 @@ def write(build_root: Path, out: Path) -> dict:
 and {len(df) - len(runs)} published results.
 Each number says what it is: <span class="kind measured">measured</span> on hardware,
 <span class="kind modeled">modeled</span>, or <span class="kind emulated">emulated</span>; and on which data.</p>
+{_broken_html(found.broken)}
 {''.join(f'<p class="note">{n}</p>' for n in notes)}
 <h2>Comparison</h2>{_table_html(df, shown)}
 <h2>Plots</h2><div class="plots">{''.join(_png(p) for p in figures) or '<p>No plottable figures.</p>'}</div>
@@ -97,4 +123,5 @@ Each number says what it is: <span class="kind measured">measured</span> on hard
 </body></html>
 """
     (out / "index.html").write_text(page)
-    return {"runs": [str(r.path) for r in runs], "figures": [p.name for p in figures], "page": str(out / "index.html")}
+    return {"runs": [str(r.path) for r in runs], "figures": [p.name for p in figures], "page": str(out / "index.html"),
+            "broken": [(str(p), why) for p, why in found.broken]}

@@ -1,9 +1,15 @@
 """Plots of the comparison table (matplotlib, PNG): accuracy against latency and against energy per
-task, our runs coloured by what their numbers are, the Pareto front across our runs, the published
-FPGA results marked; and resource use against each board's budget where a run has estimates."""
+task, and resource use against each board's budget where a run has estimates.
+
+Only figures that compare like with like share an axis: a latency or energy axis carries what was
+measured on a board or modeled for one (the published results are measured); host-CPU emulation
+times are left off (they time the host running a bit-accurate model, not an FPGA: page.py says so).
+Synthetic-data points get their own marker and legend entry, apart from real-data ones, and the
+Pareto front is drawn over our real-data points only."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -12,7 +18,37 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-COLOURS = {"measured": "#1b7837", "modeled": "#e08214", "emulated": "#8c8c8c"}
+COLOURS = {"measured": "#1b7837", "modeled": "#e08214"}
+ON_BOARD_AXES = tuple(COLOURS)  # what a latency or energy axis may carry: board figures, measured or modeled
+MARKERS = {"real": "o", "synthetic": "^"}  # synthetic data: hollow triangles, apart from the filled real-data circles
+
+
+@dataclass
+class Series:
+    label: str
+    rows: pd.DataFrame
+    colour: str
+    marker: str
+    filled: bool
+
+
+def our_series(ours: pd.DataFrame, cost: str) -> list[Series]:
+    """Our runs that may share a latency/energy axis with the published results, one series per kind
+    of figure (measured, modeled) and kind of data (real, synthetic or not stated)."""
+    kinds = ours["latency_kind"] if cost == "latency_us" else ours["energy_kind"]
+    series = []
+    for kind, colour in COLOURS.items():
+        for data in sorted(set(ours.loc[kinds == kind, "data"])):
+            rows = ours[(kinds == kind) & (ours["data"] == data)]
+            series.append(Series(f"this harness ({kind}, {data} data)", rows, colour, MARKERS.get(data, "s"), data == "real"))
+    return series
+
+
+def left_off(df: pd.DataFrame, cost: str) -> pd.DataFrame:
+    """Our runs with a figure for `cost` that no latency/energy axis carries (host-CPU emulation times)."""
+    ours = df[(df["source"] == "this harness") & df[cost].notna()]
+    kinds = ours["latency_kind"] if cost == "latency_us" else ours["energy_kind"]
+    return ours[~kinds.isin(ON_BOARD_AXES)]
 
 
 def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -25,38 +61,46 @@ def pareto(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return front
 
 
+def _draw_ours(ax, series: list[Series], cost: str) -> None:
+    for k in series:
+        ax.scatter(k.rows[cost], k.rows["accuracy"], s=55, marker=k.marker, label=k.label, zorder=3,
+                   color=k.colour if k.filled else "none", edgecolors=k.colour, linewidths=1.5)
+        for i, (_, r) in enumerate(k.rows.iterrows()):  # staggered so that close points stay readable
+            ax.annotate(f"{r['board']} {r['flow']}", (r[cost], r["accuracy"]), textcoords="offset points",
+                        xytext=(6, -10 - 9 * (i % 3)), fontsize=7)
+    real = pd.concat([k.rows for k in series if k.filled]) if any(k.filled for k in series) else None
+    front = pareto(list(zip(real[cost], real["accuracy"]))) if real is not None else []
+    if len(front) > 1:
+        ax.plot(*zip(*front), color="#333333", linewidth=1, linestyle="--", label="Pareto front (this harness, real data)",
+                zorder=2)
+
+
+def _draw_published(ax, published: pd.DataFrame, cost: str) -> None:
+    ax.scatter(published[cost], published["accuracy"], marker="*", s=140, color="#2166ac",
+               label="published (measured, real data)", zorder=3)
+    for i, (_, r) in enumerate(published.iterrows()):
+        ax.annotate(f"{r['source'].removeprefix('published ')} {r['board']}", (r[cost], r["accuracy"]),
+                    textcoords="offset points", xytext=(6, 4 + 9 * (i % 3)), fontsize=7, color="#2166ac")
+
+
 def accuracy_against(df: pd.DataFrame, task: str, cost: str, path: Path) -> bool:
     """Accuracy vs `cost` (latency_us or energy_uj) for one task; False when nothing to plot."""
     rows = df[(df["task"] == task) & df[cost].notna() & df["accuracy"].notna()]
-    if rows.empty:
+    ours = rows[rows["source"] == "this harness"]
+    series = our_series(ours, cost)
+    published = rows[rows["source"] != "this harness"]
+    if not series and published.empty:
         return False
     label = {"latency_us": "latency (µs, 1 / median throughput)", "energy_uj": "energy (µJ / inference)"}[cost]
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
-    ours = rows[rows["source"] == "this harness"]
-    kinds = ours["latency_kind"] if cost == "latency_us" else ours["energy_kind"]
-    for k in COLOURS:
-        mine = ours[kinds == k]
-        if not mine.empty:
-            ax.scatter(mine[cost], mine["accuracy"], s=55, color=COLOURS[k],
-                       label=f"this harness ({k}, {'/'.join(sorted(set(mine['data'])))} data)", zorder=3)
-            for i, (_, r) in enumerate(mine.iterrows()):  # staggered so that close points stay readable
-                ax.annotate(f"{r['board']} {r['flow']}", (r[cost], r["accuracy"]), textcoords="offset points",
-                            xytext=(6, -10 - 9 * (i % 3)), fontsize=7)
-    front = pareto(list(zip(ours[cost], ours["accuracy"])))
-    if len(front) > 1:
-        ax.plot(*zip(*front), color="#333333", linewidth=1, linestyle="--", label="Pareto front (this harness)", zorder=2)
-    published = rows[rows["source"] != "this harness"]
+    _draw_ours(ax, series, cost)
     if not published.empty:
-        ax.scatter(published[cost], published["accuracy"], marker="*", s=140, color="#2166ac",
-                   label="published (measured, real data)", zorder=3)
-        for i, (_, r) in enumerate(published.iterrows()):
-            ax.annotate(f"{r['source'].removeprefix('published ')} {r['board']}", (r[cost], r["accuracy"]),
-                        textcoords="offset points", xytext=(6, 4 + 9 * (i % 3)), fontsize=7, color="#2166ac")
+        _draw_published(ax, published, cost)
     ax.set_xscale("log")
     ax.margins(x=0.3, y=0.25)  # room for the labels beside the points
     ax.set_xlabel(label)
     ax.set_ylabel(rows["metric"].iloc[0])
-    ax.set_title(f"{task}: accuracy against {label.split(' (')[0]}")
+    ax.set_title(f"{task}: accuracy against {label.split(' (')[0]} (on-board figures only)")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()

@@ -24,14 +24,15 @@ def test_table_labels_every_number(build):
     ours = df[df["source"] == "this harness"].set_index("board")
     assert ours.loc["pynq_z2", "latency_kind"] == "emulated" and ours.loc["pynq_z2", "data"] == "synthetic"
     assert ours.loc["arty_a7", "latency_kind"] == "measured" and ours.loc["arty_a7", "data"] == "real"
-    assert ours.loc["pynq_z2", "latency_us"] == pytest.approx(1e6 / 952.554)
+    median = runs.Run.load(build / "ad" / "hls4ml" / "pynq_z2" / "run").summary["performance"]["throughput"]
+    assert ours.loc["pynq_z2", "latency_us"] == pytest.approx(1e6 / median)
     published = df[df["source"] != "this harness"]
     assert len(published) == 9 and set(published["latency_kind"]) == {"measured"}
     kws = published[(published["task"] == "kws") & (published["board"] == "pynq_z2")].iloc[0]
     assert (kws["latency_us"], kws["energy_uj"], kws["accuracy"]) == (17.5, 30.7, 82.5)
     shown = compare.display(df)
     row = shown[(shown["source"] == "this harness") & (shown["board"] == "pynq_z2")].iloc[0]
-    assert row["latency"] == "1,049.8 µs (emulated)" and row["accuracy"] == "0.889 (AUC, emulated)"
+    assert row["latency"] == f"{1e6 / median:,.1f} µs (emulated)" and row["accuracy"] == "0.889 (AUC, emulated)"
 
 
 def test_pareto_front():
@@ -62,7 +63,7 @@ def test_page_is_standalone_and_says_what_each_number_is(build, tmp_path):
         assert base64.b64decode(src.removeprefix("data:image/png;base64,"))[:8] == b"\x89PNG\r\n\x1a\n"
     assert {"measured", "emulated"} <= set(parsed.kinds)
     assert "No run has an energy figure yet" in html and "No run has resource estimates yet" in html
-    assert re.search(r"<td>1,049.8 µs \(<span class=\"kind emulated\">emulated</span>\)</td>", html)
+    assert re.search(r"<td>1,050.2 µs \(<span class=\"kind emulated\">emulated</span>\)</td>", html)
     assert (tmp_path / "report" / "comparison.csv").is_file() and (tmp_path / "report" / "comparison.md").is_file()
 
 
@@ -100,3 +101,48 @@ def test_each_row_names_the_data_it_was_computed_on():
     host, dut = table[table["where"] == "host"].iloc[0], table[table["where"] != "host"].iloc[0]
     assert (host["data"], dut["data"]) == ("synthetic", "real")
     assert "these files are real, the train stage used synthetic data" in dut["what"]
+
+
+def test_a_broken_run_is_listed_with_its_reason_and_the_others_reported(build, tmp_path, capsys):
+    from results.cli import main as results_main
+
+    broken = make_run(tmp_path / "build", board="zedboard")
+    (broken / "manifest.json").write_text('{"stage": "run", "status": "do')  # cut off mid-write
+    invalid = make_run(tmp_path / "build", task="kws")
+    manifest = (invalid / "manifest.json").read_text()
+    (invalid / "manifest.json").write_text(manifest.replace('"link": "board"', '"link": "a bench"'))
+    assert results_main(["report", "--build-root", str(build), "--out", str(tmp_path / "report")]) == 0
+    out = capsys.readouterr()
+    assert f"{broken}/manifest.json is not valid JSON" in out.err and "its provenance is not valid" in out.err
+    html = (tmp_path / "report" / "index.html").read_text()
+    assert "2 run folder(s) could not be read" in html and f"{broken}/manifest.json is not valid JSON" in html
+    assert "runs used (2)" in out.out  # the readable runs are all there
+
+
+def _frame(rows: list[dict]):
+    import pandas as pd
+
+    base = {"task": "ad", "board": "pynq_z2", "flow": "hls4ml", "source": "this harness", "accuracy": 0.88, "metric": "AUC",
+            "energy_uj": None, "energy_kind": None, "run": ""}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_a_latency_axis_carries_only_board_figures_and_synthetic_points_stand_apart():
+    df = _frame([{"board": "pynq_z2", "latency_us": 23733.0, "latency_kind": "emulated", "data": "real", "run": "a"},
+                 {"board": "arty_a7", "latency_us": 17.5, "latency_kind": "modeled", "data": "synthetic", "run": "b"},
+                 {"board": "zedboard", "latency_us": 19.0, "latency_kind": "measured", "data": "real", "run": "c"},
+                 {"board": "pynq_z2", "latency_us": 18.0, "latency_kind": "modeled", "data": "real", "run": "d"}])
+    series = plots.our_series(df, "latency_us")
+    assert [(s.label, list(s.rows["run"]), s.marker, s.filled) for s in series] == [
+        ("this harness (measured, real data)", ["c"], "o", True),
+        ("this harness (modeled, real data)", ["d"], "o", True),
+        ("this harness (modeled, synthetic data)", ["b"], "^", False)]
+    assert list(plots.left_off(df, "latency_us")["run"]) == ["a"]  # the host-CPU time is on no axis
+
+
+def test_the_page_says_why_emulated_times_are_not_plotted(build, tmp_path):
+    page.write(build, tmp_path / "report")
+    html = (tmp_path / "report" / "index.html").read_text()
+    assert "Not on the latency and energy axes: ad hls4ml on pynq_z2 (1,050.2 µs)" in html
+    assert "host-CPU times of the bit-accurate model" in html and "not FPGA speed" in html
+    assert "Synthetic-data points have hollow triangles and legend entries of their own" in html
