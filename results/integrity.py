@@ -37,6 +37,10 @@ def agrees(stated, value: float | None, decimals: int | None) -> bool:
     return abs(stated - value) <= 0.5 * 10.0 ** -decimals + 1e-9 * max(1.0, abs(value))
 
 
+def _shown(value: float | None) -> str:
+    return "none" if value is None else f"{value:.10g}"
+
+
 def _printed(key: str, text: str) -> list[str]:
     return PRINTED[key][0].findall(text)
 
@@ -48,14 +52,14 @@ def _check_printed(key: str, m: ModeRecords, values: Sequence[float | None]) -> 
         return []
     if len(stated) != len(values):
         return [f"{m.folder / 'results.txt'} prints {len(stated)} {key} figure(s); the records give {len(values)}"]
-    return [f"{m.folder / 'results.txt'}: {key} {s} is not {v} recomputed from results.json"
+    return [f"{m.folder / 'results.txt'}: {key} {s} is not {_shown(v)} recomputed from results.json"
             for s, v in zip(stated, values) if not agrees(s, v, decimals)]
 
 
 def _check_stated(where: str, key: str, stated, value: float | None) -> list[str]:
     if stated is None:
         return []
-    return [] if agrees(stated, value, None) else [f"{where}: {key} {stated} is not {value} recomputed from results.json"]
+    return [] if agrees(stated, value, None) else [f"{where}: {key} {stated} is not {_shown(value)} recomputed from results.json"]
 
 
 def performance(m: ModeRecords, summary: dict) -> tuple[dict, list[str]]:
@@ -64,7 +68,7 @@ def performance(m: ModeRecords, summary: dict) -> tuple[dict, list[str]]:
     problems = _check_printed("window", m, windows)
     problems += _check_printed("throughput", m, [median] * len(_printed("throughput", m.results_txt)))
     problems += [f"{m.folder / 'results.json'}: window {k} says {r['infer']['throughput']} inf./sec., its timestamps "
-                 f"give {w}" for k, (r, w) in enumerate(zip(m.inferences, windows), 1)
+                 f"give {_shown(w)}" for k, (r, w) in enumerate(zip(m.inferences, windows), 1)
                  if "throughput" in r["infer"] and not agrees(r["infer"]["throughput"], w, None)]
     problems += _check_stated("the run manifest", "median throughput", summary.get("throughput"), median)
     seconds = [float(r["infer"]["elapsed_time"]) / 1e6 for r in m.inferences]
