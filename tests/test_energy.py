@@ -215,3 +215,48 @@ def test_samples_without_events_still_point_at_the_timestamp_pin(started):
     sim._write(" ".join([sim.sample] * 10) + "\r\n")
     with pytest.raises(lpm01a.MonitorError, match="saw 0 timestamp event.*is the DUT's timestamp pin wired"):
         monitor.collect(2, timeout_s=0.5)
+
+
+def _events_without_samples(events: list) -> list:
+    """The trial's last two events moved together: no samples between them."""
+    (n, i), _ = events[-2:]
+    return [*events[:-2], [n, i], [int(n) + 1, i]]
+
+
+@pytest.mark.parametrize("tamper, why", [
+    (lambda p: p.update(samples=[2e99] * len(p["samples"])), "sample \\d+ of the trial is 2e\\+99 J"),
+    (lambda p: p.update(timestamps=_events_without_samples(p["timestamps"])), "no energy samples between"),
+    (lambda p: p.update(samples="lots"), "not a list of numbers"),
+    (lambda p: p.update(timestamps=[["x", 0], ["y", 5]]), "invalid literal"),
+])
+def test_kept_energy_trials_are_scored_again_and_dropped_when_they_cannot_be(stub_dut, tmp_path, tamper, why):
+    """A journal whose second trial was edited: that trial and the ones after it are measured again,
+    never scored from what cannot be a measurement."""
+    import json as _json
+
+    write_ad_dataset(tmp_path / "data")
+
+    def energy_run(resume: bool) -> tuple[dict, lpm01a.Lpm01a]:
+        sim = simulated.SimulatedLpm01a(POWER_W)
+        with emulated_dut(stub_dut["energy"], on_timestamp=sim.pin_falling) as url:
+            monitor = lpm01a.Lpm01a(sim.path)
+            try:
+                monitor.start()
+                return run(url, tmp_path / "data", tmp_path / "out", ["energy"], provenance.emulated(data="synthetic"),
+                           9600, iterations=20000, warmups=1, monitor=monitor, resume=resume)["energy"]
+            finally:
+                monitor.close()
+                sim.close()
+
+    energy_run(resume=False)
+    journal = tmp_path / "out" / "energy.journal.jsonl"
+    lines = journal.read_text().splitlines()
+    second = _json.loads(lines[1])
+    tamper(second["power"])
+    journal.write_text("\n".join([lines[0], _json.dumps(second), *lines[2:]]) + "\n")
+    resumed = energy_run(resume=True)
+    log = (tmp_path / "out" / "energy" / "log.txt").read_text()
+    assert re.search(f"resuming: journal line 2 dropped \\(.*{why}.*\\): it is measured again", log), log
+    after = log[log.index("resuming: 1 of 5 trials already done"):]
+    assert after.count("Loading file") == 4
+    assert all(0 < t < 1e6 for t in resumed["trials"])

@@ -199,3 +199,101 @@ def test_performance_resumes_after_the_windows_it_finished(data, tmp_path):
     assert [c for c in other.commands if c.startswith("infer")] == ["infer 60 10"] * 5
     assert ("5 earlier record(s) of other files or another N run again"
             in (tmp_path / "out" / "performance" / "log.txt").read_text())
+
+
+# ---- a damaged journal: no traceback, and nothing in it trusted unchecked -----------------------------
+
+
+def _damaged(tmp_path, lines: list[bytes]):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "accuracy.journal.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
+    return out
+
+
+def _resume_accuracy(out, data) -> int:
+    """Resume into out; the number of infers the DUT got."""
+    dut = FakeDut(score=_score)
+    try:
+        run(dut.port, data, out, ["accuracy"], EMULATED, resume=True)
+    finally:
+        dut.close()
+    return sum(c.startswith("infer") for c in dut.commands)
+
+
+def _whole_lines(tmp_path) -> list[bytes]:
+    return (tmp_path / "whole" / "accuracy.journal.jsonl").read_bytes().splitlines()
+
+
+def _edit(line: bytes, change) -> bytes:
+    record = json.loads(line)
+    change(record)
+    return json.dumps(record).encode()
+
+
+@pytest.mark.parametrize("damage, infers", [
+    (lambda lines: lines[:3] + [b"5"] + lines[3:], 20),  # a scalar line: dropped alone, both files whole
+    (lambda lines: lines[:3] + [b"[1, 2]"] + lines[3:], 20),  # a list line
+    (lambda lines: lines[:3] + [b'{"file": "x.bin", "infer": {"res'] + lines[3:], 20),  # a torn line amid whole ones
+    # from here on file 0 has a bad window: it and every file after it run again (results.json keeps the file order)
+    (lambda lines: lines[:2] + [_edit(lines[2], lambda r: r.update(infer=None))] + lines[3:], 30),  # "infer": null
+    (lambda lines: lines[:2] + [b'{"file": "\xff\xfe", "mode": "a"}'] + lines[3:], 30),  # not UTF-8 (file 0 misses a window)
+    (lambda lines: lines[:2] + [_edit(lines[2], lambda r: r["infer"].update(results=["x"]))] + lines[3:], 30),  # non-numeric
+    (lambda lines: lines[:2] + [_edit(lines[2], lambda r: r["infer"].update(results=[1.0, 2.0]))] + lines[3:], 30),  # 2 values
+    (lambda lines: lines[:2] + [_edit(lines[2], lambda r: r.update(file=["a"]))] + lines[3:], 30),  # file not a name
+    (lambda lines: lines[:2] + [_edit(lines[2], lambda r: r["infer"].update(results=[float("nan")]))] + lines[3:], 30),
+])
+def test_a_damaged_accuracy_journal_is_resumed_without_what_is_damaged(data, tmp_path, uninterrupted, damage, infers):
+    out = _damaged(tmp_path, damage(_whole_lines(tmp_path)[:10]))  # the journal of files 0 and 1, then damaged
+    assert _resume_accuracy(out, data) == infers  # what was damaged is measured again ...
+    assert _outcome(out) == uninterrupted  # ... to the figures of an uninterrupted run
+    assert re.search(r"resuming: journal line \d+ dropped \(.+\): it is measured again",
+                     (out / "accuracy" / "log.txt").read_text())
+
+
+@pytest.mark.parametrize("resume", [True, False])
+def test_a_folder_in_the_journals_place_is_a_clear_error(data, tmp_path, resume):
+    from common.errors import ConfigError
+
+    (tmp_path / "out" / "accuracy.journal.jsonl").mkdir(parents=True)
+    dut = FakeDut(score=_score)
+    try:
+        with pytest.raises(ConfigError, match="accuracy.journal.jsonl is not a file: move it away"):
+            run(dut.port, data, tmp_path / "out", ["accuracy"], EMULATED, resume=resume)
+    finally:
+        dut.close()
+
+
+def _edit_window(line: str, **infer) -> str:
+    record = json.loads(line)
+    record["infer"].update(infer)
+    return json.dumps(record)
+
+
+@pytest.mark.parametrize("tamper, why", [
+    (dict(throughput=9999.0), "throughput 9999"),  # an edited figure: recomputed, it disagrees
+    (dict(elapsed_time=-5000, end_time=-4000, start_time=1000), "elapsed time -5000"),  # negative time
+    (dict(elapsed_time=0, end_time=1000, start_time=1000), "elapsed time 0"),
+    (dict(elapsed_time="fast"), "elapsed time fast"),
+    (dict(iterations=True), "iterations True"),
+])
+def test_kept_performance_windows_are_checked_not_trusted(data, tmp_path, tamper, why):
+    whole = _timed_dut()
+    try:
+        run(whole.port, data, tmp_path / "whole", ["performance"], MODELED, iterations=50)
+    finally:
+        whole.close()
+    lines = (tmp_path / "whole" / "performance.journal.jsonl").read_text().splitlines()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "performance.journal.jsonl").write_text("\n".join([lines[0], _edit_window(lines[1], **tamper), *lines[2:4]]) + "\n")
+    fresh = _timed_dut()
+    try:
+        summary = run(fresh.port, data, out, ["performance"], MODELED, iterations=50, resume=True)
+    finally:
+        fresh.close()
+    assert [c for c in fresh.commands if c.startswith("infer")] == ["infer 50 10"] * 4  # from the tampered window on
+    assert _performance(out) == _performance(tmp_path / "whole")
+    assert 9999.0 not in summary["performance"]["window_throughputs"]
+    log = (out / "performance" / "log.txt").read_text()
+    assert re.search(rf"resuming: journal line 2 dropped \(.*{why}.*\): it is measured again", log), log

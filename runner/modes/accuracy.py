@@ -13,14 +13,13 @@ from common.eembc_dataset import Entry
 from common.errors import DutRejected
 from runner import metrics
 from runner import mlc_format as fmt
-from runner.dut import Dut, InferResult
-from runner.resume import finished_files
+from runner.dut import Dut
+from runner.resume import finished_files, infer_problem
 from runner.session import Session
 
 
-def _check_result(entry: Entry, result: InferResult) -> str | None:
+def _unscorable(entry: Entry, values: list[float]) -> str | None:
     """Why a result vector cannot be scored, or None."""
-    values = result.results
     if len(values) != entry.result_length:
         return f"{len(values)} values in m-results, expected {entry.result_length}"
     if not all(math.isfinite(v) for v in values):
@@ -30,12 +29,17 @@ def _check_result(entry: Entry, result: InferResult) -> str | None:
     return None
 
 
+def _kept_problem(record: dict, entry: Entry) -> str | None:
+    """A window kept from an interrupted session is used as a new one would be: scorable."""
+    return infer_problem(record, entry) or _unscorable(entry, record["infer"]["results"])
+
+
 def accuracy(dut: Dut, entries: list[Entry], session: Session) -> dict:
     """The summary: file and inference counts, the files left out and why, Top-1 and AUC. Files that
     an earlier, interrupted session finished (session.previous) are taken from its records, not run
     again."""
     total = sum(len(e.windows()) for e in entries)
-    finished = finished_files(session, entries)
+    finished = finished_files(session, entries, _kept_problem)
     scored: list[tuple[Entry, np.ndarray]] = []
     file_errors: list[str] = []
     with tqdm(total=total, desc="accuracy", unit="window") as bar:
@@ -43,8 +47,8 @@ def accuracy(dut: Dut, entries: list[Entry], session: Session) -> dict:
             windows = entry.windows()
             if entry.file in finished:
                 records = finished[entry.file]
-                problem = next((r["error"] for r in records if "error" in r), None)
-                vectors = [r["infer"]["results"] for r in records if "infer" in r]
+                problem = next((r["error"] for r in records if isinstance(r.get("error"), str)), None)
+                vectors = [] if problem else [r["infer"]["results"] for r in records]  # each checked by _kept_problem
                 bar.update(len(windows))
             else:
                 vectors, problem = _run_file(dut, entry, windows, session, bar)
@@ -81,7 +85,7 @@ def _run_file(dut: Dut, entry: Entry, windows: list[bytes], session: Session, ba
         else:
             session.raw(fmt.running(1, 0))
             session.record({**base, "infer": fmt.infer_record(r)})
-            problem = _check_result(entry, r)
+            problem = _unscorable(entry, r.results)
             problem = problem and f"window {k}: {problem}"
             vectors.append(r.results)
         bar.update()

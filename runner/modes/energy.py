@@ -8,14 +8,31 @@ import numpy as np
 from tqdm import tqdm
 
 from common.eembc_dataset import Entry
+from common.errors import HarnessError
 from common.run_rules import ENERGY_TRIALS, MIN_WINDOW_S
 from runner import mlc_format as fmt
 from runner.calibration import calibrate_energy
 from runner.dut import INFER_TIMEOUT_S, Dut
 from runner.energy_score import trial_energy
-from runner.resume import kept_in_order
+from runner.resume import is_number, kept_in_order
 from runner.session import Session
 from runner.trace_plot import plot_trial
+
+
+def _kept_trial(record: dict, entry: Entry) -> str | None:
+    """A trial kept from an interrupted session is scored again from its raw samples and events, with
+    the checks of a new one (energy_score.py): what cannot be scored is measured again."""
+    power = record.get("power")
+    samples, stamps = (power.get("samples"), power.get("timestamps")) if isinstance(power, dict) else (None, None)
+    if not (isinstance(samples, list) and all(map(is_number, samples))):
+        return "its power samples are not a list of numbers"
+    if not (isinstance(stamps, list) and all(isinstance(e, list) and len(e) == 2 and isinstance(e[1], int) for e in stamps)):
+        return "its timestamps are not [event, sample index] pairs"
+    try:
+        trial_energy(samples, [(str(n), i) for n, i in stamps], record["infer"]["iterations"])
+    except (HarnessError, ValueError) as e:  # ValueError: an event number that is not one
+        return str(e)
+    return None
 
 
 def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations: int | None, warmups: int,
@@ -24,7 +41,7 @@ def energy(dut: Dut, monitor, entries: list[Entry], session: Session, iterations
     target_s. min_window_s: 0 for modeled timing (as in performance). Trials an interrupted session
     finished are scored again from their kept samples, not run again."""
     chosen = entries[:ENERGY_TRIALS]
-    kept, iterations = kept_in_order(session, chosen, iterations, "trials")
+    kept, iterations = kept_in_order(session, chosen, iterations, "trials", _kept_trial)
     if iterations is None:
         iterations = calibrate_energy(dut, monitor, chosen[0].windows()[0], target_s)
         session.log(f"Calibrated iterations per trial: {iterations} (target {target_s:g} s, timed by the power monitor)")

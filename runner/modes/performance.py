@@ -4,6 +4,7 @@ is not valid."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -15,7 +16,7 @@ from common.run_rules import MIN_WINDOW_S, PERFORMANCE_WINDOWS
 from runner import mlc_format as fmt
 from runner.calibration import calibrate
 from runner.dut import INFER_TIMEOUT_S, Dut, InferResult
-from runner.resume import kept_in_order
+from runner.resume import is_number, kept_in_order
 from runner.session import Session
 
 
@@ -27,6 +28,21 @@ def throughput(result: InferResult) -> float:
     return result.iterations / (result.elapsed_us / 1_000_000) if result.elapsed_us > 0 else 0.0
 
 
+def _kept_window(record: dict, entry: Entry) -> str | None:
+    """A window kept from an interrupted session, checked from its raw values: its elapsed time is its
+    two timestamps apart and positive, its throughput N over that time (a figure is never taken as written)."""
+    infer = record["infer"]
+    start, end, elapsed = infer.get("start_time"), infer.get("end_time"), infer.get("elapsed_time")
+    if not (is_number(elapsed) and elapsed > 0):
+        return f"elapsed time {elapsed}, not a positive number of microseconds"
+    if not (is_number(start) and is_number(end) and end - start == elapsed):
+        return f"elapsed time {elapsed}, not end_time {end} - start_time {start}"
+    rate = infer["iterations"] / (elapsed / 1_000_000)  # as throughput() computes it
+    if not (is_number(infer.get("throughput")) and math.isclose(infer["throughput"], rate, rel_tol=1e-12)):
+        return f"throughput {infer.get('throughput')}, not N / elapsed time = {rate}"
+    return None
+
+
 def performance(dut: Dut, entries: list[Entry], session: Session, iterations: int | None, warmups: int,
                 target_s: float = MIN_WINDOW_S, min_window_s: float = MIN_WINDOW_S) -> dict:
     """The five windows, N given or calibrated for windows of target_s; writes results.txt.
@@ -34,7 +50,7 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
     at any length (and never a submission). Windows an interrupted session finished
     (session.previous) are taken from its records, with their N."""
     chosen = entries[:PERFORMANCE_WINDOWS]
-    kept, iterations = kept_in_order(session, chosen, iterations, "windows")
+    kept, iterations = kept_in_order(session, chosen, iterations, "windows", _kept_window)
     if iterations is None:
         iterations = calibrate(dut, chosen[0].windows()[0], target_s)
         session.log(f"Calibrated iterations per window: {iterations} (target {target_s:g} s; calibration runs not recorded)")
