@@ -28,7 +28,7 @@ def _provenance(p: Provenance) -> list[str]:
 
 
 def _performance(stated: dict, figures: dict) -> list[str]:
-    if stated.get("error") or figures["throughput"] is None or not _stated_median(stated):
+    if stated.get("error") or figures["throughput"] is None or stated.get("throughput") is None:
         return [f"the performance run is not valid: {stated.get('error') or 'no median throughput'}"]
     reasons = [] if len(figures["windows"]) == PERFORMANCE_WINDOWS else [
         f"the performance run has {len(figures['windows'])} windows, not the {PERFORMANCE_WINDOWS} the run rules ask"]
@@ -36,12 +36,9 @@ def _performance(stated: dict, figures: dict) -> list[str]:
                       for k, s in enumerate(figures["seconds"], 1) if s < MIN_WINDOW_S]
 
 
-def _stated_median(stated: dict) -> bool:
-    return stated.get("throughput") is not None
-
-
-def _energy(figures: dict) -> list[str]:
-    reasons = [] if len(figures["trials"]) == ENERGY_TRIALS else [
+def _energy(stated: dict, figures: dict) -> list[str]:
+    reasons = [f"the energy run is not valid: {stated['error']}"] if stated.get("error") else []
+    reasons += [] if len(figures["trials"]) == ENERGY_TRIALS else [
         f"the energy run has {len(figures['trials'])} trials, not the {ENERGY_TRIALS} the run rules ask"]
     reasons += [f"energy trial {k} lasted {s:.3f} s, under the {MIN_WINDOW_S:g} s the run rules ask"
                 for k, s in enumerate(figures["seconds"]) if s < MIN_WINDOW_S]
@@ -57,7 +54,7 @@ def refusals(run: Run, division: str, figures: dict[str, dict]) -> list[str]:
     if (run.summary.get("accuracy") or {}).get("file_errors"):
         reasons.append(f"{len(run.summary['accuracy']['file_errors'])} accuracy file(s) could not be scored")
     if "energy" in figures:
-        reasons += _energy(figures["energy"])
+        reasons += _energy(run.summary.get("energy") or {}, figures["energy"])
     reasons += official.refusals(run, accuracy["files"], accuracy["labels"])
     if division == "closed":
         reasons += divisions.closed_refusals(run, accuracy)

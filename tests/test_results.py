@@ -215,3 +215,22 @@ def test_the_system_description_says_what_ran(tmp_path, kind, system, quantizati
         assert desc["General Compiler(s)"] == "arm-linux-gnueabihf-gcc"
     if kind.get("model") == "reference":
         assert desc["Training framework (open division)"].startswith("none: the MLPerf reference model, not retrained")
+
+
+def test_energy_measured_on_a_board_is_exported(tmp_path):
+    run = make_run(tmp_path / "build", energy_trials=5)
+    root = submission.export([run], tmp_path / "sub", "Acme", "open", "available")
+    energy = root / "results" / "pynq_z2-hls4ml" / "ad" / "energy"
+    assert sorted(p.name for p in energy.iterdir()) == ["log.txt", "results.json", "results.txt"]
+    row = checker.check(tmp_path / "sub").rows[0]
+    assert (row["HasPower"], row["Power"]) == (True, 18375.0)  # 1.75 W for 10.5 s over 1000 inferences
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ({"energy_trials": 4}, "the energy run has 4 trials, not the 5 the run rules ask"),
+    ({"energy_trials": 5, "trial_s": 9.5}, "energy trial 0 lasted 9.500 s, under the 10 s the run rules ask"),
+])
+def test_an_energy_run_the_rules_do_not_accept_is_refused(tmp_path, kind, reason):
+    run = make_run(tmp_path / "build", **kind)
+    with pytest.raises(submission.ExportRefused, match=reason):
+        submission.export([run], tmp_path / "sub", "Acme", "open", "available")
