@@ -5,11 +5,15 @@
     python -m results check DIR [--csv summary.csv]
     python -m results report [--build-root build] [--out build/report]
 
-`export` writes the MLPerf Tiny submission tree from pipeline runs; a run that was not measured on
-a board with real data (or whose windows are invalid) is refused with the reason, unless --dry-run,
-which writes the same tree marked as practice. `check` applies the submission checker's rules.
-`report` writes the comparison of every run in the build tree with the published FPGA results:
-comparison.md/.csv, plots and a standalone index.html.
+`export` writes the MLPerf Tiny submission tree from pipeline runs (one per benchmark and system),
+with the code that made each run and a digest list of every file. Every figure is first recomputed
+from the run's raw records: a missing, empty, truncated or edited result file stops the export. A
+run that was not measured on a board, on an official test set, with valid windows (and, for
+--division closed, the reference model at the quality target) is refused with the reason, unless
+--dry-run, which writes the same tree marked as practice. `check` applies the submission checker's
+rules and the digest list. `report` writes the comparison of every run in the build tree with the
+published FPGA results: comparison.md/.csv, plots and a standalone index.html; a run folder it cannot
+read is listed with the reason.
 """
 
 from __future__ import annotations
