@@ -38,7 +38,7 @@ def per_file(records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     for f in files:
         v = np.asarray(vectors[f], dtype=np.float64)
         preds.append((v / v.sum(axis=1, keepdims=True) if v.shape[1] > 1 else v).mean(axis=0))
-    return np.array([labels[f] for f in files]), np.stack(preds)
+    return np.array([labels[f] for f in files], dtype=int), np.stack(preds) if preds else np.zeros((0, 1))
 
 
 def top1(labels: np.ndarray, preds: np.ndarray) -> float:

@@ -51,6 +51,8 @@ def refusals(run: Run, division: str, figures: dict[str, dict]) -> list[str]:
     accuracy = figures["accuracy"]
     reasons = _provenance(run.provenance)
     reasons += _performance(run.summary.get("performance") or {}, figures["performance"])
+    if accuracy["top1"] is None:
+        reasons.append("the accuracy run scored no file: no accuracy result")
     if (run.summary.get("accuracy") or {}).get("file_errors"):
         reasons.append(f"{len(run.summary['accuracy']['file_errors'])} accuracy file(s) could not be scored")
     if "energy" in figures:

@@ -77,7 +77,7 @@ def performance(m: ModeRecords, summary: dict) -> tuple[dict, list[str]]:
 
 def accuracy(m: ModeRecords, summary: dict) -> tuple[dict, list[str]]:
     labels, preds = figures.per_file(m.records)
-    top1, auc = figures.top1(labels, preds), figures.auc(labels, preds)
+    top1, auc = (figures.top1(labels, preds), figures.auc(labels, preds)) if len(labels) else (None, None)
     problems = _check_printed("top1", m, [top1] * len(_printed("top1", m.results_txt)))
     problems += _check_printed("auc", m, [auc] * len(_printed("auc", m.results_txt)))
     problems += _check_stated("the run manifest", "top-1", summary.get("top1"), top1)

@@ -15,6 +15,7 @@ from common.jsonio import read_json
 from common.provenance import Provenance
 
 BENCHMARKS = {"ad01": "ad", "ic01": "ic", "kws01": "kws", "vww01": "vww"}
+SUMMARIES = ("performance", "accuracy", "energy")  # a mode's summary in the run manifest's outputs
 
 
 class BrokenRun(HarnessError):
@@ -35,6 +36,9 @@ def _manifest(path: Path) -> dict:
     outputs = m.get("outputs")
     if not isinstance(outputs, dict) or not isinstance(outputs.get("model"), str):
         raise BrokenRun(f"{file}: its outputs do not name the model the DUT reported ('model')")
+    for key in ("flow", *SUMMARIES):
+        if not isinstance(outputs.get(key) or {}, dict):
+            raise BrokenRun(f"{file}: its '{key}' output is not a mapping")
     try:
         Provenance.model_validate(outputs.get("provenance"))
     except ValidationError as e:
@@ -58,7 +62,7 @@ class Run:
         m = _manifest(path)
         board_dir = path.parent
         # the pipeline records what ran (task, flow, board, model); older runs are known by their folders only
-        ran = m["outputs"].get("flow") or {}
+        ran = m["outputs"].get("flow") or {}  # checked to be a mapping
         return cls(path, m, task=ran.get("task", board_dir.parent.parent.name), flow=ran.get("flow", board_dir.parent.name),
                    board=ran.get("board", board_dir.name), model=ran.get("model", "trained"))
 
@@ -126,11 +130,11 @@ class Found:
 def scan(build_root: Path) -> Found:
     """Every run stage under build/<task>/<flow>/<board>/run: the readable ones, and the others with why."""
     runs, broken = [], []
-    for manifest in sorted(Path(build_root).glob("*/*/*/run/manifest.json")):
+    for folder in sorted(p for p in Path(build_root).glob("*/*/*/run") if p.is_dir()):
         try:
-            runs.append(Run.load(manifest.parent))
+            runs.append(Run.load(folder))
         except HarnessError as e:
-            broken.append((manifest.parent, str(e)))
+            broken.append((folder, str(e)))
     return Found(runs, broken)
 
 

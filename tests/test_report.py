@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from html.parser import HTMLParser
 
@@ -111,11 +112,17 @@ def test_a_broken_run_is_listed_with_its_reason_and_the_others_reported(build, t
     invalid = make_run(tmp_path / "build", task="kws")
     manifest = (invalid / "manifest.json").read_text()
     (invalid / "manifest.json").write_text(manifest.replace('"link": "board"', '"link": "a bench"'))
+    scalar = make_run(tmp_path / "build", task="ic")
+    m = json.loads((scalar / "manifest.json").read_text())
+    m["outputs"]["accuracy"] = "92 %"
+    (scalar / "manifest.json").write_text(json.dumps(m))
+    (make_run(tmp_path / "build", task="ic", board="arty_a7") / "manifest.json").unlink()
     assert results_main(["report", "--build-root", str(build), "--out", str(tmp_path / "report")]) == 0
     out = capsys.readouterr()
     assert f"{broken}/manifest.json is not valid JSON" in out.err and "its provenance is not valid" in out.err
+    assert "its 'accuracy' output is not a mapping" in out.err and "is not a finished run stage (no manifest.json)" in out.err
     html = (tmp_path / "report" / "index.html").read_text()
-    assert "2 run folder(s) could not be read" in html and f"{broken}/manifest.json is not valid JSON" in html
+    assert "4 run folder(s) could not be read" in html and f"{broken}/manifest.json is not valid JSON" in html
     assert "runs used (2)" in out.out  # the readable runs are all there
 
 
