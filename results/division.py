@@ -1,8 +1,9 @@
 """The division is a fact the export checks, not a label (docs/mlperf-tiny.md 4.1): closed only for
 the MLPerf reference model itself, with post-training steps only (model=reference: imported, never
-trained), its file's digest the reference file's (tasks/<task>/task.yaml `reference: sha256`), the
-stages that made the run being the ones that imported it, and at the closed quality target.
-Anything trained is open division."""
+trained), its file's digest the reference file's (tasks/<task>/task.yaml `reference: sha256` for the
+float model hls4ml takes, `reference: int8: sha256` for the int8 model FINN takes), the stages that
+made the run being the ones that imported it, and at the closed quality target. Anything trained is
+open division."""
 
 from __future__ import annotations
 
@@ -15,11 +16,18 @@ from results.runs import Run
 CHAIN = (("run", "build"), ("build", "convert"), ("convert", "train"))  # (stage, the upstream stage it read)
 
 
-def reference_sha256(task: str) -> str | None:
-    """The digest of the task's MLPerf reference model file, as its task.yaml records it."""
+def reference_digests(task: str) -> dict[str, str]:
+    """The digests of the task's MLPerf reference model files, as its task.yaml records them, by the
+    train stage parameter that names each: reference (the float model), reference_int8 (the int8 one)."""
     path = REPO / "tasks" / task / "task.yaml"
-    cfg = yaml.safe_load(path.read_text()) if path.is_file() else None
-    return ((cfg or {}).get("reference") or {}).get("sha256")
+    reference = ((yaml.safe_load(path.read_text()) if path.is_file() else None) or {}).get("reference") or {}
+    found = {"reference": reference.get("sha256"), "reference_int8": (reference.get("int8") or {}).get("sha256")}
+    return {key: digest for key, digest in found.items() if digest}
+
+
+def reference_sha256(task: str) -> str | None:
+    """The digest of the task's float MLPerf reference model file."""
+    return reference_digests(task).get("reference")
 
 
 def _chain_refusals(run: Run) -> list[str]:
@@ -37,18 +45,20 @@ def _chain_refusals(run: Run) -> list[str]:
 
 
 def _reference_refusals(run: Run) -> list[str]:
-    expected = reference_sha256(run.task)
-    if expected is None:
+    expected = reference_digests(run.task)
+    if not expected:
         return [f"task {run.task} has no MLPerf reference model (tasks/{run.task}/task.yaml reference: sha256)"]
     reasons = _chain_refusals(run)
     if reasons:
         return reasons
     params = run.stage_manifest("train")["inputs"].get("params", {})  # type: ignore[index]  # the chain checked it is there
-    if "reference" not in params:
+    imported = [key for key in expected if key in params]
+    if not imported:
         return ["the train stage trained a model rather than importing the reference: closed division allows no retraining"]
-    recorded = (params["reference"] or {}).get("sha256")
-    if recorded != expected:
-        return [f"the model file's sha256 {recorded} is not the reference file's {expected} (tasks/{run.task}/task.yaml)"]
+    recorded = (params[imported[0]] or {}).get("sha256")
+    if recorded != expected[imported[0]]:
+        return [f"the model file's sha256 {recorded} is not the reference file's {expected[imported[0]]} "
+                f"(tasks/{run.task}/task.yaml)"]
     return []
 
 

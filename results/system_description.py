@@ -48,8 +48,9 @@ def inference_framework(run: Run) -> str:
 def quantization(run: Run) -> tuple[str, str]:
     """(Quantization Method, Training framework) of the model that ran."""
     if run.model == "reference":
-        return ("post-training quantization (PTQ) of the MLPerf reference weights: fixed-point types chosen for the "
-                "trained model, no retraining", "none: the MLPerf reference model, not retrained")
+        recorded = ((run.stage_manifest("train") or {}).get("outputs") or {}).get("quantization")
+        how = recorded or "fixed-point types chosen for the reference weights, no retraining"
+        return f"post-training quantization (PTQ): {how}", "none: the MLPerf reference model, not retrained"
     if run.model == "trained":
         return f"quantization-aware training (QAT) with {TRAINING.get(run.flow, 'the toolchain framework')}", \
             TRAINING.get(run.flow, "not stated")

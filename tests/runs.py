@@ -115,9 +115,9 @@ def _stage(folder: Path, stage: str, key: str, upstream: dict, params: dict, out
 def _upstream_stages(run: Path, task: str, flow: str, model: str) -> None:
     """The train, convert and build manifests a run stage was made from, each keyed on the one before."""
     train = run.parents[2] / flow / ("train" if model == "trained" else model)
-    if model == "reference":
-        reference = {"file": "kws_ref_model_float32.tflite", "sha256": _reference_sha256(task), "min_top1": 0.895}
-        params = {"reference": reference}
+    if model == "reference":  # hls4ml imports the float reference model, FINN the int8 one (tasks/*/task.yaml)
+        key = "reference_int8" if flow == "finn" else "reference"
+        params = {key: {"file": "the reference model file", "sha256": _reference_sha256(task, key)}}
     else:
         params = {"model": {"filters": 32}, "train": {"epochs": 30}}
     _stage(train, "train", _key(f"train {train}"), {}, params, {"metric": "top-1 %"})
@@ -126,10 +126,10 @@ def _upstream_stages(run: Path, task: str, flow: str, model: str) -> None:
     _stage(run.parent / "build", "build", _key(f"build {run}"), {"convert": _key(f"convert {run}")}, {}, {})
 
 
-def _reference_sha256(task: str) -> str:
-    from results.division import reference_sha256
+def _reference_sha256(task: str, key: str) -> str:
+    from results.division import reference_digests
 
-    return reference_sha256(task) or "0" * 64
+    return reference_digests(task).get(key, "0" * 64)
 
 
 def fmt_firmware() -> str:

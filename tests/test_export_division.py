@@ -41,6 +41,16 @@ def test_closed_division_accepts_the_kws_reference_run_on_a_board(tmp_path, kws0
     assert desc["Division"] == "closed" and desc["Quantization Method"].startswith("post-training quantization (PTQ)")
 
 
+def test_closed_division_accepts_the_finn_int8_reference_run_on_a_board(tmp_path, kws01):
+    from results.division import reference_digests
+
+    if "reference_int8" not in reference_digests("kws"):
+        pytest.skip("tasks/kws/task.yaml has no int8 reference model (reference: int8:) in this checkout")
+    run = make_run(tmp_path / "build", task="kws", flow="finn", model="reference", testset=kws01, wrong_every=13)
+    submission.export([run], tmp_path / "sub", "Acme", "closed", "available")
+    assert checker.check(tmp_path / "sub").rows[0]["SystemDesc"] == "pynq_z2-finn-reference"
+
+
 def test_closed_division_refuses_a_trained_model(tmp_path):
     run = make_run(tmp_path / "build")
     why = _refused(run, tmp_path)
