@@ -27,8 +27,9 @@ DUTS = ["emulated", "qemu_pynq_z2", "qemu_arty_a7", "pynq_z2_linux"]
 class Raw:
     """Bytes in, bytes out: no parsing between the test and the DUT."""
 
-    def __init__(self, url: str, vendor: str):
+    def __init__(self, url: str, vendor: str, platform: str | None = None):
         self.name = f"m-name-dut-[{vendor}]\r\n".encode()
+        self.platform = platform  # what its build says it is (m-platform-[...])
         self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
         # the boot banner: over QEMU's link it comes after we connect, as the guest boots (slowly on
         # a busy machine); over a pty it was printed before and pyserial's open dropped it
@@ -57,16 +58,17 @@ def dut(request, stub_dut, tmp_path_factory):
     from boards import board
 
     if request.param == "emulated":
-        context, vendor = emulated_dut(stub_dut["performance"]), "mlperf-tiny-fpga_pynq_z2_emulated"
+        context, vendor, platform = emulated_dut(stub_dut["performance"]), "mlperf-tiny-fpga_pynq_z2_emulated", "host-emulation"
     elif request.param == "pynq_z2_linux":
         qemu_user, programs = linux_program("pynq_z2", tmp_path_factory.mktemp(request.param))
-        context, vendor = emulated_dut(Path(qemu_user), (str(programs["performance"]), "--pty")), "mlperf-tiny-fpga_pynq_z2_linux"
+        context = emulated_dut(Path(qemu_user), (str(programs["performance"]), "--pty"))
+        vendor, platform = "mlperf-tiny-fpga_pynq_z2_linux", "board"  # the program for the board's Linux, here under qemu-arm
     else:
         b = board.load(request.param.removeprefix("qemu_"))
         elf = qemu_firmware(b.name, tmp_path_factory.mktemp(request.param))["performance"]
-        context, vendor = qemu_dut(elf, b.firmware.qemu.command), f"{b.vendor_name}_qemu"
+        context, vendor, platform = qemu_dut(elf, b.firmware.qemu.command), f"{b.vendor_name}_qemu", "qemu"
     with context as url:
-        raw = Raw(url, vendor)
+        raw = Raw(url, vendor, platform)
         yield raw
         raw.port.close()
 
@@ -207,6 +209,75 @@ def test_scores_follow_the_input(dut):
     for value, expected in ((-25.1, 0.01), (-25.25, 0.0), (-30.2, 0.0025)):
         load(dut, window([value] * 640))
         assert score(dut.cmd("infer 1 0")) == pytest.approx(expected, abs=1e-4)
+
+
+NO_RESULTS = b"e-[No results: no inference has completed on the loaded input]\r\n" + READY
+
+
+def test_results_only_after_a_completed_inference(dut):
+    """`results` scores what the last completed inference produced; after an `infer` whose input was
+    refused (the task's buffers half-overwritten) it is an error, not a number."""
+    assert load(dut, window([-25.1] * 640)) == b"m-load-done\r\n" + READY
+    assert dut.cmd("infer 1 0").startswith(b"m-warmup-start-0")
+    assert re.fullmatch(rb"m-results-\[\d+\.\d{4}\]\r\nm-ready\r\n", dut.cmd("results"))
+    values = [-25.1] * 640
+    values[300] = float("nan")
+    load(dut, window(values))
+    assert dut.cmd("infer 1 0") == b"e-[ad01 input value 300 is not a finite number]\r\n" + READY
+    assert dut.cmd("results") == NO_RESULTS
+    assert dut.cmd("results now") == b"e-[Unexpected argument 'now']\r\n" + READY
+
+
+def _talk(url: str, send: bytes, replies: int) -> bytes:
+    """A plain socket client: send, then read until `replies` m-ready lines came back."""
+    with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=10) as conn:
+        conn.sendall(send)
+        got = b""
+        while got.count(READY) < replies:
+            chunk = conn.recv(4096)
+            assert chunk, f"link closed after {got!r}"
+            got += chunk
+    return got
+
+
+def _banner(url: str) -> None:
+    """The first client of a fresh DUT: wait for its boot banner, send nothing, leave."""
+    assert _talk(url, b"", 1).endswith(b"m-init-done\r\n" + READY)
+
+
+def _leave_half_sent(url: str, partial: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=10) as conn:
+        conn.sendall(partial)
+        time.sleep(0.3)  # the DUT has taken the bytes before the client goes
+
+
+def test_results_before_any_inference_is_an_error(stub_dut):
+    with emulated_dut(stub_dut["performance"], ("--tcp", "0")) as url:
+        got = _talk(url, b"results%", 2)
+    assert got.endswith(READY + NO_RESULTS), got
+
+
+def test_a_tcp_client_s_half_sent_command_is_not_the_next_client_s(stub_dut):
+    """A client of the emulated board's TCP link that left in the middle of a command: the next
+    client's first command runs as sent (the partial one is discarded on accept)."""
+    with emulated_dut(stub_dut["performance"], ("--tcp", "0")) as url:
+        _banner(url)
+        _leave_half_sent(url, b"infer 99")
+        assert _talk(url, b"name%", 1) == b"m-name-dut-[mlperf-tiny-fpga_pynq_z2_emulated]\r\n" + READY
+
+
+def test_a_qemu_client_s_half_sent_command_is_not_the_next_client_s(tmp_path):
+    """The same over QEMU's socket: the relay in front of it cancels the partial command for each new client."""
+    from boards import board
+
+    b = board.load("pynq_z2")
+    elf = qemu_firmware(b.name, tmp_path)["performance"]
+    with qemu_dut(elf, b.firmware.qemu.command) as url:
+        _banner(url)
+        _leave_half_sent(url, b"db load 99")
+        assert _talk(url, b"name%", 1) == f"m-name-dut-[{b.vendor_name}_qemu]\r\n".encode() + READY
+        _leave_half_sent(url, b"x" * 100)  # also an over-long one
+        assert _talk(url, b"profile%", 1).startswith(b"m-profile-[")
 
 
 def test_energy_build_prints_no_timestamps(stub_dut):

@@ -11,7 +11,10 @@
  *   - `db <hex>` with no load in progress, or with more than one hex token, is rejected;
  *   - a `db <hex>` chunk with a bad digit pair stores nothing;
  *   - unexpected extra arguments are rejected rather than ignored;
- *   - `infer` without a complete input is refused by th_load_tensor with an e-[...] reply.
+ *   - `infer` without a complete input is refused by th_load_tensor with an e-[...] reply;
+ *   - `results` before any complete inference (or after an `infer` whose input was refused) is an
+ *     error, not a score of whatever the task's buffers hold;
+ *   - EE_CMD_CANCEL discards a partial command (a link that knows a new host connected sends it).
  */
 #include "ee_core.h"
 
@@ -26,6 +29,8 @@
 static char cmd_buf[EE_CMD_SIZE + 1];
 static size_t cmd_len;
 static int cmd_overflow;
+
+static int have_results; /* an inference completed on the input now in the task's buffers */
 
 static uint8_t db_buf[EE_DB_BUFFER_SIZE];
 static size_t db_expected; /* size announced by `db load` */
@@ -205,6 +210,9 @@ static void infer_command(void) {
         if (tok != NULL && !infer_count(tok, 0, "warmup", &warmup)) return;
         if (tok != NULL && !no_more_arguments()) return;
     }
+    /* th_load_tensor may have overwritten the task's input before refusing it: no results until an
+     * inference completes again. */
+    have_results = 0;
     if (th_load_tensor() != 0) return;
     th_printf("m-warmup-start-%ld\r\n", warmup);
     for (long i = 0; i < warmup; ++i) EE_INFER();
@@ -216,8 +224,19 @@ static void infer_command(void) {
     th_post();
     ee_timestamp();
     th_printf("m-infer-done\r\n");
+    have_results = 1;
     th_results();
 }
+
+static void results_command(void) {
+    if (!no_more_arguments()) return;
+    if (!have_results) {
+        th_printf("e-[No results: no inference has completed on the loaded input]\r\n");
+        return;
+    }
+    th_results();
+}
+
 
 static void help_command(void) {
     th_printf("%s\r\n", EE_FW_VERSION);
@@ -254,15 +273,24 @@ static void run_command(char *cmd) {
     } else if (strcmp(tok, "infer") == 0) {
         infer_command();
     } else if (strcmp(tok, "results") == 0) {
-        th_results();
+        results_command();
     } else {
         th_printf("e-[Unknown command: %s]\r\n", tok);
     }
     th_printf(MSG_READY);
 }
 
+void ee_serial_discard(void) {
+    cmd_len = 0;
+    cmd_overflow = 0;
+}
+
 void ee_serial_callback(char c) {
     if (c == '\r' || c == '\n' || c == '\0') return; /* hosts and terminals may add these */
+    if (c == EE_CMD_CANCEL) {
+        ee_serial_discard();
+        return;
+    }
     if (c != EE_CMD_TERMINATOR) {
         if (cmd_len < EE_CMD_SIZE)
             cmd_buf[cmd_len++] = c;
@@ -277,8 +305,7 @@ void ee_serial_callback(char c) {
     } else {
         run_command(cmd_buf);
     }
-    cmd_len = 0;
-    cmd_overflow = 0;
+    ee_serial_discard();
 }
 
 void ee_benchmark_initialize(void) {

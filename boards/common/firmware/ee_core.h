@@ -14,6 +14,10 @@
 #define EE_CMD_SIZE 80
 #define EE_CMD_TERMINATOR '%'
 #define EE_CMD_DELIMITER " "
+/* ASCII CAN: discards the partial command received so far, silently (no reply). A link that knows a
+ * new host has connected sends it (the QEMU link, runner/qemu.py), so that the new host's first
+ * command is not appended to what the previous host left half-sent. Not part of the reference. */
+#define EE_CMD_CANCEL '\x18'
 
 #ifndef EE_CFG_ENERGY_MODE
 #define EE_CFG_ENERGY_MODE 0
@@ -40,6 +44,8 @@
 void ee_benchmark_initialize(void);
 /* Feed one received character; runs the command when the terminator arrives. */
 void ee_serial_callback(char c);
+/* Forget the partial command received so far (a HAL calls it when a new host connects). */
+void ee_serial_discard(void);
 /* Copy up to `max` of the bytes received by `db` into `dst`; returns how many were copied. */
 size_t ee_get_buffer(uint8_t *dst, size_t max);
 /* Copy exactly `size` received bytes into `dst` and return 0; when `db` held another number of

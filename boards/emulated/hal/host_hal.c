@@ -116,6 +116,7 @@ int th_getchar(void) {
         close(link_fd); /* TCP client left: wait for the next one */
         link_fd = accept_client();
         if (link_fd < 0) return -1;
+        ee_serial_discard(); /* what the client that left had half-sent is not the new client's command */
         len = 0;
     }
     pace(&rx_start, &rx_bytes, 1, 0);
