@@ -32,7 +32,8 @@ class BuildRequest:
     None with no_board_accelerator saying why; toolchain and
     convert_dir: whose vendor steps run (where their tools are on PATH) on which converted design;
     qemu: whether the board's firmware for its QEMU machine is wanted; out: the folder to build in;
-    log: where the build's lines go."""
+    build_key: the build stage's key, compiled into every firmware (its `profile` reports it, so a
+    run can tell that the DUT holds this build); log: where the build's lines go."""
 
     board: Board
     task_sources: list[Path]
@@ -47,6 +48,7 @@ class BuildRequest:
     qemu: bool = False
     qemu_accelerator: Accelerator | None = None
     no_qemu_accelerator: str | None = None
+    build_key: str | None = None
     log: logging.Logger = field(default_factory=lambda: logging.getLogger(__name__))
 
 
@@ -63,7 +65,7 @@ def build_all(request: BuildRequest) -> BuiltTargets:
     r, built = request, BuiltTargets()
     b, out = r.board, r.out
     for variant, binary in firmware.build_emulated(b, r.task_sources, r.task_defines, r.input_bytes, r.accelerator,
-                                                   out).items():
+                                                   out, build_key=r.build_key).items():
         built.artifacts[f"dut_{variant}"] = binary
     vendor = _vendor_steps(r, built)
     if r.qemu:  # built when asked for
@@ -130,7 +132,7 @@ def _board_firmware(r: BuildRequest, out: Path) -> tuple[dict[str, Path], str | 
         return {}, why
     assert r.board_accelerator is not None  # build_all asks only with a driver
     return firmware.build_cross(r.board, r.task_sources, r.task_defines, r.input_bytes, r.board_accelerator, out,
-                                target="board"), None
+                                target="board", build_key=r.build_key), None
 
 
 def _linux_program(r: BuildRequest, out: Path) -> tuple[dict[str, Path], str | None]:
@@ -142,7 +144,8 @@ def _linux_program(r: BuildRequest, out: Path) -> tuple[dict[str, Path], str | N
     if shutil.which(lx.compiler) is None:
         return {}, f"{lx.compiler} not found on PATH"
     assert r.board_accelerator is not None  # build_all asks only with a driver
-    return firmware.build_linux(r.board, r.task_sources, r.task_defines, r.input_bytes, r.board_accelerator, out), None
+    return firmware.build_linux(r.board, r.task_sources, r.task_defines, r.input_bytes, r.board_accelerator, out,
+                                build_key=r.build_key), None
 
 
 def _qemu_firmware(r: BuildRequest, out: Path) -> tuple[dict[str, Path], str | None]:
@@ -160,4 +163,5 @@ def _qemu_firmware(r: BuildRequest, out: Path) -> tuple[dict[str, Path], str | N
         why = firmware.no_cross_cxx(b)
         if why:
             return {}, f"the accelerator model ({accel.name}) is C++, and {why}"
-    return firmware.build_cross(b, r.task_sources, r.task_defines, r.input_bytes, accel, out, target="qemu"), None
+    return firmware.build_cross(b, r.task_sources, r.task_defines, r.input_bytes, accel, out, target="qemu",
+                                build_key=r.build_key), None

@@ -12,6 +12,7 @@ against newlib, with no compiled libstdc++.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -29,6 +30,8 @@ FUZZ_TARGET = BOARDS_DIR / "emulated" / "fuzz" / "fuzz_protocol.c"
 FUZZ_COMPILERS = ("clang", "clang-14", "clang-15", "clang-16")
 STUB_ACCEL = BOARDS_DIR / "emulated" / "accel_stub.c"
 VARIANTS = {"performance": 0, "energy": 1}  # binary variant -> EE_CFG_ENERGY_MODE
+# What a DUT reports it is (m-platform-[...], ee_core.h): the words of common.provenance's Link
+PLATFORMS = ("host-emulation", "qemu", "board")
 # C++ on bare metal without the compiled libstdc++ (and libsupc++): no exceptions, no RTTI, no guards
 # around function-local statics (__cxa_guard_*: one thread), their destructors registered with
 # newlib's atexit (not __aeabi_atexit / __cxa_atexit with crtbegin's __dso_handle).
@@ -67,16 +70,24 @@ def stub_accelerator(folder: Path, io: dict[str, Any]) -> Accelerator:
 
 def compiler_flags(includes: Sequence[Path], defines: Mapping[str, object] | None = None, *, target: Sequence[str] = (),
                    optimization: Sequence[str] = ("-O2",), warnings: Sequence[str] = ("-Wall",), input_bytes: int | None = None,
-                   energy: int | None = None, baud: int | None = None, vendor_name: str | None = None) -> list[str]:
+                   energy: int | None = None, baud: int | None = None, vendor_name: str | None = None,
+                   platform: str | None = None, build_key: str | None = None) -> list[str]:
     """The compiler flags of every firmware build, in one order: the target's own (board.yaml
     cflags), optimization, -ffp-contract=off (no fused multiply-adds: a C model computes what its
     toolchain's emulation computed, bit for bit), warnings, the include folders, the build's
     defines, then the harness's: EE_DB_BUFFER_SIZE (the model's input bytes), EE_CFG_ENERGY_MODE
-    (the variant, spec 2.6), EE_BAUD (the UART's rate on a board) and TH_VENDOR_NAME_STRING (what
-    `name` answers); each only where given."""
+    (the variant, spec 2.6), EE_BAUD (the UART's rate on a board), TH_VENDOR_NAME_STRING (what
+    `name` answers), EE_PLATFORM (what the DUT is: one of PLATFORMS) and EE_BUILD_KEY (the build
+    stage's key), the last two reported by `profile` (ee_core.h); each only where given."""
+    if platform is not None and platform not in PLATFORMS:
+        raise BuildError(f"unknown DUT platform '{platform}' (one of {', '.join(PLATFORMS)})")
+    if build_key is not None and not re.fullmatch(r"[0-9a-f]{64}", build_key):
+        raise BuildError(f"a build key is the build stage's 64-hex-digit key, got '{build_key}'")
     harness = {"EE_DB_BUFFER_SIZE": input_bytes, "EE_CFG_ENERGY_MODE": energy,
                "EE_BAUD": None if baud is None else f"{baud}u",
-               "TH_VENDOR_NAME_STRING": None if vendor_name is None else f'"{vendor_name}"'}
+               "TH_VENDOR_NAME_STRING": None if vendor_name is None else f'"{vendor_name}"',
+               "EE_PLATFORM": None if platform is None else f'"{platform}"',
+               "EE_BUILD_KEY": None if build_key is None else f'"{build_key}"'}
     return [*target, *optimization, "-ffp-contract=off", *warnings, *(f"-I{p}" for p in includes),
             *define_flags({**(defines or {}), **{k: v for k, v in harness.items() if v is not None}})]
 
@@ -86,9 +97,10 @@ def define_flags(defines: Mapping[str, object]) -> list[str]:
 
 
 def build_emulated(board: Board, task_sources: list[Path], task_defines: dict, input_bytes: int, accel: Accelerator,
-                   out: Path, vendor_name: str | None = None) -> dict[str, Path]:
+                   out: Path, vendor_name: str | None = None, build_key: str | None = None) -> dict[str, Path]:
     """Compile the emulated DUT in both variants; returns {variant: binary}. What the binaries read
-    at run time (the accelerator's data folders) is copied beside them, so the folder can be moved."""
+    at run time (the accelerator's data folders) is copied beside them, so the folder can be moved.
+    It reports itself as host-emulation, and build_key (the build stage's key) when given."""
     includes = [CORE, task_header(out, task_defines), *accel.includes]
     common_flags = compiler_flags(includes, accel.defines)
     obj = out / "obj"
@@ -108,7 +120,8 @@ def build_emulated(board: Board, task_sources: list[Path], task_defines: dict, i
     binaries = {}
     name = vendor_name or f"{board.vendor_name}_emulated"
     for variant, energy in VARIANTS.items():
-        flags = compiler_flags(includes, accel.defines, input_bytes=input_bytes, energy=energy, vendor_name=name)
+        flags = compiler_flags(includes, accel.defines, input_bytes=input_bytes, energy=energy, vendor_name=name,
+                               platform="host-emulation", build_key=build_key)
         objects = []
         for src in [CORE / "ee_core.c", CORE / "uart_printf.c", HOST_HAL, *task_sources]:
             o = obj / variant / (src.stem + ".o")
@@ -202,8 +215,9 @@ def no_cross_cxx(board: Board) -> str | None:
 
 
 def build_linux(board: Board, task_sources: list[Path], task_defines: dict, input_bytes: int, accel: Accelerator,
-                out: Path) -> dict[str, Path]:
-    """The protocol core as a Linux program for the board's OS image (board.yaml linux), both variants."""
+                out: Path, build_key: str | None = None) -> dict[str, Path]:
+    """The protocol core as a Linux program for the board's OS image (board.yaml linux), both variants;
+    it reports itself as a board, and build_key when given."""
     lx = board.linux
     if lx is None:
         raise BuildError(f"board {board.name} has no Linux build (board.yaml linux)")
@@ -217,7 +231,8 @@ def build_linux(board: Board, task_sources: list[Path], task_defines: dict, inpu
     programs = {}
     for variant, energy in VARIANTS.items():
         flags = compiler_flags(includes, defines, target=lx.cflags, input_bytes=input_bytes, energy=energy,
-                               baud=getattr(board.uart.baud, variant), vendor_name=f"{board.vendor_name}_linux")
+                               baud=getattr(board.uart.baud, variant), vendor_name=f"{board.vendor_name}_linux",
+                               platform="board", build_key=build_key)
         program = out / f"dut_{board.name}_linux{'' if variant == 'performance' else '_' + variant}"
         run_compiler([cc, *flags, *map(str, sources), "-lm", "-o", str(program)], out)
         programs[variant] = program
@@ -225,13 +240,14 @@ def build_linux(board: Board, task_sources: list[Path], task_defines: dict, inpu
 
 
 def build_cross(board: Board, task_sources: list[Path], task_defines: dict, input_bytes: int, accel: Accelerator,
-                out: Path, target: str = "board") -> dict[str, Path]:
+                out: Path, target: str = "board", build_key: str | None = None) -> dict[str, Path]:
     """The board's bare-metal firmware, in both variants: {variant: ELF}. target "qemu" takes the
-    QEMU machine's addresses and clocks (board.yaml firmware.qemu.defines) and names the DUT
-    <vendor>_qemu. The accelerator is C (a software model, or a driver of the real IP), or C++ where
-    the board's toolchain has a g++ (no_cross_cxx): compiled once with BARE_METAL_CXX, linked by gcc
-    with no compiled libstdc++ (its standard library use must be header-only; anything else is an
-    undefined symbol at link time)."""
+    QEMU machine's addresses and clocks (board.yaml firmware.qemu.defines), names the DUT
+    <vendor>_qemu and has it report itself as qemu (else board), with build_key when given. The
+    accelerator is C (a software model, or a driver of the real IP), or C++ where the board's
+    toolchain has a g++ (no_cross_cxx): compiled once with BARE_METAL_CXX, linked by gcc with no
+    compiled libstdc++ (its standard library use must be header-only; anything else is an undefined
+    symbol at link time)."""
     fw = board.firmware
     if fw is None:
         raise BuildError(f"board {board.name} has no bare-metal firmware build (board.yaml firmware)")
@@ -277,7 +293,8 @@ def build_cross(board: Board, task_sources: list[Path], task_defines: dict, inpu
     elves = {}
     for variant, energy in VARIANTS.items():
         flags = compiler_flags(includes, defines, target=fw.cflags, optimization=section_flags, input_bytes=input_bytes,
-                               energy=energy, baud=getattr(board.uart.baud, variant), vendor_name=name)
+                               energy=energy, baud=getattr(board.uart.baud, variant), vendor_name=name,
+                               platform="qemu" if target == "qemu" else "board", build_key=build_key)
         elf = out / f"dut_{board.name}_{target}{'' if variant == 'performance' else '_' + variant}.elf"
         run_compiler([cc, *flags, "-T", str(script), "-nostartfiles", "-Wl,--gc-sections", *fw.ldflags, *libs,
                      *map(str, sources + cxx_objects), "-lm", "-o", str(elf)], out)

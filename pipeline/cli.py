@@ -67,7 +67,8 @@ def _program(flow: Flow, energy: bool, flash: bool) -> int:
     from boards.vendor.program import program
 
     out = program(flow.board_cfg, lambda: flow.artifacts("build"), flow.root / "vivado", toolchain=flow.toolchain,
-                  convert_dir=lambda: flow.artifacts("convert").get("convert"), energy=energy, flash=flash)
+                  convert_dir=lambda: flow.artifacts("convert").get("convert"), energy=energy, flash=flash,
+                  build_key=lambda: flow.manifest("build")["key"])
     print(f"programmed the {flow.board} ({'flash' if flash else 'JTAG'}); files in {out}")
     return 0
 

@@ -10,8 +10,10 @@
 The dataset folder holds <model id>/y_labels.csv and the .bin files; it is checked before the DUT
 is contacted, and the DUT's `profile` reply picks the model id. Each mode writes
 <out>/<performance|accuracy|energy>/{log.txt,results.txt,results.json} in the MLC runner's formats.
-What the DUT is (a board, QEMU, the emulated board) is what you say it is (--dut-kind; --emulated
-implies it), recorded with the results: nothing is guessed from the DUT's name.
+What the DUT is (a board, QEMU, the emulated board) is what its `profile` says (this harness's
+firmware reports m-platform-[...] and the build key it was made with); for a DUT that does not say,
+what you say it is (--dut-kind; --emulated implies it). Both are recorded with the results, never
+guessed from the DUT's name.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from common.paths import build_root
 from common.run_rules import MIN_WINDOW_S
 from runner import devices as device_files
 from runner.connect import ConnectSpec, MonitorSpec, connect, group_modes
-from runner.dut import Dut
+from runner.dut import Dut, short
 from runner.modes import MODE_NAMES
 from runner.modes.accuracy import accuracy
 from runner.modes.energy import energy
@@ -44,22 +46,28 @@ log = logging.getLogger("runner")
 def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenance: prov.Provenance,
         baud: int = 115200, iterations: int | None = None, warmups: int = 10,
         target_s: float = MIN_WINDOW_S, resume: bool = False, model_id: str | None = None, monitor=None,
-        interface: str | None = None) -> dict:
+        interface: str | None = None, expect_build: str | None = None) -> dict:
     """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses.
     With resume, each mode goes on from the journal an interrupted run left in out. With
     model_id, only that test folder is read (the others under dataset_path may be incomplete).
     Energy mode needs a started power monitor (runner.monitors); without iterations it calibrates. With
-    interface (stm32h573i-dk | arduino), url is the interface board's port and baud the DUT's behind it."""
+    interface (stm32h573i-dk | arduino), url is the interface board's port and baud the DUT's behind it.
+    With expect_build (a build stage's key), a DUT reporting another build, or none, is refused. The
+    provenance recorded is what the DUT says it is where it says so (runner/dut.py Identity)."""
     # read and checked before the DUT is contacted
     datasets = ({model_id: eembc_dataset.load(dataset_path, model_id)} if model_id
                 else eembc_dataset.load_all(dataset_path))
-    summary: dict = {"port": url, "provenance": provenance.model_dump()}
+    summary: dict = {"port": url}
     from runner.interface import PassthroughTransport
 
     link = PassthroughTransport(url, interface, dut_baud=baud) if interface else SerialTransport(url, baud)
     with link as transport:
         dut = Dut(transport)
-        summary["name"], summary["firmware"], summary["model"] = dut.identify()
+        identity = dut.identify()
+        if expect_build is not None:
+            identity.check_build(expect_build, url)
+        provenance = identity.provenance(provenance)
+        summary.update(identity.summary(), provenance=provenance.model_dump())
         if summary["model"] not in datasets:
             raise DutError(f"the DUT runs model {summary['model']}, but {dataset_path} has only "
                            f"{', '.join(sorted(datasets))} (no {summary['model']}/y_labels.csv)")
@@ -68,7 +76,8 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
             name = MODE_NAMES[mode]
             session = Session(out / name, name, resume=resume)
             transport.echo = session.raw
-            session.log(f"DUT {summary['name']} on {url}, model {summary['model']}, firmware {summary['firmware']}")
+            session.log(f"DUT {summary['name']} on {url}, model {summary['model']}, firmware {summary['firmware']}, "
+                        f"build {short(identity.build)}")
             session.log(f"DUT is: {provenance.describe()}; data: {provenance.data or 'not stated'}")
             # modeled timing: exact windows at any length, and never a submission: the 10 s rule is moot
             min_window_s = 0.0 if provenance.timing == "modeled" else MIN_WINDOW_S

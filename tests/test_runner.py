@@ -20,7 +20,7 @@ from common.errors import DatasetError, DutError, DutLost
 from runner import calibration, metrics, mlc_format
 from runner.cli import main as runner_main
 from runner.cli import run
-from runner.dut import Dut
+from runner.dut import Dut, Identity
 from runner.emulated import emulated_dut
 from runner.transport import DRAIN_MAX_S, SerialTransport
 from tests.conftest import build_stub_dut, shared
@@ -98,7 +98,8 @@ def test_resync_flushes_what_an_earlier_host_left(stub_dut):
             earlier.write(b"db 0011")  # no terminator: left in the DUT's command buffer
             time.sleep(0.1)
         with SerialTransport(url) as t:
-            assert Dut(t).identify() == ("mlperf-tiny-fpga_pynq_z2_emulated", "ULPMark for tinyML Firmware V0.0.1", "ad01")
+            assert Dut(t).identify() == Identity("mlperf-tiny-fpga_pynq_z2_emulated", "ULPMark for tinyML Firmware V0.0.1",
+                                                 "ad01", platform="host-emulation", timing="clock")
 
 
 def test_a_boot_banner_after_the_drain_is_not_taken_for_a_reply():
@@ -116,7 +117,7 @@ def test_a_boot_banner_after_the_drain_is_not_taken_for_a_reply():
     dut = LateBoot()
     try:
         with SerialTransport(dut.port) as t:
-            assert Dut(t).identify() == ("fake", "ULPMark for tinyML Firmware V0.0.1", "ad01")
+            assert Dut(t).identify() == Identity("fake", "ULPMark for tinyML Firmware V0.0.1", "ad01")
     finally:
         dut.close()
 

@@ -73,6 +73,7 @@ def boot_actions(p: Plan, board: Board, folder: Path, xsa: Path, bitstream: Call
     """After the action that makes `xsa`: over JTAG the bitstream, the XSA's ps7_init and the
     firmware ELF; or (flash) the FSBL built from the XSA, BOOT.BIN (FSBL, bitstream, firmware)
     and that into the QSPI flash. `bitstream(ctx)` finds the .bit when an action runs."""
+    p.bitstream = bitstream
     if not flash:
         p.tools.append(("xsct", f"programming the {board.name} over JTAG"))
         p.actions.append(("JTAG", lambda ctx: run(jtag_step(

@@ -22,6 +22,11 @@ def _build_params(f: Flow) -> dict:
 
 
 def _build(f: Flow, out: Path) -> dict:
+    from pipeline.execute import stage_key
+
+    # this stage's own key (what run_stages recorded it under), compiled into every firmware: its
+    # `profile` reports it, and the run stage refuses a DUT that reports another
+    key = stage_key(f, "build")[0]
     convert = f.artifacts("convert")["convert"]
     accel = f.toolchain.accelerator(convert)
     qemu_accel, no_qemu_accel = None, None
@@ -46,8 +51,8 @@ def _build(f: Flow, out: Path) -> dict:
         board=f.board_cfg, task_sources=f.recipe.firmware_sources, task_defines=f.recipe.firmware_defines(f.artifacts("train")),
         input_bytes=f.recipe.input_bytes, accelerator=accel, out=out, board_accelerator=driver, no_board_accelerator=no_driver,
         toolchain=f.toolchain, convert_dir=convert, qemu=f.dut == "qemu", qemu_accelerator=qemu_accel,
-        no_qemu_accelerator=no_qemu_accel, log=log))
-    return {"accelerator": accel.name, "skipped": built.skipped, "modeled_latency": modeled,
+        no_qemu_accelerator=no_qemu_accel, build_key=key, log=log))
+    return {"build_key": key, "accelerator": accel.name, "skipped": built.skipped, "modeled_latency": modeled,
             "board_accelerator": driver and driver.name,
             "artifacts": {name: str(path.relative_to(out)) for name, path in built.artifacts.items()}}
 

@@ -1,6 +1,9 @@
 """run: the runner on the DUT (emulated, QEMU, or a board on a port) in every asked mode, one
 connection per build variant and baud rate; each result is labelled with its provenance. What to
-connect is described here from the flow; runner.connect connects it."""
+connect is described here from the flow; runner.connect connects it. A DUT must report the build
+stage's key in its `profile` (the firmware has it compiled in): one holding another build (another
+flow's, or an older one still on a board) is refused. For a board, what `python -m pipeline program`
+put on it (programmed.json: bitstream and ELF digests) is recorded with the run, and keys it."""
 
 from __future__ import annotations
 
@@ -15,9 +18,19 @@ if TYPE_CHECKING:
     from runner.connect import ConnectSpec, ModeGroup
 
 
+def _programmed(f: Flow) -> dict | None:
+    """What `python -m pipeline program` last put on the board through this flow (pipeline/cli.py
+    programs from <flow root>/vivado), or None: not a board, or nothing recorded."""
+    from boards.vendor.program import programmed
+
+    return None if f.dut in ("emulated", "qemu") else programmed(f.root / "vivado")
+
+
 def _run_params(f: Flow) -> dict:
+    # a board programmed again is another run: what is on it keys the run
+    on_board = _programmed(f)
     return {"dut": f.dut, "timing": f.timing, "modes": f.modes, "iterations": f.iterations, "window_seconds": f.window_seconds,
-            **f.testset_params()}
+            **f.testset_params(), **({"programmed": on_board["files"]} if on_board else {})}
 
 
 def _connection(f: Flow, group: ModeGroup) -> ConnectSpec:
@@ -45,6 +58,7 @@ def _run(f: Flow, out: Path) -> dict:
 
     data_kind = f.eembc_kind()
     eembc = f.eembc()
+    build_key = f.manifest("build")["key"]  # the DUT must report it (runner/dut.py Identity.check_build)
     summaries = {}
     for group in group_modes(f.modes, lambda mode: (None, getattr(f.board_cfg.uart.baud, mode))):
         iterations = f.iterations
@@ -54,11 +68,13 @@ def _run(f: Flow, out: Path) -> dict:
             provenance = connection.provenance(data=data_kind, model_origin=f.model_origin())
             summaries.update(runner_cli.run(connection.url, eembc, out, group.modes, provenance, connection.baud, iterations, 10,
                                             f.window_seconds, resume=f.resume, model_id=f.recipe.model_id,
-                                            monitor=connection.monitor))
+                                            monitor=connection.monitor, expect_build=build_key))
+    on_board = _programmed(f)
     return {**summaries, "flow": {"task": f.task, "flow": f.flow, "board": f.board, "model": f.model},
-            "artifacts": {mode: mode for mode in f.modes}}
+            **({"programmed": on_board} if on_board else {}), "artifacts": {mode: mode for mode in f.modes}}
 
 
 # the runner's code, and this module's own (_connection is not one of the stage's functions)
-STAGE = Stage("run", _run_params, lambda f: {"modules": ["runner.cli", "runner.connect"], "files": ["pipeline/stages/run.py"]},
+STAGE = Stage("run", _run_params, lambda f: {"modules": ["runner.cli", "runner.connect", "boards.vendor.program"],
+                                            "files": ["pipeline/stages/run.py"]},
               ["build"], _run)

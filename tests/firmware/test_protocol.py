@@ -91,7 +91,9 @@ def score(reply: bytes) -> float:
 
 def test_name_profile_help(dut):
     assert dut.cmd("name") == dut.name + READY
-    assert dut.cmd("profile") == b"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[ad01]\r\n" + READY
+    # the reference's two lines, then what the build says it is (built outside the pipeline: no m-build line)
+    assert dut.cmd("profile") == (b"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[ad01]\r\n" +
+                                  f"m-platform-[{dut.platform}]\r\nm-timing-[clock]\r\n".encode() + READY)
     help_text = dut.cmd("help")
     assert help_text.startswith(b"ULPMark for tinyML Firmware V0.0.1\r\n\r\n")
     for word in (b"name", b"profile", b"timestamp", b"db", b"infer", b"results", b"10000000"):
@@ -303,7 +305,8 @@ def test_tcp_socket_link_with_boot_banner(stub_dut):
                 got += conn.recv(256)
     assert re.fullmatch(
         rb"m-timestamp-mode-performance\r\nm-lap-us-\d+\r\nm-init-done\r\nm-ready\r\n"
-        rb"m-profile-\[ULPMark for tinyML Firmware V0.0.1\]\r\nm-model-\[ad01\]\r\nm-ready\r\n",
+        rb"m-profile-\[ULPMark for tinyML Firmware V0.0.1\]\r\nm-model-\[ad01\]\r\n"
+        rb"m-platform-\[host-emulation\]\r\nm-timing-\[clock\]\r\nm-ready\r\n",
         got,
     ), got
 

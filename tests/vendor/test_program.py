@@ -5,13 +5,17 @@ our Zynq design) or the toolchain's own Zynq design (the Pynq-Z2's XSA, then JTA
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 import sys
 
+import pytest
+
 import toolchains
 from boards import board
 from boards.vendor import program
+from common.errors import BuildError
 from tests.vendor.tcl_harness import zynq_board
 from tests.vendor.test_ip import component
 
@@ -54,6 +58,13 @@ def stand_ins(folder, tmp_path, space: str = "microblaze_0/Data", assigned=ARTY_
     return record
 
 
+def elf(path):
+    """A firmware file where the build stage would have put it (the stand-ins do not read it; its digest is recorded)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x7fELF firmware of " + path.name.encode())
+    return path
+
+
 def calls(record) -> list[list[str]]:
     return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
 
@@ -65,7 +76,7 @@ def test_the_arty_block_design_takes_the_ip_finn_declares(tmp_path, no_vendor_to
               {"s_axis_0": ("slave", False), "m_axis_0": ("master", False)})
     (tmp_path / "convert").mkdir()
     (tmp_path / "convert/finn_io.h").write_text("#define FINN_OUT_WORDS 12\n")
-    artifacts = {"stitched_ip": stitched, "board_performance": tmp_path / "build/board/fw.elf"}
+    artifacts = {"stitched_ip": stitched, "board_performance": elf(tmp_path / "build/board/fw.elf")}
     out = program.program(board.load("arty_a7"), artifacts, tmp_path / "vivado", toolchain=toolchains.load("finn"),
                           convert_dir=tmp_path / "convert")
     design, jtag = calls(record)
@@ -87,7 +98,7 @@ def test_the_pynq_platform_comes_from_the_design_hls4ml_implemented(tmp_path, no
     bit.parent.mkdir(parents=True)
     bit.write_bytes(b"bit")
     (project / "project_1.xpr").write_text("<Project/>")
-    artifacts = {"bitfile": bit, "board_energy": tmp_path / "build/board/fw_energy.elf"}
+    artifacts = {"bitfile": bit, "board_energy": elf(tmp_path / "build/board/fw_energy.elf")}
     program.program(board.load("pynq_z2"), artifacts, tmp_path / "vivado", toolchain=toolchains.load("hls4ml"), energy=True)
     export, jtag = calls(record)
     assert export[0] == "vivado" and export[export.index("-xpr") + 1] == str(project / "project_1.xpr")
@@ -99,7 +110,7 @@ def test_our_zynq_design_takes_the_ip_and_its_platform_programs_the_board(tmp_pa
     record = stand_ins(no_vendor_tools, tmp_path, "ps7/Data", [("axi_dma_0_Reg", 0x40400000, "64K")])
     ip = tmp_path / "build/board_prj/myproject_prj/solution1/impl/ip"
     component(ip, "xilinx.com", "hls", "myproject_axi", {"in_r": ("slave", True), "out_r": ("master", True)})
-    artifacts = {"ip": ip, "board_performance": tmp_path / "build/board/fw.elf"}
+    artifacts = {"ip": ip, "board_performance": elf(tmp_path / "build/board/fw.elf")}
     b = zynq_board(tmp_path)
     program.program(b, artifacts, tmp_path / "vivado", toolchain=toolchains.load("hls4ml"))
     design, jtag = calls(record)
@@ -109,3 +120,27 @@ def test_our_zynq_design_takes_the_ip_and_its_platform_programs_the_board(tmp_pa
     assert jtag[jtag.index("-bit") + 1] == str(tmp_path / "vivado/zynq_system/zynq_system.bit")
     assert jtag[jtag.index("-xsa") + 1] == str(tmp_path / "vivado/zynq_system/zynq_system.xsa")
     assert (tmp_path / "vivado/boot/ps7_init.tcl").is_file()
+
+
+def test_what_was_put_on_the_board_is_recorded(tmp_path, no_vendor_tools):
+    """programmed.json: the build key and the sha256 of the bitstream and ELF loaded, written once
+    every step succeeded; a programming that fails halfway leaves no record."""
+    stand_ins(no_vendor_tools, tmp_path)
+    project = tmp_path / "build/board_prj/myproject_vivado_accelerator"
+    bit = project / "project_1.runs/impl_1/design_1_wrapper.bit"
+    bit.parent.mkdir(parents=True)
+    bit.write_bytes(b"bit")
+    (project / "project_1.xpr").write_text("<Project/>")
+    fw = elf(tmp_path / "build/board/fw.elf")
+    key = hashlib.sha256(b"build").hexdigest()
+    out = program.program(board.load("pynq_z2"), {"bitfile": bit, "board_performance": fw}, tmp_path / "vivado",
+                          toolchain=toolchains.load("hls4ml"), build_key=lambda: key)
+    record = program.programmed(out)
+    assert (record["board"], record["variant"], record["how"], record["build_key"]) == ("pynq_z2", "performance", "JTAG", key)
+    assert record["files"]["elf"] == {"path": str(fw), "sha256": hashlib.sha256(fw.read_bytes()).hexdigest()}
+    assert record["files"]["bitstream"] == {"path": str(bit), "sha256": hashlib.sha256(b"bit").hexdigest()}
+    (no_vendor_tools / "xsct").write_text("#!/bin/sh\nexit 3\n")  # JTAG fails: the board holds who knows what
+    with pytest.raises(BuildError, match="exit 3"):
+        program.program(board.load("pynq_z2"), {"bitfile": bit, "board_performance": fw}, out,
+                        toolchain=toolchains.load("hls4ml"), build_key=key)
+    assert program.programmed(out) is None

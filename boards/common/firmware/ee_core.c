@@ -14,7 +14,8 @@
  *   - `infer` without a complete input is refused by th_load_tensor with an e-[...] reply;
  *   - `results` before any complete inference (or after an `infer` whose input was refused) is an
  *     error, not a score of whatever the task's buffers hold;
- *   - EE_CMD_CANCEL discards a partial command (a link that knows a new host connected sends it).
+ *   - EE_CMD_CANCEL discards a partial command (a link that knows a new host connected sends it);
+ *   - `profile` adds m-build-[...], m-platform-[...] and m-timing-[...] lines (see ee_core.h).
  */
 #include "ee_core.h"
 
@@ -237,6 +238,17 @@ static void results_command(void) {
     th_results();
 }
 
+static void profile_command(void) {
+    th_printf("m-profile-[%s]\r\n", EE_FW_VERSION);
+    th_printf("m-model-[%s]\r\n", th_model_id());
+#ifdef EE_BUILD_KEY
+    th_printf("m-build-[%s]\r\n", EE_BUILD_KEY);
+#endif
+#ifdef EE_PLATFORM
+    th_printf("m-platform-[%s]\r\n", EE_PLATFORM);
+#endif
+    th_printf("m-timing-[%s]\r\n", EE_TIMING_MODELED ? "modeled" : "clock");
+}
 
 static void help_command(void) {
     th_printf("%s\r\n", EE_FW_VERSION);
@@ -262,8 +274,7 @@ static void run_command(char *cmd) {
     } else if (strcmp(tok, "name") == 0) {
         th_printf("m-name-%s-[%s]\r\n", EE_DEVICE_NAME, th_vendor_name());
     } else if (strcmp(tok, "profile") == 0) {
-        th_printf("m-profile-[%s]\r\n", EE_FW_VERSION);
-        th_printf("m-model-[%s]\r\n", th_model_id());
+        profile_command();
     } else if (strcmp(tok, "help") == 0) {
         help_command();
     } else if (strcmp(tok, "timestamp") == 0) {

@@ -19,6 +19,15 @@
  * command is not appended to what the previous host left half-sent. Not part of the reference. */
 #define EE_CMD_CANCEL '\x18'
 
+/* What `profile` reports after the reference's two lines (docs/mlperf-tiny.md 2.3). The MLC runner
+ * reads only the lines matching m-(model|profile)-[...] (device_under_test.py) and skips the others;
+ * to any runner they are m- messages (2.1) (unverified with the closed-source EEMBC runner):
+ *   m-build-[<key>]       EE_BUILD_KEY: the build stage's key of this build (64 hex digits);
+ *   m-platform-[<what>]   EE_PLATFORM: what this DUT is, as its build knows it: host-emulation, qemu or board;
+ *   m-timing-[<clock>]    modeled (EE_TIMING_MODELED) or clock (the HAL's own timer).
+ * The harness's builds set EE_PLATFORM, and EE_BUILD_KEY when the build stage made them
+ * (boards/firmware.py); without a define its line is left out. */
+
 #ifndef EE_CFG_ENERGY_MODE
 #define EE_CFG_ENERGY_MODE 0
 #endif

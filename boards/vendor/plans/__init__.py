@@ -19,10 +19,12 @@ PLANS_DIR = Path(__file__).resolve().parent
 @dataclass
 class Plan:
     """What programming a board takes: the vendor tools (checked before anything runs) and the
-    actions in order, which read the build stage's artifacts when they run."""
+    actions in order, which read the build stage's artifacts when they run; bitstream(ctx) is the
+    bitstream the actions put on the board (recorded in its programmed.json, boards/vendor/program.py)."""
 
     tools: list[tuple[str, str]] = field(default_factory=list)
     actions: list[tuple[str, Callable[[dict], None]]] = field(default_factory=list)
+    bitstream: Callable[[dict], Path] | None = None
 
 
 def available() -> list[str]:

@@ -55,6 +55,7 @@ def plan(board: Board, out: Path, energy: bool, flash: bool) -> Plan:
 
     p.tools.append(("vivado", f"the {board.name} block design and bitstream"))
     p.actions.append(("block design", design))
+    p.bitstream = lambda ctx: files.bit
     if not flash:
         p.tools.append(("xsct", f"programming the {board.name} over JTAG"))
         p.actions.append(("JTAG", lambda ctx: run(
