@@ -15,6 +15,14 @@ from common.config import Strict
 ToolchainSettings = dict[str, Any]
 
 
+class RemoteFile(Strict):
+    """A file of the MLPerf Tiny repository: searched in ../shared/models/reference and the cache, else downloaded."""
+
+    file: str
+    sha256: str | None
+    url: str
+
+
 class Quant(Strict):
     """QKeras quantized_bits(bits, integer): `integer` bits left of the point, excluding the sign
     (not negative: qkeras 0.9.0 fails on negative integer bits)."""

@@ -76,7 +76,10 @@ class Flow:
         elif self.model not in self.recipe.models:
             raise ConfigError(f"task {self.task} has no model '{self.model}': choose one of {', '.join(self.recipe.models)}"
                               f", or give a QONNX file (model=path/to/model.onnx)")
-        elif self.toolchain.framework == "brevitas" and self.model != "trained":
+        elif self.toolchain.framework == "brevitas" and self.model == "reference" and self.recipe.int8_reference() is None:
+            raise ConfigError(f"flow={self.flow} takes an int8 reference model, and task {self.task} has none "
+                              f"(task.yaml reference.int8): its reference is a Keras model, for flow=hls4ml")
+        elif self.toolchain.framework == "brevitas" and self.model not in ("trained", "reference"):
             raise ConfigError(f"flow={self.flow} takes the recipe's Brevitas model: model={self.model} is a Keras model")
         self.toolchain.check(self.recipe, self.model)
         self.board_cfg = boards.load(self.board)
@@ -114,7 +117,7 @@ class Flow:
         if self.external:
             return (f"QONNX model {self.external.name}, imported "
                     f"(input scale {self.input_scale:g}, zero point {self.input_zero_point})")
-        return self.recipe.model_origin(self.model)
+        return self.recipe.model_origin(self.model, self.toolchain.framework)
 
     def stage_dir(self, name: str) -> StageDir:
         return StageDir(name, stage_path(name, self.task_root, self.flow, self.model, self.model_name, self.root))

@@ -58,11 +58,16 @@ class RecipeBase(ABC):
             "data": {"modules": [f"{t}.recipe", *self.data_modules]},
             "trained": {"modules": [f"{t}.train", f"{t}.model_qkeras"]},
             "reference": {"modules": [f"{t}.reference", f"{t}.testset"]},
+            "reference_int8": {"modules": ["tasks.reference_int8", f"{t}.recipe"]},
             "brevitas": {"modules": [f"{t}.train_brevitas", f"{t}.model_brevitas", "frameworks.brevitas_qat"]},
             "firmware": {"files": [f"tasks/{self.name}/firmware", "tasks/firmware"]},  # tasks/firmware: shared C
         }
 
-    def model_origin(self, model: str) -> str:
+    def model_origin(self, model: str, framework: str = "keras") -> str:
+        if model == "reference" and framework == "brevitas":
+            remote = self.int8_reference()
+            assert remote is not None  # Flow refuses a FINN reference a task does not have
+            return f"MLPerf Tiny int8 reference ({remote.file}), post-training quantized by MLPerf, through QONNX"
         return self.origins[model].format(file=self.cfg.reference.file if model == "reference" else "")
 
     # ---- data -------------------------------------------------------------------------------
@@ -134,6 +139,19 @@ class RecipeBase(ABC):
 
     def reference_file(self) -> Path:
         return self.locate(self.cfg.reference)
+
+    def int8_reference(self) -> Any:
+        """The official int8 TF Lite model FINN takes for model=reference (a RemoteFile), or None."""
+        return None
+
+    def import_int8_reference(self, eembc: Path, data_kind: str, out: Path) -> dict:
+        """The train stage of model=reference for FINN: tasks/reference_int8.py on the int8 model."""
+        from tasks.reference_int8 import import_int8_reference
+
+        remote = self.int8_reference()
+        if remote is None:
+            raise ConfigError(f"task {self.name} has no int8 reference model for FINN (task.yaml reference.int8)")
+        return import_int8_reference(self, self.locate(remote), eembc, data_kind, out)
 
     def load_model(self, trained: dict[str, Path]) -> Any:
         """The trained (or imported) Keras model, for hls4ml."""

@@ -15,6 +15,8 @@ def _train_params(f: Flow) -> dict:
 
         return {"external": str(f.external), "sha256": external.fingerprint(f.external), "input_scale": f.input_scale,
                 "input_zero_point": f.input_zero_point, **f.testset_params()}
+    if f.toolchain.framework == "brevitas" and f.model == "reference":
+        return {"reference_int8": f.recipe.int8_reference().model_dump(), **f.testset_params()}
     if f.toolchain.framework == "brevitas":
         return f.recipe.brevitas_params()
     return {**f.recipe.train_params(f.model), **(f.testset_params() if f.model != "trained" else {})}
@@ -23,7 +25,9 @@ def _train_params(f: Flow) -> dict:
 def _train_sources(f: Flow) -> dict:
     if f.external:
         return {"modules": ["tasks.imported_model", f"tasks.{f.task}.recipe"]}
-    return {"modules": f.recipe.sources["brevitas" if f.toolchain.framework == "brevitas" else f.model]["modules"]}
+    if f.toolchain.framework == "brevitas":
+        return {"modules": f.recipe.sources["reference_int8" if f.model == "reference" else "brevitas"]["modules"]}
+    return {"modules": f.recipe.sources[f.model]["modules"]}
 
 
 def _train(f: Flow, out: Path) -> dict:
@@ -40,6 +44,8 @@ def _train(f: Flow, out: Path) -> dict:
         if f.toolchain.framework == "brevitas":
             return f.recipe.train_brevitas(data, data["eembc"], kind, out)
         return f.recipe.train(f.model, data, data["eembc"], kind, out)
+    if f.toolchain.framework == "brevitas":  # the int8 reference, imported for FINN
+        return f.recipe.import_int8_reference(f.eembc(), f.eembc_kind(), out)
     return f.recipe.train(f.model, data, f.eembc(), f.eembc_kind(), out)  # an imported model: on the test folder
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, ToolchainSettings, TrainConfig
+from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, RemoteFile, ToolchainSettings, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 
@@ -104,6 +104,8 @@ class ReferenceConfig(Strict):
     url: str
     min_top1: float = Field(gt=0, le=1)
     hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain (toolchains/hls4ml/settings.py)
+    int8: RemoteFile | None = None  # the official int8 model, FINN's reference (tasks/reference_int8.py)
+    finn: ToolchainSettings | None = None  # read and validated by the FINN toolchain
 
 
 class KWSTask(Strict):

@@ -123,6 +123,9 @@ class Recipe(RecipeBase):
             zero_point = json.loads(trained["input"].read_text())["zero_point"]
         return {"TASK_CLASSES": len(self.cfg.classes), "KWS_INPUT_ZERO_POINT": zero_point}
 
+    def int8_reference(self):
+        return self.cfg.reference.int8
+
     def stub_accelerator(self) -> dict[str, int]:
         """A stand-in for protocol tests: the first 12 input integers come back as logits."""
         return {"n_in": self.input_bytes, "n_out": len(self.cfg.classes), "in_width": 16, "in_frac": 0,

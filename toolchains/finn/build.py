@@ -25,12 +25,21 @@ from toolchains.finn.settings import FinnSettings
 
 log = logging.getLogger(__name__)
 OUTPUT = "finn_build"
-STREAMLINED = "intermediate_models/step_streamline.onnx"
+# the last model before hardware layers (streamlined, with the project's own step after it): the emulator's source
+STREAMLINED = "intermediate_models/step_accumulate_global_pools.onnx"
 CODEGEN_MODEL = "intermediate_models/step_hw_codegen.onnx"
 CODEGEN_DIR = "hw_codegen"  # under OUTPUT: one folder of generated HLS C++ / RTL per layer
 # after code generation, where Vivado and Vitis HLS exist: finn-plus step names
 HARDWARE_STEPS = ["step_hw_ipgen", "step_set_fifo_depths", "step_create_stitched_ip"]
 SHELL_STEPS = ["step_synthesize_bitfile", "step_make_driver", "step_deployment_package"]  # a board with a FINN shell
+
+
+def _steps(finn_steps: list) -> list:
+    """FINN's own step list with the project's steps (steps.py) after streamlining."""
+    from toolchains.finn.steps import step_accumulate_global_pools
+
+    at = finn_steps.index("step_streamline") + 1
+    return [*finn_steps[:at], step_accumulate_global_pools, *finn_steps[at:]]
 
 
 def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, verify_out: np.ndarray, out: Path,
@@ -53,10 +62,11 @@ def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, ver
         folding = {"folding_config_file": path}
     cfg = fc.DataflowBuildConfig(
         output_dir=str(out / OUTPUT), synth_clk_period_ns=board.clock_period_ns, fpga_part=board.part,
-        steps=fc.hw_codegen_dataflow_steps, generate_outputs=[fc.DataflowOutputType.ESTIMATE_REPORTS],
+        steps=_steps(fc.hw_codegen_dataflow_steps), generate_outputs=[fc.DataflowOutputType.ESTIMATE_REPORTS],
         verify_steps=[fc.VerificationStepType.QONNX_TO_FINN_PYTHON, fc.VerificationStepType.TIDY_UP_PYTHON,
                       fc.VerificationStepType.STREAMLINED_PYTHON],
         verify_input_npy=str(out / "verify_in.npy"), verify_expected_output_npy=str(out / "verify_out.npy"),
+        standalone_thresholds=settings.standalone_thresholds,
         console_log_level=fc.LogLevel.WARNING, **folding)  # FINN's full log: finn_build/build_dataflow.log
     cfg = fc.DataflowBuildConfig.construct_from(cfg)
     log.info("FINN: build up to code generation (streamline, HW layers, folding, estimates, HLS/RTL code) for %s ...",
@@ -98,7 +108,9 @@ def _repoint_code(model: Path, save_as: Path, where) -> None:
     m = ModelWrapper(str(model))
     for node in m.graph.node:
         op = getCustomOp(node)
-        op.set_nodeattr("code_gen_dir_ipgen", where(node.name, op.get_nodeattr("code_gen_dir_ipgen")))
+        folder = op.get_nodeattr("code_gen_dir_ipgen")
+        if folder:  # a layer FINN generates no code for at this step (e.g. a Shuffle) has none
+            op.set_nodeattr("code_gen_dir_ipgen", where(node.name, folder))
     m.save(str(save_as))
 
 

@@ -45,6 +45,8 @@ class Source:
     in_bits: int  # width of the firmware integers
     in_frac: int
     host_table: tuple[int, np.ndarray] | None = None
+    # an int8 TF Lite reference (tasks/reference_int8.py): its interpreter's int8 logits and their requantization
+    interpreter: tuple[np.ndarray, float, int] | None = None
 
 
 def from_brevitas(recipe, trained: dict[str, Path], eembc: Path, out: Path) -> Source:
@@ -78,9 +80,25 @@ def from_qonnx(recipe, trained: dict[str, Path], eembc: Path, out: Path) -> Sour
              "a quantizer table" if host.table is not None else "the test files' integers themselves")
     k, _ = recipe.external_inputs(eembc, declared["zero_point"])
     bits = DataType[host_input.datatype_for(*k_range)].bitwidth()
+    interpreter = None
+    if "interpreter" in trained:
+        logits = declared["logits"]
+        interpreter = (np.load(trained["interpreter"]), float(logits["scale"]), int(logits["zero_point"]))
     return Source(onnx, k.astype(np.float32), host.apply(k).reshape(len(k), *shape[1:]),
                   np.load(trained["outputs"]).reshape(len(k), -1), f"the imported model ({Path(declared['source']).name}, "
-                  f"execute_onnx)", bits, 0, None if host.table is None else (host.k_min, host.table))
+                  f"execute_onnx)", bits, 0, None if host.table is None else (host.k_min, host.table), interpreter)
+
+
+def _interpreter_agreement(emulated: np.ndarray, interpreter: tuple[np.ndarray, float, int]) -> dict:
+    """The emulator's float logits against TF Lite's int8 ones: argmax, and the logits requantized as
+    TF Lite requantizes them (scale, zero point), value by value."""
+    from frameworks.tflite_qonnx import Requantization
+
+    logits, scale, zero_point = interpreter
+    requantized = Requantization(scale, zero_point).apply(emulated)
+    return {"interpreter_argmax_agreement": float(np.mean(emulated.argmax(1) == logits.argmax(1))),
+            "interpreter_int8_identical": float(np.mean(np.all(requantized == logits, axis=1))),
+            "interpreter_what": f"FINN emulator vs TF Lite's interpreter on the int8 reference, {len(logits)} test inputs"}
 
 
 def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path, settings: FinnSettings) -> dict:
@@ -117,6 +135,7 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path, set
         "host_input_table": src.host_table is not None,
         "board_io": board_layout,
         "estimates": est,
+        **(_interpreter_agreement(emulated, src.interpreter) if src.interpreter is not None else {}),
     }
     if exact < 1.0:
         raise GateError(f"the FINN emulator differs from execute_onnx on {1 - exact:.2%} of {len(picked)} test inputs "

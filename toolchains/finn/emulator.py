@@ -1,6 +1,7 @@
 """A fast, bit-exact emulator of a streamlined FINN graph: C generated from the graph's integer
-MatMuls (and XNOR-popcount MatMuls of binary layers), MultiThresholds, Im2Col, NHWC max pooling,
-transposes and final per-channel Mul/Add, compiled into the emulated DUT (behind accel.h,
+MatMuls (and XNOR-popcount MatMuls of binary layers), MultiThresholds, Im2Col (depthwise too: its
+MatMul holds the zeros), NHWC max pooling, global accumulation (GlobalAccPool), transposes and final
+per-channel Mul/Add, compiled into the emulated DUT (behind accel.h,
 accel_finn.c) and, as a shared library, called from Python to check it against qonnx's
 execute_onnx on every test input.
 
@@ -8,8 +9,8 @@ Exactness: the graph's tensors are float32 holding integers (execute_onnx's arit
 MatMul accumulates in int64, equal to float32 as long as every sum stays below 2^24 (else
 execute_onnx itself rounds, and the check says so); thresholds compare the same values; the final
 Mul/Add are single float32 operations, as numpy does them (compiled with -ffp-contract=off).
-Supported: the ops of the KWS/AD MLPs and of CNV-style networks; any other op stops the build with
-its name."""
+Supported: the ops of the KWS/AD MLPs, of CNV-style networks and of the MLPerf int8 DS-CNN; any other
+op stops the build with its name."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import numpy as np
 from common.errors import BuildError
 
 SUPPORTED = ("MatMul", "XnorPopcountMatMul", "MultiThreshold", "Mul", "Add", "Transpose", "Im2Col", "MaxPoolNHWC",
-             "Flatten", "Reshape")
+             "GlobalAccPool", "Flatten", "Reshape")
 SOURCE, HEADER, LIBRARY = "finn_model.c", "finn_model.h", "libfinn_model.so"
 
 
@@ -179,8 +180,8 @@ class _Writer:
         sh, sw = _ints(node, "stride")
         pad = _ints(node, "pad_amount", [0, 0, 0, 0])
         dil = _ints(node, "dilations", [1, 1])
-        if dil != [1, 1] or int(_attr(node, "depthwise", 0)):
-            raise BuildError(f"{node.name}: dilated or depthwise Im2Col is not supported by the emulator")
+        if dil != [1, 1]:  # (depthwise only tells FINN's hardware mapping; the patches are the same)
+            raise BuildError(f"{node.name}: dilated Im2Col is not supported by the emulator")
         pad_value = float(_attr(node, "pad_value", 0))
         src, dst = self.var[node.input[0]], self.buffer(node.output[0])
         y, x = f"(i0 * {sh} + i2 - {pad[0]})", f"(i1 * {sw} + i3 - {pad[1]})"
@@ -202,6 +203,15 @@ class _Writer:
                                 f"{{ float v = -INFINITY; for (int a = 0; a < {kh}; ++a) for (int b = 0; b < {kw}; ++b) "
                                 f"{{ float u = {src}[((i0 * {sh} + a) * {w} + i1 * {sw} + b) * {c} + i2]; if (u > v) v = u; }} "
                                 f"{dst}[(i0 * {ow} + i1) * {c} + i2] = v; }}"))
+
+
+    def global_acc_pool(self, node) -> None:
+        """The sum over the image of each channel (NHWC in, 1 x 1 x C out), exact in int64 as FINN's adder."""
+        _, h, w, c = self.shape(node.input[0])
+        src, dst = self.var[node.input[0]], self.buffer(node.output[0])
+        self.body.append(f"    for (int ch = 0; ch < {c}; ++ch) {{\n        int64_t acc = 0;\n"
+                         f"        for (int p = 0; p < {h * w}; ++p) acc += (int64_t){src}[p * {c} + ch];\n"
+                         f"        {dst}[ch] = (float)acc;\n    }}\n")
 
 
 def generate(model_path: Path, out: Path, host_table: tuple[int, np.ndarray] | None = None) -> tuple[int, int]:
@@ -242,6 +252,8 @@ def generate(model_path: Path, out: Path, host_table: tuple[int, np.ndarray] | N
             wr.im2col(node)
         elif node.op_type == "MaxPoolNHWC":
             wr.maxpool(node)
+        elif node.op_type == "GlobalAccPool":
+            wr.global_acc_pool(node)
         else:  # Flatten, Reshape: the same values in the same order
             wr.var[node.output[0]] = wr.var[node.input[0]]
     name_out = m.graph.output[0].name

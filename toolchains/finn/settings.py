@@ -11,6 +11,9 @@ from common.config import Strict
 class FinnSettings(Strict):
     target_fps: int | None = Field(None, gt=0)  # FINN's SetFolding target, at the board's fabric clock
     folding_config: str | None = None  # a folding JSON (relative paths: to the task folder), instead of target_fps
+    # thresholds as layers of their own (FINN's Thresholding_rtl: a binary search over thresholds in BRAM) rather than
+    # inside each MVAU/VVAU (compared in parallel, in LUTs): 8-bit activations (255 thresholds per channel) fit only so
+    standalone_thresholds: bool = False
     # how many test inputs execute_onnx checks the emulator on (None: all; it runs about 50 inputs/s),
     # evenly spread over the test set
     check_inputs: int | None = Field(None, gt=0)

@@ -27,7 +27,7 @@ class Toolchain(ToolchainBase):
 
     def check(self, recipe, model: str) -> None:
         """Before any stage runs: every recipe has a Brevitas model (tasks/base.py); its finn section must be valid."""
-        self.settings(recipe, "trained")
+        self.settings(recipe, model)
 
     def convert_params(self, recipe, model: str, board) -> dict:
         return {"part": board.part, "clock_period_ns": board.clock_period_ns, "finn": self.settings(recipe, model).model_dump()}
@@ -35,7 +35,7 @@ class Toolchain(ToolchainBase):
     def convert(self, recipe, model: str, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
         from toolchains.finn import convert
 
-        return convert.convert(recipe, trained, eembc, board, out, self.settings(recipe, "trained"))
+        return convert.convert(recipe, trained, eembc, board, out, self.settings(recipe, model))
 
     def accelerator(self, convert_dir: Path) -> Accelerator:
         from toolchains.finn import convert

@@ -1,0 +1,225 @@
+"""An official int8 TF Lite model (the MLPerf Tiny references: post-training quantized by MLPerf) as a
+QONNX graph FINN can take, keeping its arithmetic: tf2onnx writes the QuantizeLinear/DequantizeLinear
+(QDQ) form, then named passes make it QONNX (qonnx's QCDQToQuant) and FINN-ready. Each pass keeps what
+the graph computes, except where its docstring says what moves out of the graph and where it goes.
+
+The passes, in order (docs/toolchains.md C.z has the trial behind each):
+  batch_one                 the batch dimension tf2onnx leaves dynamic becomes 1 (FINN's shapes are static)
+  fold_bias_dequantizers    int32 biases become float initializers (qonnx's ExtractBiasFromConv cannot take
+                            per-channel Quant nodes on biases; the values are exactly bias * scale)
+  broadcast_channel_scales  per-channel (axis) scales and zero points reshaped to broadcast against their
+                            weights, as Quant nodes need (QCDQToQuant fails on 1-D per-channel scales)
+  float_input               the graph input becomes the float x = (q - zero_point) * scale the firmware feeds
+                            as exact integers (q - zero_point); the input's own dequantizer leaves the graph
+  logits_out                the output requantization, the softmax and the softmax's quantizer leave the graph:
+                            it ends at the float logits; the firmware does the rest (argmax needs no softmax)
+  global_average_pools      an AveragePool whose window is the whole map becomes GlobalAveragePool (FINN maps
+                            that to an accumulator and a scale; the same average)
+  adjacent_qdq              Quantize -> Reshape -> Dequantize becomes Quantize -> Dequantize -> Flatten, so the
+                            pair becomes one Quant node
+  QCDQToQuant               qonnx: every QDQ pair becomes a Quant node
+  unsigned_activations      an int8 activation quantizer with zero point -128 becomes uint8 with zero point 0:
+                            clip(round(x/s) - 128, -128, 127) + 128 = clip(round(x/s), 0, 255), the same
+                            values; FINN takes only zero point 0. Any other non-zero zero point is refused.
+
+What stays inexact: TF Lite requantizes with a fixed-point multiplier and its own rounding; a Quant
+node rounds the float product, so an output on a rounding tie may differ by one step (measured, not
+assumed: the import reports how often the int8 logits match the interpreter's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from common.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Requantization:
+    """int8 = clip(round(x / scale) + zero_point, -128, 127): how TF Lite quantizes a float tensor."""
+
+    scale: float
+    zero_point: int
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(np.round(np.asarray(x, dtype=np.float64) / self.scale) + self.zero_point, -128, 127).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class Converted:
+    input: Requantization  # the test files' int8 encoding (x = (q - zero_point) * scale)
+    logits: Requantization  # the interpreter's int8 logits (the graph now stops before them)
+    logits_tensor: str  # the TF Lite tensor of those logits
+
+
+def _attr(node, name: str, default: int) -> int:
+    return next((a.i for a in node.attribute if a.name == name), default)
+
+
+def _only_consumer(m, tensor: str, op_type: str, what: str):
+    consumers = m.find_consumers(tensor) or []
+    if len(consumers) != 1 or consumers[0].op_type != op_type:
+        raise ConfigError(f"not an int8 TF Lite graph of the expected form: {what} is not followed by one {op_type}")
+    return consumers[0]
+
+
+def batch_one(m) -> None:
+    for value in list(m.graph.input) + list(m.graph.output):
+        dim = value.type.tensor_type.shape.dim[0]
+        dim.ClearField("dim_param")
+        dim.dim_value = 1
+
+
+def fold_bias_dequantizers(m) -> None:
+    for node in list(m.graph.node):
+        if node.op_type != "DequantizeLinear" or m.get_initializer(node.input[0]) is None:
+            continue
+        q = m.get_initializer(node.input[0])
+        if q.dtype == np.int32:
+            scale, zero = m.get_initializer(node.input[1]), m.get_initializer(node.input[2])
+            m.set_initializer(node.output[0], ((q.astype(np.float64) - zero) * scale).astype(np.float32))
+            m.graph.node.remove(node)
+
+
+def broadcast_channel_scales(m) -> None:
+    for node in m.graph.node:
+        weights = m.get_initializer(node.input[0]) if node.op_type == "DequantizeLinear" else None
+        if weights is None:
+            continue
+        scale, zero = m.get_initializer(node.input[1]), m.get_initializer(node.input[2])
+        if scale.ndim == 1 and scale.size > 1:
+            shape = [1] * weights.ndim
+            shape[_attr(node, "axis", 1)] = -1
+            m.set_initializer(node.input[1], scale.reshape(shape))
+            m.set_initializer(node.input[2], zero.reshape(shape))
+        for a in [a for a in node.attribute if a.name == "axis"]:
+            node.attribute.remove(a)
+
+
+def float_input(m) -> Requantization:
+    from onnx import TensorProto
+
+    name = m.graph.input[0].name
+    first = _only_consumer(m, name, "Reshape", "the int8 input")  # NHWC -> NCHW (one channel: a reshape)
+    dequantize = _only_consumer(m, first.output[0], "DequantizeLinear", "the input's reshape")
+    scale, zero = (m.get_initializer(t) for t in dequantize.input[1:3])
+    for consumer in m.find_consumers(dequantize.output[0]) or []:
+        consumer.input[:] = [first.output[0] if t == dequantize.output[0] else t for t in consumer.input]
+    m.graph.node.remove(dequantize)
+    m.graph.input[0].type.tensor_type.elem_type = TensorProto.FLOAT
+    return Requantization(float(scale), int(zero))
+
+
+def logits_out(m) -> tuple[Requantization, str]:
+    """Returns the logits' requantization and the name of the int8 logits tensor (tf2onnx keeps TF Lite's)."""
+    from onnx import TensorProto
+
+    softmax = next((n for n in m.graph.node if n.op_type == "Softmax"), None)
+    if softmax is None:
+        raise ConfigError("not a classifier TF Lite graph: no Softmax")
+    dequantize = m.find_producer(softmax.input[0])
+    quantize = m.find_producer(dequantize.input[0]) if dequantize is not None else None
+    if dequantize is None or quantize is None or quantize.op_type != "QuantizeLinear":
+        raise ConfigError("not an int8 TF Lite graph of the expected form: the softmax does not read quantized logits")
+    scale, zero = (m.get_initializer(t) for t in quantize.input[1:3])
+    removed = [softmax, dequantize, quantize, *(m.find_consumers(softmax.output[0]) or [])]
+    logits_tensor = quantize.output[0]
+    for node in removed:
+        m.graph.node.remove(node)
+    out = m.graph.output[0]
+    out.name = quantize.input[0]
+    out.type.tensor_type.elem_type = TensorProto.FLOAT  # same shape: the logits are what the softmax read
+    return Requantization(float(scale), int(zero)), logits_tensor
+
+
+def global_average_pools(m) -> None:
+    for node in m.graph.node:
+        if node.op_type != "AveragePool":
+            continue
+        kernel = next(list(a.ints) for a in node.attribute if a.name == "kernel_shape")
+        if list(m.get_tensor_shape(node.input[0])[2:]) != kernel:
+            raise ConfigError(f"average pooling {kernel} over a {m.get_tensor_shape(node.input[0])} map: only a pool "
+                              f"over the whole map is mapped")
+        node.op_type = "GlobalAveragePool"
+        del node.attribute[:]
+
+
+def adjacent_qdq(m) -> None:
+    from onnx import helper
+
+    for reshape in [n for n in m.graph.node if n.op_type == "Reshape"]:
+        before = m.find_producer(reshape.input[0])
+        after = m.find_consumers(reshape.output[0]) or []
+        if before is None or before.op_type != "QuantizeLinear" or len(after) != 1 or after[0].op_type != "DequantizeLinear":
+            continue
+        dequantize, final = after[0], after[0].output[0]
+        if len(m.get_tensor_shape(final)) != 2:
+            raise ConfigError("a reshape between a quantizer pair that is not a flatten")
+        dequantize.input[0] = before.output[0]
+        dequantize.output[0] = f"{final}_unflattened"
+        m.graph.node.remove(reshape)
+        position = list(m.graph.node).index(dequantize) + 1
+        m.graph.node.insert(position, helper.make_node("Flatten", [dequantize.output[0]], [final], axis=1))
+
+
+def unsigned_activations(m) -> None:
+    for node in m.graph.node:
+        if node.op_type != "Quant" or m.get_initializer(node.input[0]) is not None:
+            continue  # weights keep zero point 0 (TF Lite's are symmetric)
+        zero = m.get_initializer(node.input[2])
+        if np.all(zero == 0):
+            continue
+        if not (np.all(zero == -128) and _attr(node, "signed", 1) == 1 and float(m.get_initializer(node.input[3])) == 8):
+            raise ConfigError(f"activation quantizer {node.name} has zero point {zero.ravel()[:4]}: FINN takes zero point 0, "
+                              f"and only int8 with -128 has an exact unsigned form")
+        m.set_initializer(node.input[2], np.zeros_like(zero))
+        next(a for a in node.attribute if a.name == "signed").i = 0
+
+
+def convert(tflite: Path, out: Path) -> Converted:
+    """Write out (QONNX) from the int8 TF Lite file; returns what left the graph."""
+    import tf2onnx
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.qcdq_to_qonnx import QCDQToQuant
+    from qonnx.util.cleanup import cleanup_model
+
+    qdq, _ = tf2onnx.convert.from_tflite(str(tflite), opset=13)
+    m = ModelWrapper(qdq)
+    batch_one(m)
+    fold_bias_dequantizers(m)
+    broadcast_channel_scales(m)
+    given = float_input(m)
+    logits, logits_tensor = logits_out(m)
+    m = cleanup_model(m)  # shapes for the pool pass
+    global_average_pools(m)
+    adjacent_qdq(m)
+    m = cleanup_model(m).transform(QCDQToQuant())
+    m = cleanup_model(m)
+    unsigned_activations(m)
+    left = sorted({n.op_type for n in m.graph.node} & {"QuantizeLinear", "DequantizeLinear"})
+    if left:
+        raise ConfigError(f"{Path(tflite).name}: {', '.join(left)} left after QCDQToQuant: a quantizer pair the passes "
+                          f"do not know")
+    m.save(str(out))
+    return Converted(given, logits, logits_tensor)
+
+
+def interpreter_tensor(tflite: Path, q: np.ndarray, tensor: str) -> np.ndarray:
+    """TF Lite's own interpreter on int8 inputs q (N, *input shape): the int8 values of `tensor`, one
+    row per input. One input per invoke: a batch would change no value but costs a resize per shape."""
+    from frameworks.keras2 import tf
+
+    interpreter = tf.lite.Interpreter(model_path=str(tflite), experimental_preserve_all_tensors=True)
+    interpreter.allocate_tensors()
+    entry = interpreter.get_input_details()[0]
+    index = next((t["index"] for t in interpreter.get_tensor_details() if t["name"] == tensor), None)
+    if index is None:
+        raise ConfigError(f"{Path(tflite).name} has no tensor {tensor}")
+    rows = []
+    for qi in np.asarray(q, dtype=np.int8):
+        interpreter.set_tensor(entry["index"], qi.reshape(entry["shape"]))
+        interpreter.invoke()
+        rows.append(interpreter.get_tensor(index).reshape(-1).copy())
+    return np.stack(rows)
