@@ -1,0 +1,698 @@
+"""A fast, bit-exact emulator of an hls4ml design: C generated from hls4ml's own converted
+ModelGraph (its layer order, weights as hls4ml wrote them for the C simulation, and every layer's
+ap_fixed types: widths, rounding and saturation modes, accumulators), compiled into the emulated DUT
+(accel_hls4ml_emu.c) and, as a shared library run batched on every core, checked against hls4ml's C
+simulation on every test input by the convert stage.
+
+hls4ml 1.3 offers no numerical emulator of its own: its bit-exact machinery (model/optimizer/passes/
+bit_exact.py, HGQ's proxy models) derives types from value intervals and needs HGQ's quantizer layers
+(Keras 3), and `predict`/`trace` run the C simulation itself. So the arithmetic the HLS templates
+perform (nnet_utils, read for 1.3.0) is written here once, per layer:
+
+- every value is an integer: the ap_fixed value times 2^frac, held in a double (exact: the
+  generator bounds every product and every partial sum below 2^52 from the weights and the input
+  ranges, and refuses a layer where it cannot);
+- Dense and convolutions (nnet_dense_latency.h, nnet_conv_stream.h, nnet_depthwise_product.h):
+  acc = (accum_t)bias; acc += (accum_t)(x * w) for every product, in any order (a wrapping
+  accumulator is arithmetic modulo 2^width, so the order does not matter; a saturating one is taken
+  only where it provably never saturates); result = (result_t)acc. A product with more fraction
+  bits than the accumulator is rounded one by one, as the C++ does;
+- a conversion between types rounds as the target's quantization mode says (ap_fixed_base.h:
+  TRN floor, TRN_ZERO toward zero, RND half up, RND_ZERO, RND_INF, RND_MIN_INF, RND_CONV half to
+  even), then wraps or saturates as its overflow mode says; into an ap_int, C's truncation toward
+  zero;
+- ReLU and linear activations, zero padding, clones, reshapes, Add/Subtract/Multiply merges,
+  BatchNormalization (x * scale + bias at full precision), max and average pooling (the sum in
+  accum_t, divided with ap_fixed's truncating division), global pooling, io_stream and io_parallel
+  alike (the same arithmetic; io_stream's line buffers only change when values arrive).
+
+Anything else (softmax, tables, other activations, binary or exponent weights, ...) raises
+Unsupported with the layer's name: the convert stage then keeps hls4ml's C simulation as the DUT's
+model and says why."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from common.errors import BuildError
+
+SOURCE, HEADER, LIBRARY = "hls4ml_model.c", "hls4ml_model.h", "libhls4ml_model.so"
+EXACT = 2.0 ** 52  # integers below this are exact in a double, and so is adding 0.5 to them scaled down
+ROUNDING = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_INF", "RND_MIN_INF", "RND_CONV")
+OVERFLOW = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
+
+
+class Unsupported(BuildError):
+    """A design the emulator does not cover (the message names the layer and what)."""
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """An ap_fixed / ap_ufixed / ap_int / ap_uint type: its values are integers v (value v * 2^-frac)
+    in [lo, hi]; a conversion into it rounds (`rounding`) and then wraps or saturates (`overflow`)."""
+
+    width: int
+    frac: int
+    signed: bool
+    rounding: str = "TRN"
+    overflow: str = "WRAP"
+    integer_type: bool = False  # an ap_int: a fractional source is truncated toward zero, as C does
+
+    @property
+    def lo(self) -> int:
+        return -(1 << (self.width - 1)) if self.signed else 0
+
+    @property
+    def hi(self) -> int:
+        return (1 << (self.width - self.signed)) - 1
+
+    @property
+    def bound(self) -> float:
+        return float(max(-self.lo, self.hi))
+
+    @classmethod
+    def of(cls, precision, what: str) -> Fixed:
+        """From an hls4ml precision type (model/types.py)."""
+        from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType
+
+        if isinstance(precision, IntegerPrecisionType):
+            return cls(precision.width, 0, bool(precision.signed), "TRN_ZERO", "WRAP", integer_type=True)
+        if not isinstance(precision, FixedPrecisionType):
+            raise Unsupported(f"{what}: type {precision} ({type(precision).__name__}) is not ap_fixed or ap_int")
+        rounding, overflow = precision.rounding_mode.name, precision.saturation_mode.name
+        if rounding not in ROUNDING or overflow not in OVERFLOW or precision.saturation_bits:
+            raise Unsupported(f"{what}: type {precision} (rounding {rounding}, overflow {overflow}, "
+                              f"{precision.saturation_bits} saturation bits)")
+        return cls(precision.width, precision.width - precision.integer, bool(precision.signed), rounding, overflow)
+
+    def __str__(self) -> str:
+        kind = "int" if self.integer_type else "fixed"
+        return (f"{'' if self.signed else 'u'}{kind}<{self.width},{self.width - self.frac}"
+                f"{'' if self.integer_type else f',{self.rounding},{self.overflow}'}>")
+
+
+# ---- the same conversions on numpy arrays, for the constants (weights, biases) -------------------------
+
+def _round(y: np.ndarray, mode: str) -> np.ndarray:
+    """y (exact doubles) rounded to integers as the quantization mode says."""
+    f = np.floor(y)
+    r = y - f  # exact
+    up = {"TRN": np.zeros_like(y, dtype=bool), "RND": r >= 0.5, "RND_MIN_INF": r > 0.5,
+          "RND_INF": (r > 0.5) | ((r == 0.5) & (y >= 0)), "RND_ZERO": (r > 0.5) | ((r == 0.5) & (y < 0)),
+          "RND_CONV": (r > 0.5) | ((r == 0.5) & (np.mod(f, 2) != 0))}
+    if mode == "TRN_ZERO":
+        return np.trunc(y)
+    return f + up[mode]
+
+
+def _overflow(v: np.ndarray, t: Fixed) -> np.ndarray:
+    lo, hi = float(t.lo), float(t.hi)
+    if t.overflow == "WRAP":
+        span = 2.0 ** t.width
+        return v - span * np.floor((v - lo) / span)
+    if t.overflow == "SAT_ZERO":
+        return np.where((v < lo) | (v > hi), 0.0, v)
+    if t.overflow == "SAT_SYM" and t.signed:
+        lo = -hi
+    return np.clip(v, lo, hi)
+
+
+def quantize(values: np.ndarray, t: Fixed) -> np.ndarray:
+    """Real values (as parsed from hls4ml's weight files) -> integers of type t, as ap_fixed's
+    constructor from double does."""
+    y = np.ldexp(np.asarray(values, dtype=np.float64), t.frac)
+    if np.max(np.abs(y), initial=0.0) >= EXACT:
+        raise Unsupported(f"a constant too large for {t}")
+    return _overflow(_round(y, "TRN_ZERO" if t.integer_type else t.rounding), t)
+
+
+def requantize(v: np.ndarray, frac: int, t: Fixed) -> np.ndarray:
+    """Integers at 2^-frac -> integers of type t (an ap_fixed assignment)."""
+    return _overflow(_round(np.ldexp(np.asarray(v, dtype=np.float64), t.frac - frac), t.rounding), t)
+
+
+# ---- C generation ------------------------------------------------------------------------------------
+
+PRELUDE = r"""#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "hls4ml_model.h"
+
+/* The convolutions and dense layers run on GCC vector types of the target's width (VL doubles). */
+#if defined(__AVX512F__)
+#define VL 8
+#elif defined(__AVX__)
+#define VL 4
+#else
+#define VL 2
+#endif
+typedef double vd __attribute__((vector_size(8 * VL)));
+typedef double vdu __attribute__((vector_size(8 * VL), aligned(8))); /* an unaligned load */
+/* output pixels per tile: about 16 accumulator registers */
+#define TILE(f8) (16 * VL / (f8) < 1 ? 1 : 16 * VL / (f8) > 8 ? 8 : 16 * VL / (f8))
+#define RINT_MAGIC 6755399441055744.0 /* 1.5 * 2^52: (y + M) - M rounds |y| < 2^51 to nearest, ties to even */
+static inline vd v_rint(vd y) { return (y + RINT_MAGIC) - RINT_MAGIC; }
+static inline vd v_floor(vd y) { vd r = v_rint(y); return r + __builtin_convertvector(r > y, vd); }
+static inline vd v_neg(vd y) { return __builtin_convertvector(y < 0.0, vd) * -1.0; } /* 1.0 where y < 0 */
+"""
+
+
+def _round_c(y: str, mode: str) -> str:
+    """A C expression rounding the exact double y as the mode says (y may be evaluated more than
+    once; |y| < 2^51, so adding 0.5 is exact)."""
+    return {
+        "TRN": f"floor({y})",
+        "TRN_ZERO": f"trunc({y})",
+        "RND": f"floor({y} + 0.5)",
+        "RND_MIN_INF": f"ceil({y} - 0.5)",
+        "RND_CONV": f"rint({y})",  # the default rounding mode: to nearest, ties to even
+        "RND_INF": f"(({y}) >= 0.0 ? floor({y} + 0.5) : ceil({y} - 0.5))",
+        "RND_ZERO": f"(({y}) >= 0.0 ? ceil({y} - 0.5) : floor({y} + 0.5))",
+    }[mode]
+
+
+def _round_v(y: str, mode: str) -> str:
+    """The same on a vector y (an expression without side effects)."""
+    up, down = f"v_floor({y} + 0.5)", f"(-v_floor(0.5 - ({y})))"  # half up; half down (ceil(y - 0.5))
+    return {
+        "TRN": f"v_floor({y})",
+        "TRN_ZERO": f"(v_floor({y}) + v_neg({y}) * __builtin_convertvector(v_floor({y}) != ({y}), vd) * -1.0)",
+        "RND": up,
+        "RND_MIN_INF": down,
+        "RND_CONV": f"v_rint({y})",
+        "RND_INF": f"({up} + ({down} - {up}) * v_neg({y}))",
+        "RND_ZERO": f"({down} + ({up} - {down}) * v_neg({y}))",
+    }[mode]
+
+
+def _overflow_c(t: Fixed, v: str = "v") -> str:
+    """C statements bringing the integer v into t's range as its overflow mode says."""
+    lo, hi = float(t.lo), float(t.hi)
+    if t.overflow == "WRAP":
+        return f"{v} = {v} - {_c(2.0 ** t.width)} * floor(({v} - {_c(lo)}) * {_c(2.0 ** -t.width)});"
+    if t.overflow == "SAT_ZERO":
+        return f"{v} = ({v} < {_c(lo)} || {v} > {_c(hi)}) ? 0.0 : {v};"
+    if t.overflow == "SAT_SYM" and t.signed:
+        lo = -hi
+    return f"{v} = {v} < {_c(lo)} ? {_c(lo)} : ({v} > {_c(hi)} ? {_c(hi)} : {v});"
+
+
+def _c(x: float) -> str:
+    """A double literal, exact (hexadecimal where it is not an integer)."""
+    if float(x).is_integer() and abs(x) < 2 ** 53:
+        return f"{int(x)}.0"
+    return float(x).hex()
+
+
+def _pad8(n: int) -> int:
+    return -(-n // 8) * 8
+
+
+@dataclass
+class _Tensor:
+    id: int
+    shape: tuple[int, ...]
+    t: Fixed
+    bound: float  # the largest magnitude of its integers
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+def _pad_body(ih: int, iw: int, c: int, oh: int, ow: int, pt: int, pl: int, cast: str) -> str:
+    """C: out (oh x ow x c) zero, in (ih x iw x c) copied in at (pt, pl) through cast; rows and
+    columns that fall outside out are left out (an unused border)."""
+    rows, cols = min(ih, oh - pt), min(iw, ow - pl)
+    return (f"    for (int e = 0; e < {oh * ow * c}; ++e) out[e] = 0.0;\n"
+            f"    for (int y = 0; y < {rows}; ++y)\n        for (int e = 0; e < {cols * c}; ++e)\n"
+            f"            out[((y + {pt}) * {ow} + {pl}) * {c} + e] = {cast}(in0[y * {iw * c} + e]);\n")
+
+
+def _geometry(layer, one_d: bool) -> dict[str, int]:
+    """Input/output sizes, kernel, strides and padding of a convolution or pooling layer (1D as H=1)."""
+    a = layer.get_attr
+    kernel = "pool" if "Pool" in layer.class_name else "filt"
+    pads = [a(k, 0) or 0 for k in ("pad_top", "pad_bottom", "pad_left", "pad_right")]
+    if one_d:
+        return {"IH": 1, "IW": a("in_width"), "OH": 1, "OW": a("out_width"), "KH": 1, "KW": a(f"{kernel}_width"),
+                "SH": 1, "SW": a("stride_width"), "PT": 0, "PL": pads[2], "padded": any(pads[2:])}
+    return {"IH": a("in_height"), "IW": a("in_width"), "OH": a("out_height"), "OW": a("out_width"),
+            "KH": a(f"{kernel}_height"), "KW": a(f"{kernel}_width"), "SH": a("stride_height"), "SW": a("stride_width"),
+            "PT": pads[0], "PL": pads[2], "padded": any(pads)}
+
+
+class _Model:
+    """The C for one ModelGraph: a function per layer; the tensors live in one workspace of doubles,
+    a region each, reused once a tensor's last reader has run."""
+
+    def __init__(self, hls_model, project: Path):
+        self.m = hls_model
+        self.project = Path(project)
+        self.data: list[str] = []
+        self.casts: dict[tuple, str] = {}
+        self.cast_funcs: list[str] = []
+        self.funcs: list[str] = []
+        self.calls: list[tuple[str, list[int], int]] = []  # (function, input tensor ids, output tensor id)
+        self.tensors: dict[str, _Tensor] = {}
+        self.all: list[_Tensor] = []
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def new(self, name: str, shape, t: Fixed, bound: float) -> _Tensor:
+        tensor = _Tensor(len(self.all), tuple(int(d) for d in shape), t, min(bound, t.bound))
+        self.all.append(tensor)
+        self.tensors[name] = tensor
+        return tensor
+
+    def inp(self, layer, i: int = 0) -> _Tensor:
+        name = layer.inputs[i]
+        if name not in self.tensors:
+            raise Unsupported(f"{layer.name}: its input {name} is not computed before it")
+        return self.tensors[name]
+
+    def out_type(self, layer) -> Fixed:
+        return Fixed.of(layer.get_output_variable().type.precision, f"{layer.name} result")
+
+    def output(self, layer, t: Fixed, bound: float) -> _Tensor:
+        return self.new(layer.outputs[0], layer.get_output_variable().shape, t, bound)
+
+    def func(self, what: str, body: str, args: list[_Tensor], out: _Tensor) -> None:
+        fname = f"layer_{len(self.calls)}"
+        params = ", ".join(f"const double *restrict in{i}" for i in range(len(args)))
+        self.funcs.append(f"/* {what} */\nstatic void {fname}({params}, double *restrict out) {{\n{body}}}\n")
+        self.calls.append((fname, [a.id for a in args], out.id))
+
+    def cast(self, frac: int, bound: float, t: Fixed, what: str, src: Fixed | None = None) -> tuple[str, float]:
+        """The name of a C function converting an integer at 2^-frac (|v| <= bound; of type src
+        where there is one) into type t, and the bound of its results. Overflow code only where the
+        value can leave t's range."""
+        d = frac - t.frac  # fraction bits dropped
+        if t.integer_type and d > 0 and src is not None and src.width <= src.frac:
+            # ap_fixed_base::to_ap_int_base gives 1 for a negative value without integer bits
+            raise Unsupported(f"{what}: {src} (no integer bits) into {t}")
+        mode = "TRN_ZERO" if t.integer_type else t.rounding
+        scaled = bound * 2.0 ** -d + (1.0 if d > 0 else 0.0)
+        if bound >= EXACT or scaled >= EXACT:
+            raise Unsupported(f"{what}: values up to {bound:.3g} do not stay exact in a double")
+        fits = -scaled >= t.lo and scaled <= t.hi
+        key = (d, mode, None if fits else (t.width, t.signed, t.overflow))
+        if key not in self.casts:
+            name = f"cast{len(self.casts)}"
+            lines = [f"static inline double {name}(double v) {{  /* into {t} from 2^-{frac} */"]
+            if d > 0:
+                lines.append(f"    v = {_round_c(f'v * {_c(2.0 ** -d)}', mode)};")
+            elif d < 0:
+                lines.append(f"    v = v * {_c(2.0 ** -d)};")
+            if not fits:
+                lines.append(f"    {_overflow_c(t)}")
+            lines.append("    return v;\n}\n")
+            self.cast_funcs.append("\n".join(lines))
+            self.casts[key] = name
+        return self.casts[key], min(scaled, t.bound)
+
+    def weights(self, layer, key: str) -> tuple[np.ndarray, Fixed]:
+        """A weight array as the C simulation loads it (hls4ml's text file, each value parsed as a
+        double and converted to its type), as integers, in the layer's own data layout."""
+        var = layer.weights[key]
+        t = Fixed.of(var.type.precision, f"{layer.name} {key}")
+        path = self.project / "firmware" / "weights" / f"{var.name}.txt"
+        if not path.is_file():
+            raise Unsupported(f"{layer.name}: no weight file {path.name} (write the hls4ml project first)")
+        values = np.array([float(s) for s in path.read_text().split(",")], dtype=np.float64)
+        if values.size != var.data.size:
+            raise Unsupported(f"{layer.name}: {path.name} holds {values.size} values, {var.data.size} expected")
+        if t.integer_type and not np.all(values == np.round(values)):
+            raise Unsupported(f"{layer.name}: fractional values in the integer weights {path.name}")
+        return quantize(values, t).reshape(var.data.shape), t
+
+    def array(self, name: str, values: np.ndarray) -> str:
+        flat = np.asarray(values, dtype=np.float64).ravel()
+        rows = [", ".join(_c(v) for v in flat[i:i + 12]) for i in range(0, len(flat), 12)]
+        self.data.append(f"static const double {name}[{max(len(flat), 1)}] __attribute__((aligned(64))) = {{\n  "
+                         + ",\n  ".join(rows) + "\n};\n")
+        return name
+
+    # -- layers -------------------------------------------------------------------------------------
+    def elementwise(self, layer, expr: str, srcs: list[_Tensor], frac: int, bound: float, src: Fixed | None = None) -> None:
+        """out[e] = (result_t)(expr) over every element; expr's integer is at 2^-frac (of type src,
+        where expr is one input's value)."""
+        t = self.out_type(layer)
+        cast, out_bound = self.cast(frac, bound, t, layer.name, src)
+        out = self.output(layer, t, out_bound)
+        if any(out.size != x.size for x in srcs):
+            raise Unsupported(f"{layer.name}: {[x.size for x in srcs]} values in, {out.size} out")
+        body = f"    for (int e = 0; e < {out.size}; ++e) out[e] = {cast}({expr});\n"
+        self.func(f"{layer.name} ({layer.class_name}) -> {t}", body, srcs, out)
+
+    def activation(self, layer) -> None:
+        x = self.inp(layer)
+        kind = str(layer.get_attr("activation", "")).lower()
+        if kind == "linear":
+            self.elementwise(layer, "in0[e]", [x], x.t.frac, x.bound, x.t)
+        elif kind == "relu":  # nnet_activation(_stream).h: data > 0 ? data : 0, then the cast
+            self.elementwise(layer, "(in0[e] > 0.0 ? in0[e] : 0.0)", [x], x.t.frac, x.bound, x.t)
+        else:
+            raise Unsupported(f"{layer.name}: activation '{kind}' (the emulator has linear and relu)")
+
+    def merge(self, layer) -> None:
+        """nnet_merge(_stream).h: the full-precision sum, difference or product, then the cast."""
+        a, b = self.inp(layer, 0), self.inp(layer, 1)
+        op = str(layer.get_attr("op", "")).lower()
+        if op in ("add", "subtract"):
+            frac = max(a.t.frac, b.t.frac)
+            sa, sb = 2.0 ** (frac - a.t.frac), 2.0 ** (frac - b.t.frac)
+            self.elementwise(layer, f"in0[e] * {_c(sa)} {'+' if op == 'add' else '-'} in1[e] * {_c(sb)}", [a, b], frac,
+                             a.bound * sa + b.bound * sb)
+        elif op == "multiply":
+            self.elementwise(layer, "in0[e] * in1[e]", [a, b], a.t.frac + b.t.frac, a.bound * b.bound)
+        else:
+            raise Unsupported(f"{layer.name}: merge '{op}' (the emulator has add, subtract, multiply)")
+
+    def batchnorm(self, layer) -> None:
+        """nnet_batchnorm(_stream).h: x * scale + bias at full precision, then the cast."""
+        x = self.inp(layer)
+        scale, ts = self.weights(layer, "scale")
+        bias, tb = self.weights(layer, "bias")
+        frac = max(x.t.frac + ts.frac, tb.frac)
+        scale = scale.ravel() * 2.0 ** (frac - x.t.frac - ts.frac)
+        bias = bias.ravel() * 2.0 ** (frac - tb.frac)
+        s, b = self.array(f"s_{layer.index}", scale), self.array(f"b_{layer.index}", bias)
+        idx = "e" if scale.size == x.size else f"e % {scale.size}"
+        self.elementwise(layer, f"in0[e] * {s}[{idx}] + {b}[{idx}]", [x], frac,
+                         x.bound * float(np.max(np.abs(scale))) + float(np.max(np.abs(bias))))
+
+    def padding(self, layer, one_d: bool) -> None:
+        x = self.inp(layer)
+        a = layer.get_attr
+        ih, iw = (1, a("in_width")) if one_d else (a("in_height"), a("in_width"))
+        oh, ow = (1, a("out_width")) if one_d else (a("out_height"), a("out_width"))
+        pt, pl, c = (0 if one_d else a("pad_top")), a("pad_left"), a("n_chan")
+        if oh < ih + pt or ow < iw + pl:
+            raise Unsupported(f"{layer.name}: cropping padding")
+        t = self.out_type(layer)
+        cast, bound = self.cast(x.t.frac, x.bound, t, layer.name, x.t)
+        out = self.output(layer, t, bound)
+        self.func(f"{layer.name} ({layer.class_name}) -> {t}", _pad_body(ih, iw, c, oh, ow, pt, pl, cast), [x], out)
+
+    def padded(self, layer, x: _Tensor, g: dict, c: int) -> tuple[_Tensor, dict]:
+        """A zero-padded copy of x for a layer that pads inside (io_parallel), and its geometry then."""
+        ih, iw = (g["OH"] - 1) * g["SH"] + g["KH"], (g["OW"] - 1) * g["SW"] + g["KW"]
+        out = self.new(f"{layer.name}:padded", (ih, iw, c), x.t, x.bound)
+        self.func(f"{layer.name}: its zero padding", _pad_body(g["IH"], g["IW"], c, ih, iw, g["PT"], g["PL"], ""), [x], out)
+        return out, {**g, "IH": ih, "IW": iw, "PT": 0, "PL": 0, "padded": False}
+
+    def mac(self, layer, kind: str, one_d: bool = False) -> None:
+        """Dense, Conv1D/2D, PointwiseConv and DepthwiseConv: per output, acc = (accum_t)bias +
+        sum of (accum_t)(x * w), then (result_t)acc."""
+        x = self.inp(layer)
+        name = layer.name
+        if str(layer.get_attr("strategy", "latency")).lower() not in ("latency", "resource", "resource_unrolled"):
+            raise Unsupported(f"{name}: strategy {layer.get_attr('strategy')}")
+        w, tw = self.weights(layer, "weight")
+        b, tb = self.weights(layer, "bias")
+        acc_t = Fixed.of(layer.get_attr("accum_t").precision, f"{name} accum_t")
+        if layer.get_attr("_weights_transposed", False):  # the Resource strategy's layout (resource_strategy.py)
+            w = np.transpose(w) if w.ndim == 2 else np.moveaxis(w, 0, -1)
+        if kind == "dense":
+            g = {"IH": 1, "IW": 1, "OH": 1, "OW": 1, "KH": 1, "KW": 1, "SH": 1, "SW": 1, "PT": 0, "PL": 0, "padded": False}
+            c_in = x.size
+        else:
+            g = _geometry(layer, one_d)
+            c_in = int(layer.get_attr("n_chan"))
+            if x.size != g["IH"] * g["IW"] * c_in:
+                raise Unsupported(f"{name}: input of {x.size} values for {g['IH']}x{g['IW']}x{c_in}")
+        depthwise = kind == "depthwise"
+        if depthwise:
+            if w.shape[-1] != 1:
+                raise Unsupported(f"{name}: depth multiplier {w.shape[-1]}")
+            w = w.reshape(g["KH"] * g["KW"], c_in)
+        else:
+            w = w.reshape(g["KH"] * g["KW"] * c_in, -1)
+        n_out = w.shape[1]
+        bias = requantize(b.ravel(), tb.frac, acc_t)  # acc = (accum_t)bias
+        d = x.t.frac + tw.frac - acc_t.frac  # product fraction bits the accumulator drops
+        if d < 0:  # the accumulator has more: scale the weights up instead (exact)
+            w = w * 2.0 ** -d
+            d = 0
+        terms = np.abs(w).sum(axis=0) * x.bound  # per output: the largest sum of |x * w|
+        if float(np.max(np.abs(w))) * x.bound >= EXACT / 2 or float(np.max(terms)) >= EXACT / 2:
+            raise Unsupported(f"{name}: products or sums beyond 2^51 (not exact in a double)")
+        bound = float(np.max(np.abs(bias) + terms * 2.0 ** -d + (w.shape[0] if d else 0)))
+        if bound > acc_t.bound and acc_t.overflow != "WRAP":
+            raise Unsupported(f"{name}: a saturating accumulator {acc_t} that may saturate (order-dependent)")
+        wrap = _overflow_c(acc_t) if bound > acc_t.bound else ""  # a wrapping sum: modulo 2^width at the end
+        t = self.out_type(layer)
+        cast, out_bound = self.cast(acc_t.frac, min(bound, acc_t.bound), t, name, acc_t)
+        if g["padded"]:
+            x, g = self.padded(layer, x, g, c_in)  # io_parallel pads inside the layer: pad first, the same zeros
+        out = self.output(layer, t, out_bound)
+        f8 = _pad8(n_out)  # weight rows and accumulators padded to whole vectors (zero weights)
+        wp = np.zeros((w.shape[0], f8))
+        wp[:, :n_out] = w
+        bp = np.zeros(f8)
+        bp[:n_out] = bias
+        wn, bn = self.array(f"w_{layer.index}", wp), self.array(f"b_{layer.index}", bp)
+        scale = "" if d == 0 else f" * {_c(2.0 ** -d)}"
+        iw, oh, ow, kh, kw, sh, sw = g["IW"], g["OH"], g["OW"], g["KH"], g["KW"], g["SH"], g["SW"]
+        tile = f"tile_{len(self.calls)}"
+        if depthwise:  # one pixel at a time, vectorised over the channels
+            pixels = "1"
+            per_tap = (f"        const double *xr = xp0 + (ky * {iw} + kx) * {c_in};\n"
+                       f"        const vd *wr = (const vd *)({wn} + (ky * {kw} + kx) * {f8});\n"
+                       f"        #pragma GCC unroll 16\n"
+                       f"        for (int j = 0; j < FV; ++j) {{\n"
+                       f"            const vd xv = *(const vdu *)(xr + j * VL);\n"
+                       f"            acc[0][j] += {_round_v('xv * wr[j]' + scale, acc_t.rounding) if d else 'xv * wr[j]'};\n"
+                       f"        }}\n")
+        else:  # `pixels` output pixels at once: each weight row loaded once for all of them
+            pixels = "1" if kind == "dense" else f"TILE({f8})"
+            skip = "                if (x == 0.0) continue; /* (accum_t)(0 * w) == 0 */\n" if kind == "dense" else ""
+            per_tap = (f"        const double *xp = xp0 + (ky * {iw} + kx) * {c_in};\n"
+                       f"        const vd *wp = (const vd *)({wn} + (ky * {kw} + kx) * {c_in * f8});\n"
+                       f"        for (int c = 0; c < {c_in}; ++c) {{\n"
+                       f"            const vd *wr = wp + c * FV;\n"
+                       f"            #pragma GCC unroll 8\n"
+                       f"            for (int p = 0; p < pb; ++p) {{\n"
+                       f"                const double x = xp[p * {sw * c_in} + c];\n" + skip +
+                       f"                #pragma GCC unroll 16\n"
+                       f"                for (int j = 0; j < FV; ++j) acc[p][j] += "
+                       f"{_round_v('x * wr[j]' + scale, acc_t.rounding) if d else 'x * wr[j]'};\n"
+                       f"            }}\n        }}\n")
+        self.funcs.append(
+            f"static inline __attribute__((always_inline)) void {tile}(const double *restrict xp0, double *restrict o, "
+            f"const int pb) {{\n"
+            f"    enum {{ FV = {f8} / VL, PB = {pixels} }};\n    vd acc[PB][FV];\n"
+            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
+            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) acc[p][j] = ((const vd *){bn})[j];\n"
+            f"    for (int ky = 0; ky < {kh}; ++ky)\n        for (int kx = 0; kx < {kw}; ++kx) {{\n" + per_tap +
+            f"    }}\n"
+            f"    double a[PB * {f8}] __attribute__((aligned(64)));\n"
+            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
+            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) ((vd *)a)[p * FV + j] = acc[p][j];\n"
+            f"    for (int p = 0; p < pb; ++p)\n        for (int f = 0; f < {n_out}; ++f) {{\n"
+            f"            double v = a[p * {f8} + f];\n            {wrap}\n            o[p * {n_out} + f] = {cast}(v);\n"
+            f"        }}\n}}\n")
+        body = (f"    enum {{ PB = {pixels} }};\n"
+                f"    for (int oy = 0; oy < {oh}; ++oy) {{\n        int ox = 0;\n"
+                f"        for (; ox + PB <= {ow}; ox += PB)\n"
+                f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + (oy * {ow} + ox) * {n_out}, PB);\n"
+                f"        for (; ox < {ow}; ++ox)\n"
+                f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + (oy * {ow} + ox) * {n_out}, 1);\n"
+                f"    }}\n")
+        self.func(f"{name} ({layer.class_name}) -> {t}, accum {acc_t}, weights {tw}, products {d} bits rounded",
+                  body, [x], out)
+
+    def pooling(self, layer, one_d: bool, global_: bool) -> None:
+        """nnet_pooling(_stream).h: every value into accum_t; the max, or the sum (in accum_t)
+        divided by the window's size (ap_fixed / int: truncated toward zero); then the cast."""
+        x = self.inp(layer)
+        name = layer.name
+        op = str(layer.get_attr("pool_op", "")).capitalize()
+        if op not in ("Max", "Average"):
+            raise Unsupported(f"{name}: pooling '{op}'")
+        acc_t = Fixed.of(layer.get_attr("accum_t").precision, f"{name} accum_t")
+        c = int(layer.get_attr("n_filt"))
+        if global_:
+            ih, iw = (1 if one_d else layer.get_attr("in_height")), layer.get_attr("in_width")
+            g = {"IH": ih, "IW": iw, "OH": 1, "OW": 1, "KH": ih, "KW": iw, "SH": ih, "SW": iw}
+        else:
+            g = _geometry(layer, one_d)
+            if g["padded"]:
+                raise Unsupported(f"{name}: padded pooling")
+        n = g["KH"] * g["KW"]
+        into, in_bound = self.cast(x.t.frac, x.bound, acc_t, name, x.t)
+        if op == "Max":
+            acc_bound, init, step, finish, result = in_bound, "-INFINITY", "m = v > m ? v : m;", "", "m"
+        else:
+            acc_bound, finish = in_bound * n, ""
+            if acc_bound > acc_t.bound:
+                if acc_t.overflow != "WRAP":
+                    raise Unsupported(f"{name}: a saturating pooling accumulator {acc_t} that may saturate")
+                finish = f"                {_overflow_c(acc_t, 'm')}\n"
+                acc_bound = acc_t.bound
+            init, step, result = "0.0", "m += v;", f"(double)((int64_t)m / {n})"
+        t = self.out_type(layer)
+        cast, out_bound = self.cast(acc_t.frac, acc_bound, t, name, acc_t)
+        out = self.output(layer, t, out_bound)
+        if out.size != g["OH"] * g["OW"] * c or x.size != g["IH"] * g["IW"] * c:
+            raise Unsupported(f"{name}: {x.size} values in, {out.size} out for {g}")
+        body = (f"    for (int oy = 0; oy < {g['OH']}; ++oy)\n        for (int ox = 0; ox < {g['OW']}; ++ox)\n"
+                f"            for (int ch = 0; ch < {c}; ++ch) {{\n                double m = {init};\n"
+                f"                for (int ky = 0; ky < {g['KH']}; ++ky)\n"
+                f"                    for (int kx = 0; kx < {g['KW']}; ++kx) {{\n"
+                f"                        const double v = {into}(in0[((oy * {g['SH']} + ky) * {g['IW']} + ox * {g['SW']} + kx)"
+                f" * {c} + ch]);\n"
+                f"                        {step}\n                    }}\n" + finish +
+                f"                out[(oy * {g['OW']} + ox) * {c} + ch] = {cast}({result});\n            }}\n")
+        self.func(f"{name} ({layer.class_name}, {op}) -> {t}, accum {acc_t}", body, [x], out)
+
+    # -- the graph ----------------------------------------------------------------------------------
+    def build(self) -> tuple[_Tensor, _Tensor]:
+        ins, outs = list(self.m.inputs), list(self.m.outputs)  # the graph's tensor names
+        if len(ins) != 1 or len(outs) != 1:
+            raise Unsupported(f"{len(ins)} inputs and {len(outs)} outputs (the emulator takes one of each)")
+        for layer in self.m.get_layers():
+            kind = layer.class_name
+            if layer.get_attr("data_format", "channels_last") != "channels_last":
+                raise Unsupported(f"{layer.name}: data format {layer.get_attr('data_format')}")
+            if kind == "Input":
+                t = self.out_type(layer)
+                self.output(layer, t, t.bound)
+            elif kind in ("Reshape", "Clone"):  # the same values in the same order, under other names
+                src = self.inp(layer)
+                for name in layer.outputs:
+                    if Fixed.of(layer.get_output_variable(name).type.precision, layer.name) != src.t:
+                        raise Unsupported(f"{layer.name}: a {kind.lower()} that changes the type")
+                    self.tensors[name] = src
+            elif kind == "Activation":
+                self.activation(layer)
+            elif kind == "Merge":
+                self.merge(layer)
+            elif kind == "BatchNormalization":
+                self.batchnorm(layer)
+            elif kind in ("ZeroPadding1D", "ZeroPadding2D"):
+                self.padding(layer, one_d=kind.endswith("1D"))
+            elif kind == "Dense":
+                self.mac(layer, "dense")
+            elif kind in ("Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D"):
+                self.mac(layer, "conv", one_d=kind.endswith("1D"))
+            elif kind in ("DepthwiseConv1D", "DepthwiseConv2D"):
+                self.mac(layer, "depthwise", one_d=kind.endswith("1D"))
+            elif kind in ("Pooling1D", "Pooling2D"):
+                self.pooling(layer, one_d=kind.endswith("1D"), global_=False)
+            elif kind in ("GlobalPooling1D", "GlobalPooling2D"):
+                self.pooling(layer, one_d=kind.endswith("1D"), global_=True)
+            else:
+                raise Unsupported(f"{layer.name}: hls4ml layer {kind}")
+        if outs[0] not in self.tensors:
+            raise Unsupported(f"the output {outs[0]} is not computed")
+        return self.tensors[ins[0]], self.tensors[outs[0]]
+
+    def layout(self, x: _Tensor, y: _Tensor) -> tuple[dict[int, int], int]:
+        """Workspace offsets (doubles, multiples of 8): a tensor's region is free again after the
+        last layer that reads it (first fit); the input is written before the first layer, the
+        output read after the last."""
+        last = {x.id: -1, y.id: len(self.calls)}
+        first = {x.id: -1}
+        for step, (_, args, out) in enumerate(self.calls):
+            first[out] = step
+            for a in args:
+                last[a] = max(last.get(a, step), step)
+        offsets: dict[int, int] = {}
+        live: list[tuple[int, int, int]] = []  # (offset, size, last step)
+        for tid in sorted(first, key=lambda i: first[i]):
+            live = [r for r in live if r[2] >= first[tid]]
+            size = _pad8(self.all[tid].size) + 8  # + a vector of slack: a vector load may read past a row
+            at = 0
+            for off, sz, _ in sorted(live):
+                if at + size <= off:
+                    break
+                at = max(at, off + sz)
+            offsets[tid] = at
+            live.append((at, size, last.get(tid, first[tid])))
+        return offsets, max(off + _pad8(self.all[t].size) + 8 for t, off in offsets.items())
+
+
+def _input_cast_c(t: Fixed) -> str:
+    """C for the C simulation's input conversion (nnet::convert_data: a double into input_t by
+    ap_fixed's constructor from double), of x into v."""
+    if t.integer_type:  # ap_int_base(double): truncation toward zero, and 1 for -0.5 < x < 0 (ap_int_base.h)
+        return f"double v = (x < 0.0 && x > -0.5) ? 1.0 : trunc(x);\n                {_overflow_c(t)}"
+    return f"double v = {_round_c(f'(x * {_c(2.0 ** t.frac)})', t.rounding)};\n                {_overflow_c(t)}"
+
+
+def generate(hls_model, project: Path, out: Path) -> dict:
+    """Write hls4ml_model.c/.h under out for the converted hls4ml model whose project (and weight
+    files) is at `project`; returns its interface: input and output types and sizes. Raises
+    Unsupported, naming the layer, for what it does not cover."""
+    model = _Model(hls_model, project)
+    x, y = model.build()
+    if y.t.width > 53 or x.t.width > 32:
+        raise Unsupported(f"input {x.t} or output {y.t} too wide for the firmware's words")
+    in_cast, _ = model.cast(x.t.frac, 2.0 ** 31, x.t, "input")
+    offsets, words = model.layout(x, y)
+    calls = [f"    {f}({', '.join(f'ws + {offsets[a]}' for a in [*args, o])});" for f, args, o in model.calls]
+    n_in, n_out, xo, yo = x.size, y.size, offsets[x.id], offsets[y.id]
+    (out / HEADER).write_text(
+        "/* Generated from hls4ml's ModelGraph by toolchains/hls4ml/emulator.py: do not edit. */\n"
+        "#ifndef HLS4ML_MODEL_H\n#define HLS4ML_MODEL_H\n#include <stdint.h>\n"
+        f"#define HLS4ML_N_IN {n_in}\n#define HLS4ML_N_OUT {n_out}\n"
+        f"#define HLS4ML_IN_FRAC {x.t.frac}\n#define HLS4ML_OUT_FRAC {y.t.frac}\n"
+        "/* One inference: the input type's integers (value * 2^HLS4ML_IN_FRAC) in, the output type's out. */\n"
+        "void hls4ml_model_raw(const int32_t *in, int64_t *out);\n"
+        "/* n inferences of real inputs (converted to the input type as the C simulation does), on every core. */\n"
+        "void hls4ml_model_batch(const double *x, int64_t *y, int n);\n#endif\n")
+    (out / SOURCE).write_text(
+        "/* Generated from hls4ml's ModelGraph by toolchains/hls4ml/emulator.py: do not edit.\n"
+        " * Every value is an ap_fixed integer (value * 2^frac) held exactly in a double. */\n" + PRELUDE +
+        f"\n#define WORDS {words}\n\n" + "".join(model.data) + "\n" + "\n".join(model.cast_funcs) + "\n" +
+        "\n".join(model.funcs) +
+        "\nstatic void model(double *ws, int64_t *out) {\n" + "\n".join(calls) +
+        f"\n    for (int i = 0; i < {n_out}; ++i) out[i] = (int64_t)ws[{yo} + i];\n}}\n\n"
+        "void hls4ml_model_raw(const int32_t *in, int64_t *out) {\n"
+        "    static double ws[WORDS] __attribute__((aligned(64)));\n"
+        f"    for (int i = 0; i < {n_in}; ++i) ws[{xo} + i] = {in_cast}((double)in[i]);\n"
+        "    model(ws, out);\n}\n\n"
+        "void hls4ml_model_batch(const double *xs, int64_t *ys, int n) {\n"
+        "#ifdef _OPENMP\n#pragma omp parallel\n#endif\n    {\n"
+        "        double *ws = aligned_alloc(64, sizeof(double) * WORDS);\n"
+        "        for (int i = 0; i < WORDS; ++i) ws[i] = 0.0;\n"
+        "#ifdef _OPENMP\n#pragma omp for schedule(static)\n#endif\n"
+        "        for (int k = 0; k < n; ++k) {\n"
+        f"            const double *xk = xs + (long)k * {n_in};\n"
+        f"            for (int i = 0; i < {n_in}; ++i) {{\n                const double x = xk[i];\n"
+        f"                {_input_cast_c(x.t)}\n"
+        f"                ws[{xo} + i] = v;\n            }}\n"
+        f"            model(ws, ys + (long)k * {n_out});\n        }}\n        free(ws);\n    }}\n}}\n")
+    return {"n_in": n_in, "n_out": n_out, "input_type": str(x.t), "output_type": str(y.t),
+            "in_width": x.t.width, "in_frac": x.t.frac, "out_width": y.t.width, "out_frac": y.t.frac,
+            "layers": len(model.calls), "workspace_bytes": 8 * words}
+
+
+def compile_library(out: Path) -> Path:
+    """The shared library for host-side runs: -O3 for this CPU, OpenMP over the batch. FMA
+    contraction cannot change a result: every product and sum is an integer exact in a double."""
+    lib = out / LIBRARY
+    proc = subprocess.run(["gcc", "-std=gnu11", "-O3", "-march=native", "-ffp-contract=fast", "-fopenmp", "-shared",
+                           "-fPIC", str(out / SOURCE), "-o", str(lib), "-lm"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"compiling the hls4ml emulator failed:\n{proc.stderr[-3000:]}")
+    return lib
+
+
+def run(lib: Path, inputs: np.ndarray, n_out: int) -> np.ndarray:
+    """The emulator on every input (N x anything, real values) -> N x n_out output integers (int64:
+    the output type's value * 2^frac)."""
+    so = ctypes.CDLL(str(lib))
+    x = np.ascontiguousarray(np.asarray(inputs, dtype=np.float64).reshape(len(inputs), -1))
+    y = np.zeros((len(x), n_out), dtype=np.int64)
+    so.hls4ml_model_batch(x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+                          y.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)), ctypes.c_int(len(x)))
+    return y
