@@ -85,7 +85,8 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
                 session.log("modeled timing: the DUT's time is the modeled board's; the 10 s window rule does not apply")
             try:
                 if name == "performance":
-                    summary["performance"] = performance(dut, entries, session, iterations, warmups, target_s, min_window_s)
+                    summary["performance"] = performance(dut, entries, session, iterations, warmups, target_s, min_window_s,
+                                                       modeled=provenance.timing == "modeled")
                 elif name == "energy":
                     if monitor is None:
                         raise HarnessError("energy mode needs a power monitor "

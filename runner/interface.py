@@ -48,6 +48,7 @@ class PassthroughTransport(SerialTransport):
         if not own:  # the interface acknowledges before it relays (the MLC runner checks for that line too)
             raise DutError(f"the interface board on {self.url} did not pass '{command[:40]}' on: {own!r}")
         lines: list[str] = []
+        self.reply_times = []
         deadline = time.monotonic() + timeout_s
         while True:
             line = self._read_line(deadline)
@@ -64,3 +65,4 @@ class PassthroughTransport(SerialTransport):
                 return lines
             if line:
                 lines.append(line)
+                self.reply_times.append((line, self._line_at))

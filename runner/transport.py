@@ -4,7 +4,9 @@ Replies are lines ending in \\n (\\r and \\0 dropped); a command's reply ends at
 containing `m-ready` (docs/mlperf-tiny.md 2.1, 3.5). Every command has one overall deadline, so a DUT that keeps
 talking without ever saying m-ready cannot hang the runner. Reads are chunked: pyserial's
 read_until() reads one byte per system call (docs/toolchains.md B.5). A link that fails (pty closed,
-USB unplugged, socket reset) raises DutLost naming the port and the command in flight.
+USB unplugged, socket reset) raises DutLost naming the port and the command in flight. Each reply
+line's arrival on the host's clock is kept (`reply_times`), so the DUT's timestamps can be checked
+against the host's (clock_check.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class SerialTransport:
         self._pending = b""
         self.bytes_out = self.bytes_in = 0  # on the wire, both ways: the link bound of a run
         self.echo = None  # callable(str) that sees the commands sent and the lines received (not `db` data)
+        self._read_at = 0.0  # the host's time.monotonic() when the last bytes came in
+        self._line_at = 0.0  # ... when the line _read_line returned last was complete
+        self.reply_times: list[tuple[str, float]] = []  # the last reply's lines and when each was complete
         self.drain()
 
     # ---- raw I/O with the link's failures turned into DutLost ------------------------------------
@@ -40,6 +45,8 @@ class SerialTransport:
     def _read(self) -> bytes:
         try:
             data = self.port.read(max(1, self.port.in_waiting))
+            if data:
+                self._read_at = time.monotonic()
             self.bytes_in += len(data)
             return data
         except (serial.SerialException, OSError) as e:
@@ -102,6 +109,7 @@ class SerialTransport:
             if time.monotonic() > deadline:
                 return None
             self._pending += self._read()
+        self._line_at = self._read_at  # the read that completed it is the last one (none is made while a line is whole)
         line, self._pending = self._pending.split(b"\n", 1)
         return line.replace(b"\r", b"").replace(b"\0", b"").decode("ascii", errors="replace")
 
@@ -115,6 +123,7 @@ class SerialTransport:
             self.echo(f"host: {command}")
         self._write(command.encode("ascii") + b"%")
         lines: list[str] = []
+        self.reply_times = []
         deadline = time.monotonic() + timeout_s
         while True:
             line = self._read_line(deadline)
@@ -128,3 +137,4 @@ class SerialTransport:
                 return lines
             if line:
                 lines.append(line)
+                self.reply_times.append((line, self._line_at))

@@ -280,7 +280,7 @@ def test_an_energy_build_in_performance_mode_is_a_clear_error(fake, tmp_path):
 def test_calibration_targets_the_window_length(fake):
     dut = fake(us_per_inference=100)
     with SerialTransport(dut.port) as t:
-        n = calibration.calibrate(Dut(t), b"\0" * 2560, target_s=10.0)
+        n = calibration.calibrate(Dut(t), b"\0" * 2560, target_s=10.0).iterations
     # probes 10, 40, ..., 10240 inferences; 10240 x 100 us = 1.024 s >= 1 s; then 10 s with the margin
     assert [c for c in dut.commands if c.startswith("infer")] == [f"infer {10 * 4**k} 1" for k in range(6)]
     assert n == math.ceil(10.0 * calibration.CALIBRATION_MARGIN * 10240 * 1e6 / 1_024_000)
@@ -289,7 +289,7 @@ def test_calibration_targets_the_window_length(fake):
 def test_calibration_respects_the_firmware_bound(fake):
     dut = fake(us_per_inference=1)
     with SerialTransport(dut.port) as t:
-        assert calibration.calibrate(Dut(t), b"\0" * 2560, target_s=100.0) == calibration.MAX_ITERATIONS
+        assert calibration.calibrate(Dut(t), b"\0" * 2560, target_s=100.0).iterations == calibration.MAX_ITERATIONS
 
 
 # ---- metrics: the MLC runner's formulas -------------------------------------------------------------

@@ -13,8 +13,9 @@ from tqdm import tqdm
 from common.eembc_dataset import Entry
 from common.errors import DutError
 from common.run_rules import MIN_WINDOW_S, PERFORMANCE_WINDOWS
+from runner import clock_check
 from runner import mlc_format as fmt
-from runner.calibration import calibrate
+from runner.calibration import PACE_PROBE, calibrate, deadline_s, host_pace, timed_infer
 from runner.dut import INFER_TIMEOUT_S, Dut, InferResult
 from runner.resume import is_number, kept_in_order
 from runner.session import Session
@@ -43,18 +44,40 @@ def _kept_window(record: dict, entry: Entry) -> str | None:
     return None
 
 
+def _check_clock(session: Session, clock: dict | None, modeled: bool) -> dict | None:
+    """The calibration's clock check, in the log and in results.json (a record of its own, beside the
+    windows); None where there is none to make."""
+    if modeled:
+        session.log("clock check: not made: the DUT's clock is the modeled board's (timing=modeled), not a timer")
+        return None
+    if clock is None:
+        session.log("clock check: not made: the last calibration probe had no m-lap-us pair")
+        return None
+    session.log(clock_check.describe(clock))
+    session.results.append({"clock_check": clock, "mode": session.letter})
+    return clock
+
+
 def performance(dut: Dut, entries: list[Entry], session: Session, iterations: int | None, warmups: int,
-                target_s: float = MIN_WINDOW_S, min_window_s: float = MIN_WINDOW_S) -> dict:
+                target_s: float = MIN_WINDOW_S, min_window_s: float = MIN_WINDOW_S, modeled: bool = False) -> dict:
     """The five windows, N given or calibrated for windows of target_s; writes results.txt.
     min_window_s: the run rules' 10 s; 0 for a DUT with modeled timing, whose windows are exact
-    at any length (and never a submission). Windows an interrupted session finished
-    (session.previous) are taken from its records, with their N."""
+    at any length (and never a submission). modeled: the DUT's clock is the modeled board's, so
+    the host's time is not its (no clock check; with N given, a short probe times the host).
+    Windows an interrupted session finished (session.previous) are taken from its records, with their N."""
     chosen = entries[:PERFORMANCE_WINDOWS]
     kept, iterations = kept_in_order(session, chosen, iterations, "windows", _kept_window)
+    pace, clock = None, None  # the host's seconds per inference, for deadlines (calibration.py)
     if iterations is None:
-        iterations = calibrate(dut, chosen[0].windows()[0], target_s)
+        calibrated = calibrate(dut, chosen[0].windows()[0], target_s)
+        iterations, pace = calibrated.iterations, calibrated.pace
         session.log(f"Calibrated iterations per window: {iterations} (target {target_s:g} s; calibration runs not recorded)")
-    lines, rates, expected_s = [], [], target_s
+        clock = _check_clock(session, calibrated.clock, modeled)
+    elif modeled and len(kept) < len(chosen):
+        pace = host_pace(dut, chosen[0].windows()[0], INFER_TIMEOUT_S)
+        session.log(f"modeled timing: the host takes {1e3 * pace:.3f} ms per inference (infer {PACE_PROBE} 1, not recorded); "
+                    "each window is waited for by that")
+    lines, rates = [], []
     for k, r in enumerate(kept, 1):
         rates.append(r["infer"]["throughput"])
         lines += fmt.window_lines(k, iterations, r["infer"]["elapsed_time"], rates[-1])
@@ -64,10 +87,12 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
         session.log(fmt.loading(entry.file, 0))
         dut.load(entry.windows()[0])
         session.log(fmt.LOAD_COMPLETE)
-        r = dut.infer(iterations, warmups, timeout_s=max(INFER_TIMEOUT_S, 3 * expected_s))
+        # nothing timed yet (N given): as long as the MLC runner waits, or three target windows
+        floor_s = INFER_TIMEOUT_S if pace else max(INFER_TIMEOUT_S, 3 * target_s)
+        r, host_s = timed_infer(dut, iterations, warmups, deadline_s(iterations + warmups, pace, floor_s))
+        pace = host_s / (iterations + warmups)
         session.raw(fmt.running(iterations, warmups))
         rate = throughput(r)
-        expected_s = iterations / rate if rate > 0 else expected_s
         rates.append(rate)
         session.record({**fmt.file_fields(entry, 1), "infer": fmt.infer_record(r, rate)})
         session.log(f"Performance results for window {k}: {iterations} inferences in {r.elapsed_us / 1e6:.3f} s, "
@@ -94,4 +119,5 @@ def performance(dut: Dut, entries: list[Entry], session: Session, iterations: in
         median = float(np.median(rates))
         lines += fmt.median_throughput_lines(median)
     session.write_results(lines)
-    return {"throughput": median, "error": error, "iterations": iterations, "window_throughputs": rates}
+    return {"throughput": median, "error": error, "iterations": iterations, "window_throughputs": rates,
+            "clock_check": clock}
