@@ -9,7 +9,9 @@
 
 The dataset folder holds <model id>/y_labels.csv and the .bin files; it is checked before the DUT
 is contacted, and the DUT's `profile` reply picks the model id. Each mode writes
-<out>/<performance|accuracy|energy>/{log.txt,results.txt,results.json} in the MLC runner's formats.
+<out>/<performance|accuracy|energy>/{log.txt,results.txt,results.json} in the MLC runner's formats;
+the exit status is 1 when a result is not valid (performance's ERROR 1/2, energy's ERRORs, accuracy
+files left out of the metrics).
 What the DUT is (a board, QEMU, the emulated board) is what its `profile` says (this harness's
 firmware reports m-platform-[...] and the build key it was made with); for a DUT that does not say,
 what you say it is (--dut-kind; --emulated implies it). Both are recorded with the results, never
