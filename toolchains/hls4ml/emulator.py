@@ -35,6 +35,7 @@ from __future__ import annotations
 import ctypes
 import math
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -178,6 +179,18 @@ def _round_c(y: str, mode: str) -> str:
     }[mode]
 
 
+def _product_v(x: str, ws: str, d: int, mode: str) -> str:
+    """(accum_t)(x * w) on vectors, where the product y = x * ws (ws: the weight scaled by 2^-d) has
+    d > 0 fraction bits beyond the accumulator's. Having at most d, y never lies halfway between
+    y - 2^-(d+1) and an integer: floor(y) = rint(y - 1/2 + 2^-(d+1)), one fused multiply-add and
+    the rounding (ceil and the half-way rules likewise); the sign-dependent modes take longer."""
+    eps = 2.0 ** -(d + 1)
+    offset = {"TRN": eps - 0.5, "RND": eps, "RND_MIN_INF": -eps, "RND_CONV": 0.0}.get(mode)
+    if offset is None:
+        return _round_v(f"{x} * {ws}", mode)
+    return f"v_rint({x} * {ws}{f' + {_c(offset)}' if offset else ''})"
+
+
 def _round_v(y: str, mode: str) -> str:
     """The same on a vector y (an expression without side effects)."""
     up, down = f"v_floor({y} + 0.5)", f"(-v_floor(0.5 - ({y})))"  # half up; half down (ceil(y - 0.5))
@@ -216,6 +229,21 @@ def _pad8(n: int) -> int:
 
 
 @dataclass
+class _Op:
+    """One generated function: its body from (store function, padding of its output or None), and
+    the statements its store function applies to each result v (the layer's cast, then those of the
+    activations fused into it)."""
+
+    what: str
+    args: list[int]
+    out: int
+    body: Callable[[str, tuple[int, int, int, int] | None], str]
+    steps: list[str]
+    spatial: bool  # writes pixel by pixel: can write straight into a zero-padded layout
+    pad: tuple[int, int, int, int] | None = None  # (top, left, height, width) of the padded output
+
+
+@dataclass
 class _Tensor:
     id: int
     shape: tuple[int, ...]
@@ -236,6 +264,27 @@ def _pad_body(ih: int, iw: int, c: int, oh: int, ow: int, pt: int, pl: int, cast
             f"            out[((y + {pt}) * {ow} + {pl}) * {c} + e] = {cast}(in0[y * {iw * c} + e]);\n")
 
 
+def _out_pixel(oy: str, ox: str, ow: int, pad, c: int) -> str:
+    """The offset of output pixel (oy, ox) of c values, in the output or in its padded layout."""
+    if pad is None:
+        return f"({oy} * {ow} + {ox}) * {c}"
+    pt, pl, _, pw = pad
+    return f"(({oy} + {pt}) * {pw} + {ox} + {pl}) * {c}"
+
+
+def _store_all(store: str, pad, n: int, c: int) -> str:
+    """C applying the store function to each of the n results in out (c values a pixel), in one
+    vectorisable pass (over the zero border of a padded output too: every cast and activation keeps
+    0 at 0)."""
+    size = n if pad is None else pad[2] * pad[3] * c
+    return f"    for (int e = 0; e < {size}; ++e) out[e] = {store}(out[e]);\n"
+
+
+def _zero_border(pad, c: int) -> str:
+    """C zeroing a padded output first (its inside is written after)."""
+    return "" if pad is None else f"    for (int e = 0; e < {pad[2] * pad[3] * c}; ++e) out[e] = 0.0;\n"
+
+
 def _geometry(layer, one_d: bool) -> dict[str, int]:
     """Input/output sizes, kernel, strides and padding of a convolution or pooling layer (1D as H=1)."""
     a = layer.get_attr
@@ -250,8 +299,11 @@ def _geometry(layer, one_d: bool) -> dict[str, int]:
 
 
 class _Model:
-    """The C for one ModelGraph: a function per layer; the tensors live in one workspace of doubles,
-    a region each, reused once a tensor's last reader has run."""
+    """The C for one ModelGraph: a function per layer, except that a ReLU or linear activation is
+    folded into the layer before it (its cast applied as that layer stores each result) and a zero
+    padding into the convolution or pooling before it (which then writes the padded layout), where
+    nothing else reads the tensor in between. The tensors live in one workspace of doubles, a region
+    each, reused once a tensor's last reader has run."""
 
     def __init__(self, hls_model, project: Path):
         self.m = hls_model
@@ -260,9 +312,14 @@ class _Model:
         self.casts: dict[tuple, str] = {}
         self.cast_funcs: list[str] = []
         self.funcs: list[str] = []
-        self.calls: list[tuple[str, list[int], int]] = []  # (function, input tensor ids, output tensor id)
+        self.ops: list[_Op] = []
+        self.producer: dict[int, _Op] = {}  # tensor id -> the op that writes it
         self.tensors: dict[str, _Tensor] = {}
         self.all: list[_Tensor] = []
+        self.readers: dict[str, int] = {}  # tensor name -> how many layers read it
+        for layer in hls_model.get_layers():
+            for name in layer.inputs:
+                self.readers[name] = self.readers.get(name, 0) + 1
 
     # -- helpers ------------------------------------------------------------------------------------
     def new(self, name: str, shape, t: Fixed, bound: float) -> _Tensor:
@@ -283,11 +340,19 @@ class _Model:
     def output(self, layer, t: Fixed, bound: float) -> _Tensor:
         return self.new(layer.outputs[0], layer.get_output_variable().shape, t, bound)
 
-    def func(self, what: str, body: str, args: list[_Tensor], out: _Tensor) -> None:
-        fname = f"layer_{len(self.calls)}"
-        params = ", ".join(f"const double *restrict in{i}" for i in range(len(args)))
-        self.funcs.append(f"/* {what} */\nstatic void {fname}({params}, double *restrict out) {{\n{body}}}\n")
-        self.calls.append((fname, [a.id for a in args], out.id))
+    def op(self, what: str, body, args: list[_Tensor], out: _Tensor, cast: str, spatial: bool = False,
+           wrap: str = "") -> None:
+        """A generated function; body(store, pad) is its C, storing each result v as store(v)."""
+        op = _Op(what, [a.id for a in args], out.id, body, ([wrap] if wrap else []) + ([f"v = {cast}(v);"] if cast else []),
+                 spatial)
+        self.ops.append(op)
+        self.producer[out.id] = op
+
+    def fusable(self, layer, x: _Tensor) -> _Op | None:
+        """The op x comes from, where this layer is x's only reader and can be folded into it."""
+        op = self.producer.get(x.id)
+        readers = sum(self.readers.get(n, 0) for n, t in self.tensors.items() if t.id == x.id)  # under any name
+        return op if op is not None and readers == 1 and op.pad is None else None
 
     def cast(self, frac: int, bound: float, t: Fixed, what: str, src: Fixed | None = None) -> tuple[str, float]:
         """The name of a C function converting an integer at 2^-frac (|v| <= bound; of type src
@@ -348,18 +413,27 @@ class _Model:
         out = self.output(layer, t, out_bound)
         if any(out.size != x.size for x in srcs):
             raise Unsupported(f"{layer.name}: {[x.size for x in srcs]} values in, {out.size} out")
-        body = f"    for (int e = 0; e < {out.size}; ++e) out[e] = {cast}({expr});\n"
-        self.func(f"{layer.name} ({layer.class_name}) -> {t}", body, srcs, out)
+        self.op(f"{layer.name} ({layer.class_name}) -> {t}",
+                lambda store, pad: f"    for (int e = 0; e < {out.size}; ++e) out[e] = {store}({expr});\n", srcs, out, cast)
 
     def activation(self, layer) -> None:
         x = self.inp(layer)
         kind = str(layer.get_attr("activation", "")).lower()
-        if kind == "linear":
-            self.elementwise(layer, "in0[e]", [x], x.t.frac, x.bound, x.t)
-        elif kind == "relu":  # nnet_activation(_stream).h: data > 0 ? data : 0, then the cast
-            self.elementwise(layer, "(in0[e] > 0.0 ? in0[e] : 0.0)", [x], x.t.frac, x.bound, x.t)
-        else:
+        if kind not in ("linear", "relu"):
             raise Unsupported(f"{layer.name}: activation '{kind}' (the emulator has linear and relu)")
+        relu = kind == "relu"  # nnet_activation(_stream).h: data > 0 ? data : 0, then the cast
+        into = self.fusable(layer, x)
+        if into is None:
+            expr = "(in0[e] > 0.0 ? in0[e] : 0.0)" if relu else "in0[e]"
+            self.elementwise(layer, expr, [x], x.t.frac, x.bound, x.t)
+            return
+        t = self.out_type(layer)
+        cast, bound = self.cast(x.t.frac, x.bound, t, layer.name, x.t)
+        into.steps += (["v = v > 0.0 ? v : 0.0;"] if relu else []) + [f"v = {cast}(v);"]
+        into.what += f"; {layer.name} ({kind}) -> {t}"
+        out = self.output(layer, t, bound)
+        into.out = out.id
+        self.producer[out.id] = into
 
     def merge(self, layer) -> None:
         """nnet_merge(_stream).h: the full-precision sum, difference or product, then the cast."""
@@ -398,14 +472,22 @@ class _Model:
             raise Unsupported(f"{layer.name}: cropping padding")
         t = self.out_type(layer)
         cast, bound = self.cast(x.t.frac, x.bound, t, layer.name, x.t)
+        into = self.fusable(layer, x)
         out = self.output(layer, t, bound)
-        self.func(f"{layer.name} ({layer.class_name}) -> {t}", _pad_body(ih, iw, c, oh, ow, pt, pl, cast), [x], out)
+        if into is not None and into.spatial and t == x.t:  # the layer before writes the padded layout itself
+            into.pad, into.out = (pt, pl, oh, ow), out.id
+            into.what += f"; {layer.name} (zero padding)"
+            self.producer[out.id] = into
+            return
+        self.op(f"{layer.name} ({layer.class_name}) -> {t}",
+                lambda store, pad: _pad_body(ih, iw, c, oh, ow, pt, pl, cast), [x], out, "")
 
     def padded(self, layer, x: _Tensor, g: dict, c: int) -> tuple[_Tensor, dict]:
         """A zero-padded copy of x for a layer that pads inside (io_parallel), and its geometry then."""
         ih, iw = (g["OH"] - 1) * g["SH"] + g["KH"], (g["OW"] - 1) * g["SW"] + g["KW"]
         out = self.new(f"{layer.name}:padded", (ih, iw, c), x.t, x.bound)
-        self.func(f"{layer.name}: its zero padding", _pad_body(g["IH"], g["IW"], c, ih, iw, g["PT"], g["PL"], ""), [x], out)
+        body = _pad_body(g["IH"], g["IW"], c, ih, iw, g["PT"], g["PL"], "")
+        self.op(f"{layer.name}: its zero padding", lambda store, pad: body, [x], out, "")
         return out, {**g, "IH": ih, "IW": iw, "PT": 0, "PL": 0, "padded": False}
 
     def mac(self, layer, kind: str, one_d: bool = False) -> None:
@@ -438,13 +520,13 @@ class _Model:
         n_out = w.shape[1]
         bias = requantize(b.ravel(), tb.frac, acc_t)  # acc = (accum_t)bias
         d = x.t.frac + tw.frac - acc_t.frac  # product fraction bits the accumulator drops
-        if d < 0:  # the accumulator has more: scale the weights up instead (exact)
-            w = w * 2.0 ** -d
+        w = w * 2.0 ** -d  # products at the accumulator's binary point (exact; d > 0: rounded below)
+        if d < 0:
             d = 0
         terms = np.abs(w).sum(axis=0) * x.bound  # per output: the largest sum of |x * w|
-        if float(np.max(np.abs(w))) * x.bound >= EXACT / 2 or float(np.max(terms)) >= EXACT / 2:
+        if float(np.max(np.abs(w))) * x.bound * 2.0 ** d >= EXACT / 2 or float(np.max(terms)) >= EXACT / 2:
             raise Unsupported(f"{name}: products or sums beyond 2^51 (not exact in a double)")
-        bound = float(np.max(np.abs(bias) + terms * 2.0 ** -d + (w.shape[0] if d else 0)))
+        bound = float(np.max(np.abs(bias) + terms + (w.shape[0] if d else 0)))
         if bound > acc_t.bound and acc_t.overflow != "WRAP":
             raise Unsupported(f"{name}: a saturating accumulator {acc_t} that may saturate (order-dependent)")
         wrap = _overflow_c(acc_t) if bound > acc_t.bound else ""  # a wrapping sum: modulo 2^width at the end
@@ -459,9 +541,8 @@ class _Model:
         bp = np.zeros(f8)
         bp[:n_out] = bias
         wn, bn = self.array(f"w_{layer.index}", wp), self.array(f"b_{layer.index}", bp)
-        scale = "" if d == 0 else f" * {_c(2.0 ** -d)}"
         iw, oh, ow, kh, kw, sh, sw = g["IW"], g["OH"], g["OW"], g["KH"], g["KW"], g["SH"], g["SW"]
-        tile = f"tile_{len(self.calls)}"
+        tile = f"tile_{len(self.ops)}"
         if depthwise:  # one pixel at a time, vectorised over the channels
             pixels = "1"
             per_tap = (f"        const double *xr = xp0 + (ky * {iw} + kx) * {c_in};\n"
@@ -469,21 +550,35 @@ class _Model:
                        f"        #pragma GCC unroll 16\n"
                        f"        for (int j = 0; j < FV; ++j) {{\n"
                        f"            const vd xv = *(const vdu *)(xr + j * VL);\n"
-                       f"            acc[0][j] += {_round_v('xv * wr[j]' + scale, acc_t.rounding) if d else 'xv * wr[j]'};\n"
+                       f"            acc[0][j] += {_product_v('xv', 'wr[j]', d, acc_t.rounding) if d else 'xv * wr[j]'};\n"
+                       f"        }}\n")
+        elif kind == "dense" or d:
+            # one pixel, over its nonzero inputs only ((accum_t)(0 * w) == 0; ReLU leaves about half
+            # zero): where products are rounded (4 operations each) or a dense layer reuses no weights
+            pixels = "1"
+            per_tap = (f"        const double *xp = xp0 + (ky * {iw} + kx) * {c_in};\n"
+                       f"        const vd *wp = (const vd *)({wn} + (ky * {kw} + kx) * {c_in * f8});\n"
+                       f"        int nz[{c_in}], n = 0;\n"
+                       f"        for (int c = 0; c < {c_in}; ++c) {{ nz[n] = c; n += xp[c] != 0.0; }}\n"
+                       f"        for (int k = 0; k < n; ++k) {{\n"
+                       f"            const double x = xp[nz[k]];\n"
+                       f"            const vd *wr = wp + nz[k] * FV;\n"
+                       f"            #pragma GCC unroll 16\n"
+                       f"            for (int j = 0; j < FV; ++j) acc[0][j] += "
+                       f"{_product_v('x', 'wr[j]', d, acc_t.rounding) if d else 'x * wr[j]'};\n"
                        f"        }}\n")
         else:  # `pixels` output pixels at once: each weight row loaded once for all of them
-            pixels = "1" if kind == "dense" else f"TILE({f8})"
-            skip = "                if (x == 0.0) continue; /* (accum_t)(0 * w) == 0 */\n" if kind == "dense" else ""
+            pixels = f"TILE({f8})"
             per_tap = (f"        const double *xp = xp0 + (ky * {iw} + kx) * {c_in};\n"
                        f"        const vd *wp = (const vd *)({wn} + (ky * {kw} + kx) * {c_in * f8});\n"
                        f"        for (int c = 0; c < {c_in}; ++c) {{\n"
                        f"            const vd *wr = wp + c * FV;\n"
                        f"            #pragma GCC unroll 8\n"
                        f"            for (int p = 0; p < pb; ++p) {{\n"
-                       f"                const double x = xp[p * {sw * c_in} + c];\n" + skip +
+                       f"                const double x = xp[p * {sw * c_in} + c];\n"
                        f"                #pragma GCC unroll 16\n"
                        f"                for (int j = 0; j < FV; ++j) acc[p][j] += "
-                       f"{_round_v('x * wr[j]' + scale, acc_t.rounding) if d else 'x * wr[j]'};\n"
+                       f"{_product_v('x', 'wr[j]', d, acc_t.rounding) if d else 'x * wr[j]'};\n"
                        f"            }}\n        }}\n")
         self.funcs.append(
             f"static inline __attribute__((always_inline)) void {tile}(const double *restrict xp0, double *restrict o, "
@@ -496,18 +591,20 @@ class _Model:
             f"    double a[PB * {f8}] __attribute__((aligned(64)));\n"
             f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
             f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) ((vd *)a)[p * FV + j] = acc[p][j];\n"
-            f"    for (int p = 0; p < pb; ++p)\n        for (int f = 0; f < {n_out}; ++f) {{\n"
-            f"            double v = a[p * {f8} + f];\n            {wrap}\n            o[p * {n_out} + f] = {cast}(v);\n"
-            f"        }}\n}}\n")
-        body = (f"    enum {{ PB = {pixels} }};\n"
-                f"    for (int oy = 0; oy < {oh}; ++oy) {{\n        int ox = 0;\n"
-                f"        for (; ox + PB <= {ow}; ox += PB)\n"
-                f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + (oy * {ow} + ox) * {n_out}, PB);\n"
-                f"        for (; ox < {ow}; ++ox)\n"
-                f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + (oy * {ow} + ox) * {n_out}, 1);\n"
-                f"    }}\n")
-        self.func(f"{name} ({layer.class_name}) -> {t}, accum {acc_t}, weights {tw}, products {d} bits rounded",
-                  body, [x], out)
+            f"    for (int p = 0; p < pb; ++p)\n        for (int f = 0; f < {n_out}; ++f) o[p * {n_out} + f] = a[p * {f8} + f];\n"
+            f"}}\n")
+        def body(store_fn: str, pad) -> str:
+            at = _out_pixel("oy", "ox", ow, pad, n_out)
+            return (f"    enum {{ PB = {pixels} }};\n" + _zero_border(pad, n_out) +
+                    f"    for (int oy = 0; oy < {oh}; ++oy) {{\n        int ox = 0;\n"
+                    f"        for (; ox + PB <= {ow}; ox += PB)\n"
+                    f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + {at}, PB);\n"
+                    f"        for (; ox < {ow}; ++ox)\n"
+                    f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + {at}, 1);\n"
+                    f"    }}\n" + _store_all(store_fn, pad, oh * ow * n_out, n_out))
+
+        self.op(f"{name} ({layer.class_name}) -> {t}, accum {acc_t}, weights {tw}, products {d} bits rounded",
+                body, [x], out, cast, spatial=True, wrap=wrap)
 
     def pooling(self, layer, one_d: bool, global_: bool) -> None:
         """nnet_pooling(_stream).h: every value into accum_t; the max, or the sum (in accum_t)
@@ -543,15 +640,19 @@ class _Model:
         out = self.output(layer, t, out_bound)
         if out.size != g["OH"] * g["OW"] * c or x.size != g["IH"] * g["IW"] * c:
             raise Unsupported(f"{name}: {x.size} values in, {out.size} out for {g}")
-        body = (f"    for (int oy = 0; oy < {g['OH']}; ++oy)\n        for (int ox = 0; ox < {g['OW']}; ++ox)\n"
-                f"            for (int ch = 0; ch < {c}; ++ch) {{\n                double m = {init};\n"
-                f"                for (int ky = 0; ky < {g['KH']}; ++ky)\n"
-                f"                    for (int kx = 0; kx < {g['KW']}; ++kx) {{\n"
-                f"                        const double v = {into}(in0[((oy * {g['SH']} + ky) * {g['IW']} + ox * {g['SW']} + kx)"
-                f" * {c} + ch]);\n"
-                f"                        {step}\n                    }}\n" + finish +
-                f"                out[(oy * {g['OW']} + ox) * {c} + ch] = {cast}({result});\n            }}\n")
-        self.func(f"{name} ({layer.class_name}, {op}) -> {t}, accum {acc_t}", body, [x], out)
+        def body(store: str, pad) -> str:
+            return (_zero_border(pad, c) +
+                    f"    for (int oy = 0; oy < {g['OH']}; ++oy)\n        for (int ox = 0; ox < {g['OW']}; ++ox)\n"
+                    f"            for (int ch = 0; ch < {c}; ++ch) {{\n                double m = {init};\n"
+                    f"                for (int ky = 0; ky < {g['KH']}; ++ky)\n"
+                    f"                    for (int kx = 0; kx < {g['KW']}; ++kx) {{\n"
+                    f"                        const double v = {into}(in0[((oy * {g['SH']} + ky) * {g['IW']}"
+                    f" + ox * {g['SW']} + kx) * {c} + ch]);\n"
+                    f"                        {step}\n                    }}\n" + finish +
+                    f"                out[{_out_pixel('oy', 'ox', g['OW'], pad, c)} + ch] = {result};\n            }}\n"
+                    + _store_all(store, pad, g["OH"] * g["OW"] * c, c))
+
+        self.op(f"{name} ({layer.class_name}, {op}) -> {t}, accum {acc_t}", body, [x], out, cast, spatial=True)
 
     # -- the graph ----------------------------------------------------------------------------------
     def build(self) -> tuple[_Tensor, _Tensor]:
@@ -599,11 +700,11 @@ class _Model:
         """Workspace offsets (doubles, multiples of 8): a tensor's region is free again after the
         last layer that reads it (first fit); the input is written before the first layer, the
         output read after the last."""
-        last = {x.id: -1, y.id: len(self.calls)}
+        last = {x.id: -1, y.id: len(self.ops)}
         first = {x.id: -1}
-        for step, (_, args, out) in enumerate(self.calls):
-            first[out] = step
-            for a in args:
+        for step, op in enumerate(self.ops):
+            first[op.out] = step
+            for a in op.args:
                 last[a] = max(last.get(a, step), step)
         offsets: dict[int, int] = {}
         live: list[tuple[int, int, int]] = []  # (offset, size, last step)
@@ -638,7 +739,14 @@ def generate(hls_model, project: Path, out: Path) -> dict:
         raise Unsupported(f"input {x.t} or output {y.t} too wide for the firmware's words")
     in_cast, _ = model.cast(x.t.frac, 2.0 ** 31, x.t, "input")
     offsets, words = model.layout(x, y)
-    calls = [f"    {f}({', '.join(f'ws + {offsets[a]}' for a in [*args, o])});" for f, args, o in model.calls]
+    calls = []
+    for i, op in enumerate(model.ops):
+        params = ", ".join(f"const double *restrict in{k}" for k in range(len(op.args)))
+        steps = "\n".join(f"    {st}" for st in op.steps)
+        model.funcs.append(f"/* {op.what} */\nstatic void layer_{i}({params}, double *restrict out) {{\n"
+                           f"{op.body(f'store_{i}', op.pad)}}}\n")
+        model.cast_funcs.append(f"static inline double store_{i}(double v) {{\n{steps}\n    return v;\n}}\n")
+        calls.append(f"    layer_{i}({', '.join(f'ws + {offsets[a]}' for a in [*op.args, op.out])});")
     n_in, n_out, xo, yo = x.size, y.size, offsets[x.id], offsets[y.id]
     (out / HEADER).write_text(
         "/* Generated from hls4ml's ModelGraph by toolchains/hls4ml/emulator.py: do not edit. */\n"
@@ -673,7 +781,7 @@ def generate(hls_model, project: Path, out: Path) -> dict:
         f"            model(ws, ys + (long)k * {n_out});\n        }}\n        free(ws);\n    }}\n}}\n")
     return {"n_in": n_in, "n_out": n_out, "input_type": str(x.t), "output_type": str(y.t),
             "in_width": x.t.width, "in_frac": x.t.frac, "out_width": y.t.width, "out_frac": y.t.frac,
-            "layers": len(model.calls), "workspace_bytes": 8 * words}
+            "functions": len(model.ops), "workspace_bytes": 8 * words}
 
 
 def compile_library(out: Path) -> Path:
