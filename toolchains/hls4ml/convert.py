@@ -1,18 +1,24 @@
-"""hls4ml: QKeras model -> HLS project + bit-accurate C++ emulation, checked against QKeras.
+"""hls4ml: QKeras model -> HLS project + bit-accurate emulation, checked against hls4ml's C
+simulation and against QKeras.
 
 Steps: config from the model (granularity 'name'), types fixed where hls4ml 1.3 would silently
 lose exactness (toolchains.md Part C), then the recipe's own types (settings.py: e.g. the reference
 DS-CNN's, chosen from its activation ranges), convert for the board's part and clock, compile() the
-C++ emulation, compare it with the Keras model on every test input (bit-identical, or argmax
-agreement for a float model such as an MLPerf reference), write() the project, and describe the
-accelerator's I/O words for the firmware (accel_model.h).
+C++ model (hls4ml's C simulation; this also write()s the project), generate the fast emulator from
+the converted ModelGraph (emulator.py) and check it bit for bit against the C simulation on every
+test input, compare the emulation with the Keras model on every test input (bit-identical, or argmax
+agreement for a float model such as an MLPerf reference), estimate latency and resources
+(estimates.py) and check that they fit the board, and describe the accelerator's I/O words for the
+firmware (accel_model.h).
 
-hls4ml's C simulation loads its weights from text files at the first call (compiling them in as
-initialisers takes g++ many minutes). The emulated DUT's copy of those files sits beside the
-binary and is found relative to it (accel_hls4ml.cpp), so a build folder can be moved. The board's
-firmware for QEMU has no file system: it compiles the same text files in (accel_hls4ml_qemu.cpp,
-with the accel_weights_qemu.h written here) and builds the same C++ with the cross g++ without the
-compiled libstdc++ (baremetal/: hls::stream and <iostream> for that build).
+The emulated DUT links the generated emulator (accel_hls4ml_emu.c), or, where the emulator does not
+cover the design or the settings turn it off, hls4ml's C simulation (accel_hls4ml.cpp), which loads
+its weights from text files at the first call (compiling them in as initialisers takes g++ many
+minutes): the DUT's copy of those files sits beside the binary and is found relative to it, so a
+build folder can be moved. The board's firmware for QEMU has no file system: it compiles the same
+text files in (accel_hls4ml_qemu.cpp, with the accel_weights_qemu.h written here) and builds the same
+C++ with the cross g++ without the compiled libstdc++ (baremetal/: hls::stream and <iostream> for that
+build).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +34,7 @@ import numpy as np
 from common.errors import BuildError, GateError
 from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
 from toolchains.base import Accelerator, write_accel_model
+from toolchains.hls4ml import emulator
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 log = logging.getLogger(__name__)
@@ -37,6 +45,7 @@ ADAPTER = Path(__file__).with_name("accel_hls4ml.cpp")
 ADAPTER_HEADER = Path(__file__).with_name("accel_weights.h")
 ADAPTER_IO = Path(__file__).with_name("accel_hls4ml_io.h")  # accel_run, shared by both adapters
 QEMU_ADAPTER = Path(__file__).with_name("accel_hls4ml_qemu.cpp")
+EMU_ADAPTER = Path(__file__).with_name("accel_hls4ml_emu.c")  # the emulated DUT's, over the generated emulator
 BAREMETAL = Path(__file__).with_name("baremetal")  # hls_stream.h and <iostream> for the bare-metal build
 QEMU_WEIGHTS = "accel_weights_qemu.h"  # written by write_qemu_weights
 
@@ -86,12 +95,35 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         clock_period=clock_period_ns,
         io_type=settings.io_type,
     )
-    log.info("hls4ml: compiling the C++ emulation (g++) ...")
+    log.info("hls4ml: compiling the C++ model (g++) ...")
     hls_model.compile()  # also write()s the full HLS project
 
     expected = keras_model.predict(inputs, batch_size=1024, verbose=0).reshape(len(inputs), -1)
-    log.info("hls4ml: emulating %d test inputs ...", len(inputs))
-    emulated = _predict(hls_model, inputs).reshape(expected.shape)
+    emu = _emulator(hls_model, project_dir, out, settings)
+    log.info("hls4ml: C simulation of %d test inputs (the reference) ...", len(inputs))
+    start = time.perf_counter()
+    csim = _predict(hls_model, inputs.astype(np.float64)).reshape(expected.shape)
+    csim_rate = len(inputs) / (time.perf_counter() - start)
+    emulated, emu_report = csim, {"none": emu} if isinstance(emu, str) else {}
+    if not isinstance(emu, str):
+        start = time.perf_counter()
+        raw = emulator.run(out / emulator.LIBRARY, inputs, emu["n_out"])
+        emu_rate = len(inputs) / (time.perf_counter() - start)
+        emulated = np.ldexp(raw.astype(np.float64), -emu["out_frac"])  # exact: outputs of at most 53 bits
+        same = float(np.mean(np.all(emulated == csim, axis=1)))
+        emu_report = {**emu, "bit_identical_to_csim": same, "inputs_checked": len(inputs),
+                      "inferences_per_s": round(emu_rate), "csim_inferences_per_s": round(csim_rate, 1),
+                      "what": "C generated from hls4ml's ModelGraph (toolchains/hls4ml/emulator.py) vs hls4ml's C "
+                              "simulation (predict of the compiled project), every test input, host CPU"}
+        log.info("hls4ml: the emulator is bit-identical with the C simulation on %.2f%% of %d test inputs (%.0f vs %.1f "
+                 "inferences/s on this CPU)", 100 * same, len(inputs), emu_rate, csim_rate)
+        if same < 1.0:
+            bad = int(np.argmin(np.all(emulated == csim, axis=1)))
+            raise GateError(f"the hls4ml emulator differs from hls4ml's C simulation on {1 - same:.2%} of {len(inputs)} "
+                            f"test inputs (first: input {bad}); set hls4ml.emulator: false in task.yaml to run the C "
+                            f"simulation on the DUT instead, and report the model")
+    # Keras's float32 outputs against the emulation's values as float32 (what the C simulation's float bridge gives)
+    emulated = emulated.astype(np.float32)
     exact = float(np.mean(np.all(emulated == expected, axis=1)))
     argmax = float(np.mean(emulated.argmax(axis=1) == expected.argmax(axis=1))) if expected.shape[1] > 1 else None
     np.save(out / "emulated_outputs.npy", emulated)
@@ -103,7 +135,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     write_accel_model(out / "accel_model.h", int(np.prod(inputs.shape[1:])), expected.shape[1], in_t.width,
                       in_t.width - in_t.integer, out_t.width, out_t.width - out_t.integer, top=TOP,
                       stream=settings.io_type == "io_stream")
-    for adapter in (ADAPTER, ADAPTER_HEADER, ADAPTER_IO, QEMU_ADAPTER):
+    for adapter in (ADAPTER, ADAPTER_HEADER, ADAPTER_IO, QEMU_ADAPTER, EMU_ADAPTER):
         shutil.copy(adapter, out / adapter.name)
     shutil.copytree(BAREMETAL, out / BAREMETAL.name)
     no_qemu = write_qemu_weights(project_dir, out / QEMU_WEIGHTS)
@@ -134,10 +166,14 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         "windows_checked": int(inputs.shape[0]),
         "exact_fraction": exact,
         "argmax_agreement": argmax,
+        "exact_what": f"{'the emulator' if emu_report.get('what') else 'hls4ml C simulation'} vs Keras, "
+                      f"{inputs.shape[0]} test inputs",
+        "emulator": emu_report,
+        "dut_model": "hls4ml C simulation (C++)" if isinstance(emu, str) else "the generated emulator (C)",
         "gate": settings.gate_text(),
         "qemu_weights": no_qemu or f"compiled in ({QEMU_WEIGHTS})",
         "max_abs_diff": float(np.max(np.abs(emulated - expected))),
-        "what": "hls4ml C++ emulation (bit-accurate ap_fixed) vs the Keras model on host, every test input",
+        "what": "hls4ml emulation (bit-accurate ap_fixed) vs the Keras model on host, every test input",
     }
     if failure:
         raise GateError(f"hls4ml emulation vs Keras on {inputs.shape[0]} test inputs: {failure} "
@@ -145,12 +181,26 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     return report
 
 
+def _emulator(hls_model, project_dir: Path, out: Path, settings: Hls4mlSettings) -> dict | str:
+    """The emulator generated from the converted model and compiled for this CPU: its interface,
+    or why there is none (the DUT then links hls4ml's C simulation)."""
+    if not settings.emulator:
+        return "turned off (hls4ml.emulator: false in task.yaml)"
+    try:
+        info = emulator.generate(hls_model, project_dir, out)
+    except emulator.Unsupported as e:
+        log.warning("hls4ml: no emulator for this design (%s); the DUT runs hls4ml's C simulation", e)
+        return str(e)
+    emulator.compile_library(out)
+    return info
+
+
 def _predict(hls_model, inputs: np.ndarray, chunk: int = 256) -> np.ndarray:
-    """hls4ml's C++ emulation in chunks, with a progress bar (a CNN runs at tens of inputs/s)."""
+    """hls4ml's C simulation in chunks, with a progress bar (a CNN runs at a few to tens of inputs/s)."""
     from tqdm import tqdm
 
     outputs = []
-    with tqdm(total=len(inputs), desc="hls4ml emulation", unit="input", disable=len(inputs) <= chunk) as bar:
+    with tqdm(total=len(inputs), desc="hls4ml C simulation", unit="input", disable=len(inputs) <= chunk) as bar:
         for i in range(0, len(inputs), chunk):
             part = np.ascontiguousarray(inputs[i:i + chunk])
             outputs.append(np.asarray(hls_model.predict(part)).reshape(len(part), -1))
@@ -166,8 +216,12 @@ def _relative_output_dir(project_dir: Path) -> None:
 
 
 def accelerator(convert_dir: Path) -> Accelerator:
-    """What the emulated board links behind accel.h: the adapter and the hls4ml top function, with
-    the weight files to copy beside the binary (hls4ml's WEIGHTS_DIR then names that copy)."""
+    """What the emulated board links behind accel.h: the generated emulator where the convert stage
+    made one (checked bit for bit against the C simulation), else the adapter and the hls4ml top
+    function, with the weight files to copy beside the binary (hls4ml's WEIGHTS_DIR then names that copy)."""
+    if (convert_dir / emulator.SOURCE).is_file():
+        return Accelerator(name="hls4ml emulator (C generated from the ModelGraph, bit-identical with the C simulation)",
+                           sources=[convert_dir / EMU_ADAPTER.name, convert_dir / emulator.SOURCE], includes=[convert_dir])
     project = convert_dir / PROJECT
     return Accelerator(
         name="hls4ml C++ (bit-accurate ap_fixed)",

@@ -26,6 +26,9 @@ class Hls4mlSettings(Strict):
     layers: dict[str, dict[str, str | int]] = Field(default_factory=dict)  # name pattern -> {key: type}
     agreement: Literal["exact", "argmax"] = "exact"  # bit-identical outputs, or the same argmax
     min_agreement: float = Field(1.0, gt=0, le=1)
+    # the emulated DUT runs the emulator generated from the ModelGraph (emulator.py); false: hls4ml's
+    # C simulation (slow: a few inferences/s for a CNN), e.g. to rule the emulator out
+    emulator: bool = True
 
     @model_validator(mode="after")
     def _keys(self):

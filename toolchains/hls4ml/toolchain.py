@@ -16,8 +16,9 @@ class Toolchain(ToolchainBase):
     framework = "qkeras"
     imports = ()
     sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert", "toolchains.hls4ml.latency",
-                           "toolchains.hls4ml.board_project"],
+                           "toolchains.hls4ml.board_project", "toolchains.hls4ml.emulator"],
                "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h",
+                         "toolchains/hls4ml/accel_hls4ml_emu.c",
                          "toolchains/hls4ml/accel_hls4ml_io.h", "toolchains/hls4ml/accel_hls4ml_qemu.cpp",
                          "toolchains/hls4ml/baremetal"]}
     board_files = ["toolchains/hls4ml/accel_hls4ml_board.c"]
