@@ -1,6 +1,8 @@
 """What a number was made from, recorded as data by whoever launched the run (the pipeline, or a
-user of the runner's command line) and read back by every report and export. Nothing is inferred
-from a DUT's name: a DUT launched as an emulation stays labelled emulated whatever it calls itself."""
+user of the runner's command line), corrected by what the DUT's firmware reports it is (its
+`profile`: an emulation or QEMU says so; runner/dut.py Identity), and read back by every report and
+export. Nothing is inferred from a DUT's name: a DUT launched as an emulation stays labelled
+emulated whatever it calls itself."""
 
 from __future__ import annotations
 
