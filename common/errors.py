@@ -20,6 +20,15 @@ class GateError(HarnessError):
     """A check between stages failed (a metric below its threshold, a non-bit-exact emulation)."""
 
 
+class FitError(GateError):
+    """A design that does not fit its board (LUT, BRAM, DSP beyond the budget), by the toolchain's
+    estimates, which it carries: a design-space sweep records such a design as not fitting."""
+
+    def __init__(self, message: str, estimates: dict | None = None):
+        super().__init__(message)
+        self.estimates = dict(estimates or {})
+
+
 class BuildError(HarnessError):
     """A compiler or tool run failed, or a tool the step cannot do without is missing."""
 

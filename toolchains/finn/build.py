@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import BuildError, ConfigError, GateError
+from common.errors import BuildError, ConfigError, FitError, GateError
 from toolchains.finn.settings import FinnSettings
 
 log = logging.getLogger(__name__)
@@ -206,4 +206,4 @@ def check_fit(est: dict, board, settings: FinnSettings) -> None:
     if over:
         hint = (f"lower finn.target_fps (now {settings.target_fps:,})" if settings.target_fps
                 else "fold more (lower PE/SIMD in the folding JSON)")
-        raise GateError(f"the FINN design does not fit the {board.name} ({'; '.join(over)}): {hint}")
+        raise FitError(f"the FINN design does not fit the {board.name} ({'; '.join(over)}): {hint}", est)
