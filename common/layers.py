@@ -7,7 +7,8 @@ tests/test_layers.py walks every module's imports against it; README "Layout" ex
     boards                         integrates any toolchain's accelerator through the toolchain interface
     runner                         the EEMBC host tool: on common alone (it must run beside any board)
     results                        report and export: reads board descriptions for the systems JSON
-    pipeline                       the stage graph: the only layer that knows all the others
+    pipeline                       the stage graph: the only layer below sweep that knows all the others
+    sweep                          design-space sweeps: many pipelines on Ray
 
 bench/ and tests/ sit above everything and may import any layer."""
 
@@ -23,4 +24,5 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "runner": frozenset({"common"}),
     "results": frozenset({"common", "boards"}),
     "pipeline": frozenset({"common", "frameworks", "tasks", "toolchains", "boards", "runner", "results"}),
+    "sweep": frozenset({"common", "frameworks", "tasks", "toolchains", "boards", "runner", "results", "pipeline"}),
 }
