@@ -1,7 +1,7 @@
 # MLPerf Tiny FPGA harness.
 #   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER]
 #                        [dut=emulated|qemu|PORT] [timing=host|modeled] [modes="performance accuracy energy"]
-#                        [from=STAGE] [to=STAGE] [resume=1]
+#                        [from=STAGE] [to=STAGE] [resume=1] [set="KEY=VALUE ..."]   set: task.yaml overrides
 #   make task=kws board=pynq_z2 flow=finn model=MODEL.onnx testset=EEMBC_FOLDER input_scale=S [input_zero_point=Z]
 #                        a QONNX model trained elsewhere, with its own test files
 #   make test            lint (ruff), types (mypy) and the test suite (pytest, one worker per core)
@@ -12,6 +12,8 @@
 #   make export runs="build/ad/hls4ml/pynq_z2/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]
 #                        MLPerf Tiny submission tree under build/submission, checked; refused runs need dry_run=1
 #   make report          comparison of every run with the published FPGA results: build/report/index.html
+#   make sweep task=kws flow=finn space=tasks/kws/sweep.yaml [board=pynq_z2] [trials=N] [workers=N] [cluster=ADDRESS] [resume=1]
+#                        design-space sweep on Ray (embedded; a cluster with cluster=): build/sweep/<task>/, docs/sweep.md
 #   make setup           venv + pinned Python packages + the Debian packages the builds need
 task  ?=
 board ?= pynq_z2
@@ -29,15 +31,16 @@ TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 division ?= open
 status   ?= available
 
-.PHONY: all setup test dut program download bench export report clean
+.PHONY: all setup test dut program download bench export report sweep clean
 all: $(STAMP)
 ifeq ($(task),)
-	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE]"; exit 2
+	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE] [set=\"KEY=VALUE ...\"]"; exit 2
 else
 	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) --dut $(dut) \
 	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
 	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(from),--from $(from)) $(if $(to),--to $(to)) \
-	  $(if $(resume),--resume) $(if $(timing),--timing $(timing)) $(if $(modes),--modes $(modes))
+	  $(if $(resume),--resume) $(if $(timing),--timing $(timing)) $(if $(modes),--modes $(modes)) \
+	  $(foreach s,$(set),--set '$(s)')
 endif
 
 setup: $(STAMP)
@@ -83,11 +86,18 @@ download: $(STAMP)
 report: $(STAMP)
 	$(PY) -m results report
 
+sweep: $(STAMP)
+	@test -n "$(task)" -a -n "$(space)" || { echo 'usage: make sweep task=<kws|ad|ic> space=FILE [flow=hls4ml|finn] [board=pynq_z2|arty_a7|zedboard] [data=auto|synthetic|PATH] [trials=N] [workers=N] [cluster=ADDRESS] [resume=1]'; exit 2; }
+	$(PY) -m sweep --task $(task) --flow $(flow) --board $(board) --data $(data) --space $(space) \
+	  $(if $(trials),--trials $(trials)) $(if $(workers),--workers $(workers)) $(if $(cluster),--cluster $(cluster)) \
+	  $(if $(resume),--resume)
+
 bench: $(STAMP)
 	$(PY) bench/emulated_dut.py
 	$(PY) bench/fuzz_protocol.py
 	$(PY) bench/finn_emulator.py
 	$(PY) bench/runner_link.py
+	$(PY) bench/sweep.py
 
 clean:
 	rm -rf build
