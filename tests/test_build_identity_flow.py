@@ -29,6 +29,13 @@ def _flow(small_flow, root, board="pynq_z2", **run) -> Flow:
                 window_seconds=0.5, modes=["performance"], **run)
 
 
+def _built(small_flow, root, board="pynq_z2") -> Flow:
+    """The flow with its stages up to the build current (a source edited since the copy builds again)."""
+    flow = _flow(small_flow, root, board)
+    run_stages(flow, stop="build")
+    return flow
+
+
 def test_the_build_stage_compiles_its_key_into_the_dut(small_flow):
     assert small_flow.manifest("build")["outputs"]["build_key"] == small_flow.manifest("build")["key"]
     run = small_flow.manifest("run")["outputs"]
@@ -36,7 +43,7 @@ def test_the_build_stage_compiles_its_key_into_the_dut(small_flow):
 
 
 def test_an_emulated_dut_on_a_port_is_recorded_as_an_emulation(small_flow, tree):
-    pynq = _flow(small_flow, tree)
+    pynq = _built(small_flow, tree)
     with emulated_dut(pynq.emulated_dut()) as url:
         assert url.startswith("/dev/pts/")
         on_port = _flow(small_flow, tree, dut=url)
@@ -51,7 +58,7 @@ def test_what_was_programmed_is_recorded_with_a_run_on_a_port_and_keys_it(small_
     """programmed.json (make program) is recorded with the run, and a board programmed again is another run."""
     from boards.vendor.program import write_programmed
 
-    pynq = _flow(small_flow, tree)
+    pynq = _built(small_flow, tree)
     elf = pynq.emulated_dut()  # what stands for the board's firmware here: the record is what is tested
     with emulated_dut(elf) as url:
         on_port = _flow(small_flow, tree, dut=url)
@@ -69,14 +76,15 @@ def test_what_was_programmed_is_recorded_with_a_run_on_a_port_and_keys_it(small_
 def test_a_dut_built_for_another_flow_is_refused_naming_both_keys(small_flow, tree):
     """The Pynq-Z2 flow's DUT, run under the Arty A7 flow's pipeline (data and training shared, its
     own conversion and build): the run stage stops before any mode runs."""
-    arty = _flow(small_flow, tree, board="arty_a7")
-    run_stages(arty, stop="build")
-    pynq_key, arty_key = _flow(small_flow, tree).manifest("build")["key"], arty.manifest("build")["key"]
-    assert pynq_key != arty_key
-    with emulated_dut(_flow(small_flow, tree).emulated_dut()) as url:
+    _built(small_flow, tree, board="arty_a7")
+    pynq = _built(small_flow, tree)
+    pynq_key = pynq.manifest("build")["key"]  # the key compiled into the DUT started below
+    with emulated_dut(pynq.emulated_dut()) as url:
         wrong = _flow(small_flow, tree, board="arty_a7", dut=url)
         with pytest.raises(DutError) as refused:
             run_stages(wrong)
+    arty_key = wrong.manifest("build")["key"]  # read after: a source edited meanwhile builds it again, under a new key
+    assert pynq_key != arty_key
     message = str(refused.value)
     assert f"reports build {pynq_key[:12]}" in message and f"this run is for build {arty_key[:12]}" in message
     assert not wrong.stage_dir("run").path.exists()  # no run recorded for the Arty flow
