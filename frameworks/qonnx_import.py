@@ -39,6 +39,45 @@ def load(path: Path):
         raise ConfigError(f"model={path}: not a readable ONNX/QONNX file ({type(e).__name__}: {e})") from e
 
 
+def with_batch(m, batch: int):
+    """A copy of m whose graph input and output take `batch` inputs at once, its other shapes left to
+    qonnx to infer again: every op acts on each batch row alone, numpy doing many rows per call, but a
+    batched float MatMul may sum in another order than a single row (last-bit differences, about 1e-7
+    relative, measured on the kws and ad references): for checks by argmax or tolerance, not for
+    bit-exactness. For graphs with a fixed batch dimension of 1 (frameworks/tflite_qonnx.py)."""
+    from qonnx.util.cleanup import cleanup_model
+
+    m = m.transform(_Identity())  # ModelWrapper.transform returns a deep copy
+    del m.graph.value_info[:]
+    for value in (m.graph.input[0], m.graph.output[0]):
+        value.type.tensor_type.shape.dim[0].dim_value = batch
+    return cleanup_model(m)
+
+
+class _Identity:
+    """A qonnx Transformation that changes nothing (for ModelWrapper.transform's copy)."""
+
+    def apply(self, model):
+        return model, False
+
+
+def execute_batched(m, x: np.ndarray, batch: int = 256) -> np.ndarray:
+    """execute_onnx over x in batches of `batch` (the last one padded with zeros, their outputs dropped)."""
+    from qonnx.core.onnx_exec import execute_onnx
+    from tqdm import tqdm
+
+    shape = input_shape(m)
+    batched = with_batch(m, batch)
+    name_in, name_out = batched.graph.input[0].name, batched.graph.output[0].name
+    x = np.asarray(x, dtype=np.float32).reshape(len(x), *shape[1:])
+    rows = []
+    for start in tqdm(range(0, len(x), batch), desc="execute_onnx", unit=f"x{batch} inputs", disable=len(x) <= batch):
+        chunk = x[start:start + batch]
+        padded = np.concatenate([chunk, np.zeros((batch - len(chunk), *chunk.shape[1:]), np.float32)])
+        rows.append(execute_onnx(batched, {name_in: padded})[name_out].reshape(batch, -1)[:len(chunk)])
+    return np.concatenate(rows)
+
+
 def execute(m, x: np.ndarray) -> np.ndarray:
     """qonnx's execute_onnx, one input at a time (the model's batch dimension is what it was exported with)."""
     from qonnx.core.onnx_exec import execute_onnx

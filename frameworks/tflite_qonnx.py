@@ -11,8 +11,9 @@ The passes, in order (docs/toolchains.md C.z has the trial behind each):
                             weights, as Quant nodes need (QCDQToQuant fails on 1-D per-channel scales)
   float_input               the graph input becomes the float x = (q - zero_point) * scale the firmware feeds
                             as exact integers (q - zero_point); the input's own dequantizer leaves the graph
-  logits_out                the output requantization, the softmax and the softmax's quantizer leave the graph:
-                            it ends at the float logits; the firmware does the rest (argmax needs no softmax)
+  float_output              the output requantization leaves the graph, and with it a classifier's softmax and
+                            the softmax's quantizer: it ends at the float logits (or an autoencoder's float
+                            reconstruction); the firmware requantizes where it needs TF Lite's int8 values
   global_average_pools      an AveragePool whose window is the whole map becomes GlobalAveragePool (FINN maps
                             that to an accumulator and a scale; the same average)
   adjacent_qdq              Quantize -> Reshape -> Dequantize becomes Quantize -> Dequantize -> Flatten, so the
@@ -50,8 +51,17 @@ class Requantization:
 @dataclass(frozen=True)
 class Converted:
     input: Requantization  # the test files' int8 encoding (x = (q - zero_point) * scale)
-    logits: Requantization  # the interpreter's int8 logits (the graph now stops before them)
-    logits_tensor: str  # the TF Lite tensor of those logits
+    output: Requantization  # the interpreter's int8 logits or reconstruction (the graph now stops before them)
+    output_tensor: str  # the TF Lite tensor of those int8 values
+
+
+def agreement(outputs: np.ndarray, interpreter: np.ndarray, output: Requantization, classifier: bool) -> float:
+    """How often float outputs (N, n) give what the interpreter's int8 ones give: the class (a
+    classifier: the fraction of inputs); otherwise the values once requantized as TF Lite requantizes
+    them (an autoencoder: the fraction of all N x n values, as its score is their mean error)."""
+    if classifier:
+        return float(np.mean(outputs.argmax(1) == interpreter.argmax(1)))
+    return float(np.mean(output.apply(outputs) == interpreter))
 
 
 def _attr(node, name: str, default: int) -> int:
@@ -102,36 +112,39 @@ def float_input(m) -> Requantization:
     from onnx import TensorProto
 
     name = m.graph.input[0].name
-    first = _only_consumer(m, name, "Reshape", "the int8 input")  # NHWC -> NCHW (one channel: a reshape)
-    dequantize = _only_consumer(m, first.output[0], "DequantizeLinear", "the input's reshape")
+    first = m.find_consumer(name)
+    source = first.output[0] if first is not None and first.op_type == "Reshape" else name  # NHWC -> NCHW, one channel
+    dequantize = _only_consumer(m, source, "DequantizeLinear", "the int8 input")
     scale, zero = (m.get_initializer(t) for t in dequantize.input[1:3])
     for consumer in m.find_consumers(dequantize.output[0]) or []:
-        consumer.input[:] = [first.output[0] if t == dequantize.output[0] else t for t in consumer.input]
+        consumer.input[:] = [source if t == dequantize.output[0] else t for t in consumer.input]
     m.graph.node.remove(dequantize)
     m.graph.input[0].type.tensor_type.elem_type = TensorProto.FLOAT
     return Requantization(float(scale), int(zero))
 
 
-def logits_out(m) -> tuple[Requantization, str]:
-    """Returns the logits' requantization and the name of the int8 logits tensor (tf2onnx keeps TF Lite's)."""
+def float_output(m) -> tuple[Requantization, str]:
+    """Returns the output's requantization and the name of its int8 tensor (tf2onnx keeps TF Lite's names)."""
     from onnx import TensorProto
 
-    softmax = next((n for n in m.graph.node if n.op_type == "Softmax"), None)
-    if softmax is None:
-        raise ConfigError("not a classifier TF Lite graph: no Softmax")
-    dequantize = m.find_producer(softmax.input[0])
-    quantize = m.find_producer(dequantize.input[0]) if dequantize is not None else None
-    if dequantize is None or quantize is None or quantize.op_type != "QuantizeLinear":
-        raise ConfigError("not an int8 TF Lite graph of the expected form: the softmax does not read quantized logits")
+    quantize = m.find_producer(m.graph.output[0].name)
+    if quantize is None or quantize.op_type != "QuantizeLinear":
+        raise ConfigError("not an int8 TF Lite graph of the expected form: its output is not quantized")
+    removed = [quantize]
+    softmax = m.find_producer(quantize.input[0])
+    if softmax is not None and softmax.op_type == "Softmax":  # a classifier: back to the quantized logits
+        dequantize = m.find_producer(softmax.input[0])
+        quantize = m.find_producer(dequantize.input[0]) if dequantize is not None else None
+        if dequantize is None or quantize is None or quantize.op_type != "QuantizeLinear":
+            raise ConfigError("not an int8 TF Lite graph of the expected form: the softmax does not read quantized logits")
+        removed += [softmax, dequantize, quantize]
     scale, zero = (m.get_initializer(t) for t in quantize.input[1:3])
-    removed = [softmax, dequantize, quantize, *(m.find_consumers(softmax.output[0]) or [])]
-    logits_tensor = quantize.output[0]
     for node in removed:
         m.graph.node.remove(node)
     out = m.graph.output[0]
     out.name = quantize.input[0]
     out.type.tensor_type.elem_type = TensorProto.FLOAT  # same shape: the logits are what the softmax read
-    return Requantization(float(scale), int(zero)), logits_tensor
+    return Requantization(float(scale), int(zero)), quantize.output[0]
 
 
 def global_average_pools(m) -> None:
@@ -191,7 +204,7 @@ def convert(tflite: Path, out: Path) -> Converted:
     fold_bias_dequantizers(m)
     broadcast_channel_scales(m)
     given = float_input(m)
-    logits, logits_tensor = logits_out(m)
+    output, output_tensor = float_output(m)
     m = cleanup_model(m)  # shapes for the pool pass
     global_average_pools(m)
     adjacent_qdq(m)
@@ -203,7 +216,7 @@ def convert(tflite: Path, out: Path) -> Converted:
         raise ConfigError(f"{Path(tflite).name}: {', '.join(left)} left after QCDQToQuant: a quantizer pair the passes "
                           f"do not know")
     m.save(str(out))
-    return Converted(given, logits, logits_tensor)
+    return Converted(given, output, output_tensor)
 
 
 def interpreter_tensor(tflite: Path, q: np.ndarray, tensor: str) -> np.ndarray:

@@ -76,9 +76,11 @@ class Flow:
         elif self.model not in self.recipe.models:
             raise ConfigError(f"task {self.task} has no model '{self.model}': choose one of {', '.join(self.recipe.models)}"
                               f", or give a QONNX file (model=path/to/model.onnx)")
-        elif self.toolchain.framework == "brevitas" and self.model == "reference" and self.recipe.int8_reference() is None:
-            raise ConfigError(f"flow={self.flow} takes an int8 reference model, and task {self.task} has none "
-                              f"(task.yaml reference.int8): its reference is a Keras model, for flow=hls4ml")
+        elif self.model == "reference" and self.toolchain.framework not in self.recipe.reference_frameworks:
+            takes = [name for name in toolchains.available()
+                     if toolchains.load(name).framework in self.recipe.reference_frameworks]
+            raise ConfigError(f"task {self.task} has no reference model for flow={self.flow} (its reference takes "
+                              f"flow={' or '.join(takes) or 'none'})")
         elif self.toolchain.framework == "brevitas" and self.model not in ("trained", "reference"):
             raise ConfigError(f"flow={self.flow} takes the recipe's Brevitas model: model={self.model} is a Keras model")
         self.toolchain.check(self.recipe, self.model)

@@ -39,6 +39,9 @@ class RecipeBase(ABC):
     origins: ClassVar[dict[str, str]]
     #: whether a QONNX model trained elsewhere can run on this task's test files (external_inputs)
     imports_models: ClassVar[bool] = False
+    #: which frameworks take the task's model=reference: "qkeras" (the float Keras reference, for hls4ml),
+    #: "brevitas" (the official int8 model, for FINN: int8_reference)
+    reference_frameworks: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, overrides: dict | None = None):
         self.cfg = self.load_config(overrides)
@@ -63,7 +66,7 @@ class RecipeBase(ABC):
             "firmware": {"files": [f"tasks/{self.name}/firmware", "tasks/firmware"]},  # tasks/firmware: shared C
         }
 
-    def model_origin(self, model: str, framework: str = "keras") -> str:
+    def model_origin(self, model: str, framework: str = "qkeras") -> str:
         if model == "reference" and framework == "brevitas":
             remote = self.int8_reference()
             assert remote is not None  # Flow refuses a FINN reference a task does not have
@@ -144,6 +147,15 @@ class RecipeBase(ABC):
         """The official int8 TF Lite model FINN takes for model=reference (a RemoteFile), or None."""
         return None
 
+    def reference_target(self) -> float:
+        """The closed-division quality target of the reference on real data, in the task's metric's units."""
+        return 100 * self.cfg.reference.min_top1
+
+    def score_reference_outputs(self, eembc: Path, outputs: np.ndarray) -> float:
+        """The task's metric from a reference's outputs on every test input (a classifier: top-1 %)."""
+        _, labels = self.external_inputs(eembc, 0)
+        return 100 * float(np.mean(np.asarray(outputs).argmax(1) == labels))
+
     def import_int8_reference(self, eembc: Path, data_kind: str, out: Path) -> dict:
         """The train stage of model=reference for FINN: tasks/reference_int8.py on the int8 model."""
         from tasks.reference_int8 import import_int8_reference
@@ -192,6 +204,12 @@ class RecipeBase(ABC):
     def external_range(self, zero_point: int) -> tuple[int, int]:
         """The range of those integers."""
         raise ConfigError(f"task {self.name} does not take a model file")
+
+    def quantized_inputs(self, eembc: Path, scale: float, zero_point: int) -> np.ndarray:
+        """The integers q - zero_point the firmware gives an int8-input model for every test input, q being
+        the test input quantized with (scale, zero_point) as the firmware does it. Test files that are
+        int8 already (kws01) need no scale."""
+        return self.external_inputs(eembc, zero_point)[0]
 
     # ---- what toolchains and firmware need ---------------------------------------------------
     @abstractmethod

@@ -25,10 +25,12 @@ def test_a_missing_board_port_stops_before_any_stage(tmp_path, capsys):
         (["--set", "train.epochs.x=1"], "cannot set 'train.epochs.x'"),
         (["--set", "epochs"], "--set expects KEY=VALUE"),
         (["--flow", "vitis"], "unknown flow 'vitis'"),
-        (["--flow", "finn", "--task", "kws", "--model", "reference"], "flow=finn takes the recipe's Brevitas model"),
-        (["--task", "vww"], "unknown task 'vww'"),
+        (["--flow", "finn", "--task", "ic", "--model", "reference"], "task ic has no reference model for flow=finn (its "
+                                                                     "reference takes flow=hls4ml)"),
+        (["--task", "nosuch"], "unknown task 'nosuch'"),
         (["--board", "zcu104"], "unknown board 'zcu104'"),
-        (["--model", "reference"], "task ad has no model 'reference'"),
+        (["--model", "reference"], "task ad has no reference model for flow=hls4ml (its reference takes flow=finn)"),
+        (["--model", "retrained"], "task ad has no model 'retrained'"),
         (["--task", "kws", "--testset", "/nonexistent/kws01"], "not an EEMBC test folder for kws01"),
     ],
 )

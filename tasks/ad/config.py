@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
-from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, ToolchainSettings, TrainConfig
+from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, RemoteFile, ToolchainSettings, TrainConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (docs/mlperf-tiny.md 1.6)
@@ -90,6 +90,14 @@ class BrevitasMLP(Strict):
     min_auc: Gate
 
 
+class ReferenceConfig(Strict):
+    """model=reference: the official int8 autoencoder (FINN; MLPerf has no float reference path here yet)."""
+
+    int8: RemoteFile
+    min_auc: float = Field(gt=0, le=1)  # the closed-division target on real data
+    finn: ToolchainSettings  # read and validated by the FINN toolchain
+
+
 class ADTask(Strict):
     name: str
     model_id: str = Field(pattern=r"^[a-z]+\d\d$")
@@ -100,6 +108,7 @@ class ADTask(Strict):
     min_auc: Gate  # of the AUC
     brevitas: BrevitasMLP
     finn: ToolchainSettings  # read and validated by the FINN toolchain (toolchains/finn/settings.py)
+    reference: ReferenceConfig
 
     @model_validator(mode="after")
     def _model_matches_features(self):

@@ -24,11 +24,12 @@ def dataset_fingerprint(root: Path) -> list[tuple[str, int, int]]:
 class Recipe(RecipeBase):
     name = "ad"
     metric = "AUC"
-    models = ("trained",)
+    models = ("trained", "reference")
+    reference_frameworks = ("brevitas",)
     dataset_name = "ToyCar dataset"
     firmware_sources = [HERE / "firmware" / "ad_model.c"]
     data_modules = ["tasks.ad.dataset", "tasks.ad.synthetic"]
-    origins = {"trained": "QKeras autoencoder trained by this recipe"}
+    origins = {"trained": "QKeras autoencoder trained by this recipe", "reference": "MLPerf Tiny int8 autoencoder ({file})"}
 
     def load_config(self, overrides: dict | None):
         return task_config.load(overrides=overrides)
@@ -110,9 +111,48 @@ class Recipe(RecipeBase):
 
     def task_defines(self, trained: dict[str, Path] | None) -> dict[str, int | str]:
         """The input geometry from task.yaml and the input map from training (a stub build without a
-        trained model maps x to itself)."""
+        trained model maps x to itself); for the int8 reference its input and output quantization."""
+        if trained and "qonnx" in trained:
+            declared = read_json(trained["input"])
+            return {"TASK_INPUT_VALUES": self.cfg.model.inputs, "AD_INT8": 1,
+                    "AD_INPUT_SCALE": f"{declared['scale']!r}f", "AD_INPUT_ZERO_POINT": declared["zero_point"],
+                    "AD_OUTPUT_SCALE": f"{declared['output']['scale']!r}f",
+                    "AD_OUTPUT_ZERO_POINT": declared["output"]["zero_point"]}
         m = self.input_map(trained) if trained else InputMap(offset=0, scale_log2=0, width=16, frac=8)
         return {"TASK_INPUT_VALUES": self.cfg.model.inputs, "AD_INPUT_OFFSET": m.offset, "AD_INPUT_SCALE_LOG2": m.scale_log2}
+
+    # ---- the int8 reference (tasks/reference_int8.py) ----------------------------------------
+    def int8_reference(self):
+        return self.cfg.reference.int8
+
+    def reference_target(self) -> float:
+        return self.cfg.reference.min_auc
+
+    def external_range(self, zero_point: int) -> tuple[int, int]:
+        return -128 - zero_point, 127 - zero_point
+
+    def quantized_inputs(self, eembc: Path, scale: float, zero_point: int) -> np.ndarray:
+        """Every test window quantized as the firmware does it (tasks/ad/firmware/ad_model.c, TF Lite's
+        Quantize): q = clip(round(x / scale) + zero_point, -128, 127), x / scale in float32, halves away
+        from zero; returns q - zero_point."""
+        windows = np.concatenate([f.windows for f in self.test_files(eembc)]).astype(np.float32)
+        ratio = windows / np.float32(scale)
+        whole = np.trunc(ratio)  # ratio - whole is exact: C's roundf without a float32 rounding of |ratio| + 0.5
+        rounded = whole + np.sign(ratio) * (np.abs(ratio - whole) >= 0.5)
+        q = np.clip(rounded + zero_point, -128, 127)
+        return q.astype(np.int64) - zero_point
+
+    def score_reference_outputs(self, eembc: Path, outputs: np.ndarray) -> float:
+        """AUC over files of the mean window score: the squared error between each float window and the
+        reference's reconstruction of it (float, or int8 dequantized), as the firmware computes it."""
+        from sklearn.metrics import roc_auc_score
+
+        files = self.test_files(eembc)
+        windows = np.concatenate([f.windows for f in files]).astype(np.float64)
+        per_window = np.mean((np.asarray(outputs, np.float64) - windows) ** 2, axis=1)
+        starts = np.cumsum([0] + [len(f.windows) for f in files])
+        per_file = [float(np.mean(per_window[a:b])) for a, b in zip(starts[:-1], starts[1:])]
+        return float(roc_auc_score([f.label for f in files], per_file))
 
     def stub_accelerator(self) -> dict[str, int]:
         """I/O words of a stand-in accelerator for protocol tests: an identity on a coarse input grid

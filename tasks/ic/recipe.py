@@ -23,6 +23,7 @@ class Recipe(RecipeBase):
     dataset_name = "CIFAR-10"
     firmware_sources = [HERE / "firmware" / "ic_model.c"]
     data_modules = ["tasks.ic.cifar", "tasks.ic.synthetic", "tasks.ic.testset"]
+    reference_frameworks = ("qkeras",)
     origins = {"reference": "MLPerf Tiny reference ResNet-8 ({file}), softmax dropped",
                "trained": "QKeras ResNet-8 trained by this recipe"}
 

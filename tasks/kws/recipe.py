@@ -25,6 +25,7 @@ class Recipe(RecipeBase):
     origins = {"reference": "MLPerf Tiny reference DS-CNN ({file}), rebuilt in Keras",
                "trained": "QKeras DS-CNN trained by this recipe"}
     imports_models = True
+    reference_frameworks = ("qkeras", "brevitas")
 
     def load_config(self, overrides: dict | None):
         return task_config.load(overrides=overrides)

@@ -78,27 +78,28 @@ def from_qonnx(recipe, trained: dict[str, Path], eembc: Path, out: Path) -> Sour
     m.save(str(onnx))
     log.info("FINN: the imported model's input is now %s on the host side (%s)", host.dtype,
              "a quantizer table" if host.table is not None else "the test files' integers themselves")
-    k, _ = recipe.external_inputs(eembc, declared["zero_point"])
+    k = recipe.quantized_inputs(eembc, declared["scale"], declared["zero_point"])
     bits = DataType[host_input.datatype_for(*k_range)].bitwidth()
     interpreter = None
     if "interpreter" in trained:
-        logits = declared["logits"]
-        interpreter = (np.load(trained["interpreter"]), float(logits["scale"]), int(logits["zero_point"]))
+        output = declared["output"]
+        interpreter = (np.load(trained["interpreter"]), float(output["scale"]), int(output["zero_point"]))
     return Source(onnx, k.astype(np.float32), host.apply(k).reshape(len(k), *shape[1:]),
                   np.load(trained["outputs"]).reshape(len(k), -1), f"the imported model ({Path(declared['source']).name}, "
                   f"execute_onnx)", bits, 0, None if host.table is None else (host.k_min, host.table), interpreter)
 
 
-def _interpreter_agreement(emulated: np.ndarray, interpreter: tuple[np.ndarray, float, int]) -> dict:
-    """The emulator's float logits against TF Lite's int8 ones: argmax, and the logits requantized as
-    TF Lite requantizes them (scale, zero point), value by value."""
-    from frameworks.tflite_qonnx import Requantization
+def _interpreter_agreement(metric: str, emulated: np.ndarray, interpreter: tuple[np.ndarray, float, int]) -> dict:
+    """The emulator's float outputs against TF Lite's int8 ones (tasks/reference_int8.py's agreement: the
+    class, or an autoencoder's whole requantized output), and the outputs requantized as TF Lite
+    requantizes them (scale, zero point), value by value."""
+    from frameworks.tflite_qonnx import Requantization, agreement
 
-    logits, scale, zero_point = interpreter
-    requantized = Requantization(scale, zero_point).apply(emulated)
-    return {"interpreter_argmax_agreement": float(np.mean(emulated.argmax(1) == logits.argmax(1))),
-            "interpreter_int8_identical": float(np.mean(np.all(requantized == logits, axis=1))),
-            "interpreter_what": f"FINN emulator vs TF Lite's interpreter on the int8 reference, {len(logits)} test inputs"}
+    values, scale, zero_point = interpreter
+    output = Requantization(scale, zero_point)
+    return {"interpreter_agreement": agreement(emulated, values, output, classifier=metric == "top-1 %"),
+            "interpreter_int8_identical": float(np.mean(np.all(output.apply(emulated) == values, axis=1))),
+            "interpreter_what": f"FINN emulator vs TF Lite's interpreter on the int8 reference, {len(values)} test inputs"}
 
 
 def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path, settings: FinnSettings) -> dict:
@@ -135,7 +136,7 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path, set
         "host_input_table": src.host_table is not None,
         "board_io": board_layout,
         "estimates": est,
-        **(_interpreter_agreement(emulated, src.interpreter) if src.interpreter is not None else {}),
+        **(_interpreter_agreement(recipe.metric, emulated, src.interpreter) if src.interpreter is not None else {}),
     }
     if exact < 1.0:
         raise GateError(f"the FINN emulator differs from execute_onnx on {1 - exact:.2%} of {len(picked)} test inputs "
