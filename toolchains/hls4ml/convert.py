@@ -34,7 +34,7 @@ import numpy as np
 from common.errors import BuildError, GateError
 from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
 from toolchains.base import Accelerator, write_accel_model
-from toolchains.hls4ml import emulator
+from toolchains.hls4ml import emulator, latency, resources
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,16 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         clock_period=clock_period_ns,
         io_type=settings.io_type,
     )
+    est = estimates(hls_model, clock_period_ns, board)
+    log.info("hls4ml estimates (modeled): %d cycles = %.1f us per inference at %.0f MHz; LUT %.0f, FF %.0f, BRAM18 %.0f, "
+             "DSP %.0f", est["critical_path_cycles"], est["accelerator_latency_us"], 1000 / clock_period_ns, est["lut"],
+             est["ff"], est["bram18"], est["dsp"])
+    over = resources.check_fit(est, board, "raise the reuse factors (hls4ml.layers.<name>.ReuseFactor in task.yaml)") \
+        if board is not None else None
+    if over and settings.fit == "refuse":
+        raise GateError(over)
+    if over:
+        log.warning("hls4ml: %s (hls4ml.fit: warn, so the flow goes on)", over)
     log.info("hls4ml: compiling the C++ model (g++) ...")
     hls_model.compile()  # also write()s the full HLS project
 
@@ -169,6 +179,8 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         "exact_what": f"{'the emulator' if emu_report.get('what') else 'hls4ml C simulation'} vs Keras, "
                       f"{inputs.shape[0]} test inputs",
         "emulator": emu_report,
+        "estimates": {**est, "fits": over is None if board is not None else None, "fit_gate": settings.fit,
+                      **({"over_budget": over} if over else {})},
         "dut_model": "hls4ml C simulation (C++)" if isinstance(emu, str) else "the generated emulator (C)",
         "gate": settings.gate_text(),
         "qemu_weights": no_qemu or f"compiled in ({QEMU_WEIGHTS})",
@@ -179,6 +191,27 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         raise GateError(f"hls4ml emulation vs Keras on {inputs.shape[0]} test inputs: {failure} "
                         f"(max |diff| {report['max_abs_diff']:.3g})")
     return report
+
+
+def estimates(hls_model, clock_period_ns: float, board=None) -> dict:
+    """Modeled latency (latency.py) and resources (resources.py) of the converted design, per layer and
+    in total, in the form FINN's estimates take in the report; the board adds its per-call overhead."""
+    timing, res = latency.model(hls_model), resources.model(hls_model)
+    accelerator_us = timing["cycles"] * clock_period_ns / 1000.0
+    overhead = board.call_overhead.us if board is not None else 0.0
+    cost = {layer["name"]: layer for layer in res["layers"]}
+    layers = {t["name"]: {**{k: v for k, v in t.items() if k != "name"},
+                          **{k: v for k, v in cost.get(t["name"], {}).items() if k not in ("name", "kind")}}
+              for t in timing["layers"]}
+    for name, c in cost.items():  # layers without a time of their own (the input's FIFO)
+        layers.setdefault(name, {k: v for k, v in c.items() if k != "name"})
+    return {"critical_path_cycles": timing["cycles"], "accelerator_cycles": timing["cycles"],
+            "accelerator_latency_us": accelerator_us, "call_overhead_us": overhead,
+            "modeled_latency_us": accelerator_us + overhead,
+            "lut": float(res["lut"]), "ff": float(res["ff"]), "bram18": float(res["bram18"]), "dsp": float(res["dsp"]),
+            "layers": layers,
+            "what": f"hls4ml estimates (modeled, not synthesised; accelerator only) at {1000 / clock_period_ns:g} MHz: "
+                    f"{timing['basis']}; {res['basis']}"}
 
 
 def _emulator(hls_model, project_dir: Path, out: Path, settings: Hls4mlSettings) -> dict | str:

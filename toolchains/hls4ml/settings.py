@@ -29,6 +29,10 @@ class Hls4mlSettings(Strict):
     # the emulated DUT runs the emulator generated from the ModelGraph (emulator.py); false: hls4ml's
     # C simulation (slow: a few inferences/s for a CNN), e.g. to rule the emulator out
     emulator: bool = True
+    # the resource-fit gate (estimates against the board's device): refuse stops the convert stage;
+    # warn logs it and goes on. warn by default: the project's designs keep ReuseFactor 1 (fully
+    # parallel), which the resource model puts far over the Pynq-Z2 for every one of them
+    fit: Literal["refuse", "warn"] = "warn"
 
     @model_validator(mode="after")
     def _keys(self):

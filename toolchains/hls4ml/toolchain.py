@@ -16,7 +16,7 @@ class Toolchain(ToolchainBase):
     framework = "qkeras"
     imports = ()
     sources = {"modules": ["toolchains.hls4ml.toolchain", "toolchains.hls4ml.convert", "toolchains.hls4ml.latency",
-                           "toolchains.hls4ml.board_project", "toolchains.hls4ml.emulator"],
+                           "toolchains.hls4ml.board_project", "toolchains.hls4ml.emulator", "toolchains.hls4ml.resources"],
                "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h",
                          "toolchains/hls4ml/accel_hls4ml_emu.c",
                          "toolchains/hls4ml/accel_hls4ml_io.h", "toolchains/hls4ml/accel_hls4ml_qemu.cpp",
@@ -55,15 +55,13 @@ class Toolchain(ToolchainBase):
         return convert.qemu_accelerator(convert_dir)
 
     def latency(self, recipe, model: str, trained: dict[str, Path], converted: dict, board) -> dict | None:
-        import fnmatch
-
-        from toolchains.hls4ml import latency
-
-        settings = self.settings(recipe, model)
-        keras_model = recipe.load_model(trained)
-        reuse = {layer.name: int(keys["ReuseFactor"]) for layer in keras_model.layers for pattern, keys in settings.layers.items()
-                 if "ReuseFactor" in keys and fnmatch.fnmatchcase(layer.name, pattern)}
-        return latency.model(keras_model, settings.io_type, reuse, board)
+        """The convert stage's modeled latency for this board (toolchains/hls4ml/latency.py, both IO
+        styles), or None for a convert stage that made no estimates."""
+        est = converted.get("estimates")
+        if not est:
+            return None
+        keys = ("accelerator_cycles", "accelerator_latency_us", "call_overhead_us", "modeled_latency_us", "what")
+        return {k: est[k] for k in keys}
 
     def board_accelerator(self, board, convert_dir: Path) -> Accelerator:
         """The driver of hls4ml's AXI-stream top (float words) behind an AXI DMA."""
