@@ -24,7 +24,7 @@ class SyntheticConfig(Strict):
 
     train_per_class: int = Field(ge=10)
     test_per_class: int = Field(ge=1)
-    clutter: tuple[int, int] = (6, 14)  # how many background objects a scene has (min, max)
+    clutter: tuple[int, int] = (4, 10)  # how many background objects a scene has (min, max)
     noise: float = Field(6.0, ge=0)  # pixel noise, standard deviation in 0..255 units
     jpeg_quality: int = Field(90, ge=50, le=100)  # the real archive's images are JPEG files
     seed: int
@@ -66,13 +66,16 @@ class MobileNetShape(Strict):
 class ModelConfig(MobileNetShape):
     """The QKeras MobileNet for hls4ml (model_qkeras.py): no BatchNorm, quantized ReLUs, logits out."""
 
-    head: Literal["average", "flatten"]  # average: bit-exact in hls4ml only over a power-of-two map
+    # max / average over the final map (average: bit-exact in hls4ml only over a power-of-two map), or flatten -> dense
+    head: Literal["max", "average", "flatten"]
     input_shift: int = Field(ge=0, le=8)  # the model sees pixel / 2**input_shift (8: 0..255/256, exact)
     weight_quant: Quant
     bias_quant: Quant
     relu_bits: int = Field(ge=2)
     relu_integer: int = Field(ge=0)
     pruning: Pruning = Pruning()  # quantization-aware magnitude pruning (tfmot); sparsity 0: off
+    # epochs of training after the BatchNorms are folded into the convolutions (model_qkeras.py), at 1/20 of the rate
+    finetune_epochs: int = Field(2, ge=0)
 
     @model_validator(mode="after")
     def _average_is_exact(self):
