@@ -96,6 +96,7 @@ bench: $(STAMP)
 	$(PY) bench/emulated_dut.py
 	$(PY) bench/fuzz_protocol.py
 	$(PY) bench/finn_emulator.py
+	$(PY) bench/hls4ml_emulator.py
 	$(PY) bench/runner_link.py
 	$(PY) bench/sweep.py
 

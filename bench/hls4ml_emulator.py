@@ -1,0 +1,93 @@
+"""Benchmark: the hls4ml emulator (C generated from hls4ml's ModelGraph, toolchains/hls4ml/emulator.py)
+against hls4ml's C simulation and the Keras model's batched float forward pass, on the same test
+inputs, on the host CPU (emulated throughput: not FPGA numbers). One row per hls4ml design whose
+convert stage has run; the bit-identity figure is the convert gate's own (the emulator against the C
+simulation on every test input), and so is the C simulation's rate (it runs at a few to tens of
+inferences/s, so it is not run again here).
+
+    .venv/bin/python bench/hls4ml_emulator.py [--build-root build] [--board pynq_z2]
+        [--run TASK:MODEL[:TESTSET] ...] [--seconds 2]
+
+Default runs: ad, kws and ic with their trained models, and kws and ic with the MLPerf reference
+models (kws on ../shared/datasets when it is there). Build them with make task=... to=convert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common.paths import SHARED  # noqa: E402
+from pipeline.artifacts import StageError  # noqa: E402
+from pipeline.flow import Flow  # noqa: E402
+
+DEFAULT_RUNS = ["ad:trained", "kws:trained", "ic:trained", f"kws:reference:{SHARED / 'datasets'}", "ic:reference"]
+
+
+def rate(fn, n: int, seconds: float) -> float:
+    """Inferences/s of fn (n inferences a call), warmed up once, repeated for at least `seconds`."""
+    fn()
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls * n / elapsed
+
+
+def row(spec: str, board: str, build_root: Path | None, seconds: float) -> list[str]:
+    from toolchains.hls4ml import emulator
+
+    task, model, *testset = spec.split(":", 2)
+    kwargs = {"build_root": build_root} if build_root else {}
+    if testset and Path(testset[0]).is_dir():
+        kwargs["testset"] = testset[0]
+    flow = Flow(task=task, board=board, flow="hls4ml", model=model, **kwargs)
+    name = f"{task} {model}"
+    try:
+        convert = flow.manifest("convert")["outputs"]
+    except StageError as e:
+        return [name, "-", "-", "-", "-", f"not built ({e})"]
+    emu = convert.get("emulator", {})
+    if "none" in emu or not emu:
+        return [name, "-", "-", "-", "-", f"no emulator: {emu.get('none', 'a convert stage from before the emulator')}"]
+    trained = flow.artifacts("train")
+    x = flow.recipe.model_inputs(flow.eembc(), trained)
+    keras_model = flow.recipe.load_model(trained)
+    lib = flow.artifacts("convert")["convert"] / emulator.LIBRARY
+    emu_rate = rate(lambda: emulator.run(lib, x, emu["n_out"]), len(x), seconds)
+    keras_rate = rate(lambda: keras_model.predict(x, batch_size=1024, verbose=0), len(x), seconds)
+    exact = f"{emu['bit_identical_to_csim']:.0%} of {emu['inputs_checked']}"
+    return [name, f"{emu['csim_inferences_per_s']:,.1f}", f"{emu_rate:,.0f}", f"{keras_rate:,.0f}",
+            f"{emu_rate / keras_rate:.2f}",
+            f"{exact} test inputs bit-identical with the C simulation; {len(x)} inputs, {flow.eembc_kind()} data"]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build-root", type=Path, default=None)
+    p.add_argument("--board", default="pynq_z2")
+    p.add_argument("--run", nargs="+", default=DEFAULT_RUNS, help="TASK:MODEL[:TESTSET] (default: %(default)s)")
+    p.add_argument("--seconds", type=float, default=2.0, help="time each rate over at least this long")
+    args = p.parse_args()
+    from frameworks import keras2  # noqa: F401  (Keras 2 before anything loads Keras)
+
+    rows = [row(spec, args.board, args.build_root, args.seconds) for spec in args.run]
+    print("| model | C simulation inf/s | emulator inf/s | Keras batched inf/s | emulator / Keras | note |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    print(f"\nhost CPU, {np.__name__} {np.__version__}; the emulator on every core (OpenMP), Keras predict at batch 1024; "
+          "C simulation: the convert stage's measured rate (hls4ml predict, one core)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
