@@ -80,6 +80,9 @@ class Fixed:
     @classmethod
     def of(cls, precision, what: str) -> Fixed:
         """From an hls4ml precision type (model/types.py)."""
+        from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede any hls4ml import)
+
+        # isort: split
         from hls4ml.model.types import FixedPrecisionType, IntegerPrecisionType
 
         if isinstance(precision, IntegerPrecisionType):
