@@ -61,10 +61,12 @@ def published_rows() -> list[dict]:
     rows = []
     for r in yaml.safe_load(PUBLISHED.read_text()):
         rows.append({
-            "task": r["task"], "board": r["board"], "flow": r["flow"], "source": f"published {r['model']} ({r['round']})",
+            "task": r["task"], "board": r["board"], "flow": r["flow"],
+            "source": f"published {r['model']} ({r['round']}, {r.get('division', 'open')} division)",
             "data": "real", "accuracy": r["accuracy"], "metric": METRIC[r["task"]], "accuracy_kind": "measured",
             "latency_us": r["latency_us"], "latency_kind": "measured", "throughput": 1e6 / r["latency_us"],
-            "energy_uj": r["energy_uj"], "energy_kind": "measured", "lut": None, "bram": None, "dsp": None,
+            "energy_uj": r["energy_uj"], "energy_kind": "measured" if r["energy_uj"] is not None else None,
+            "lut": None, "bram": None, "dsp": None,
             "resources_kind": None, "run": "",
         })
     return rows

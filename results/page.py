@@ -119,7 +119,8 @@ Each number says what it is: <span class="kind measured">measured</span> on hard
 <h2>Comparison</h2>{_table_html(df, shown)}
 <h2>Plots</h2><div class="plots">{''.join(_png(p) for p in figures) or '<p>No plottable figures.</p>'}</div>
 <h2>Runs used</h2><ul>{used or '<li>none: run <code>make task=... board=...</code> first</li>'}</ul>
-<p class="sub">Published figures: hls4ml + FINN team, MLPerf Tiny v0.7/v1.0 open division (results/published.yaml).</p>
+<p class="sub">Published figures: hls4ml + FINN team, MLPerf Tiny v0.7/v1.0 open division; fpgaConvNet, v1.1 closed
+division on the ZedBoard (results/published.yaml).</p>
 </body></html>
 """
     (out / "index.html").write_text(page)

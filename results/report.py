@@ -73,6 +73,8 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
                              + f"; {p.describe()}"})
     for pub in published(task, board):
         for quantity, key in (("latency (us)", "latency_us"), ("energy (uJ/inf)", "energy_uj")):
+            if pub[key] is None:  # fpgaConvNet's closed entries submitted no energy
+                continue
             rows.append({**base, "flow": f"{pub['flow']} ({pub['model']}, {pub['round']})", "data": "real", "quantity": quantity,
                          "value": pub[key], "where": "published (hardware)",
                          "what": "published MLPerf Tiny result, measured on the board (results/published.yaml)"})
