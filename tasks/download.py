@@ -2,7 +2,7 @@
 downloaded resumably, checked, extracted, and arranged where each task's `data.real_path` looks
 (data=auto then uses them).
 
-    python -m tasks.download kws|ad|ic [--cache DIR]
+    python -m tasks.download kws|ad|ic|vww [--cache DIR]
 
 A source's SHA-256 is listed where it is published or was verified; elsewhere the archive is
 checked only for completeness (its size), and the checksum computed is printed for the record.
@@ -39,6 +39,10 @@ SOURCES = {
     # DCASE 2020 task 2 development data, ToyCar (ToyCar/{train,test})
     "ad": [Source("https://zenodo.org/record/3678171/files/dev_data_ToyCar.zip", "dev_data_ToyCar.zip", None,
                   "dcase2020_task2")],
+    # visual wake words, the reference's prebuilt archive (vw_coco2014_96/{person,non_person}/*.jpg), as
+    # mlcommons/tiny benchmark/training/visual_wake_words/download_and_train_vww.sh fetches it
+    "vww": [Source("https://www.silabs.com/public/files/github/machine_learning/benchmarks/datasets/vw_coco2014_96.tar.gz",
+                   "vw_coco2014_96.tar.gz", None, "vww")],
 }
 
 

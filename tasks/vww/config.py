@@ -66,8 +66,9 @@ class MobileNetShape(Strict):
 class ModelConfig(MobileNetShape):
     """The QKeras MobileNet for hls4ml (model_qkeras.py): no BatchNorm, quantized ReLUs, logits out."""
 
-    # max / average over the final map (average: bit-exact in hls4ml only over a power-of-two map), or flatten -> dense
-    head: Literal["max", "average", "flatten"]
+    # max over the final map (exact in hls4ml; MobileNet's average over 3 x 3, any 3 * 2^k map at 96 x 96, divides by a
+    # number that is not a power of two and truncates: not bit-exact), or flatten -> dense
+    head: Literal["max", "flatten"]
     input_shift: int = Field(ge=0, le=8)  # the model sees pixel / 2**input_shift (8: 0..255/256, exact)
     weight_quant: Quant
     bias_quant: Quant
@@ -76,14 +77,6 @@ class ModelConfig(MobileNetShape):
     pruning: Pruning = Pruning()  # quantization-aware magnitude pruning (tfmot); sparsity 0: off
     # epochs of training after the BatchNorms are folded into the convolutions (model_qkeras.py), at 1/20 of the rate
     finetune_epochs: int = Field(2, ge=0)
-
-    @model_validator(mode="after")
-    def _average_is_exact(self):
-        side = self.final_side()
-        if self.head == "average" and side & (side - 1):
-            raise ValueError(f"head average over the final {side} x {side} map: hls4ml divides by {side * side}, not a "
-                             f"power of two, and truncates (not bit-exact); use head flatten or another number of blocks")
-        return self
 
 
 class Augment(Strict):
