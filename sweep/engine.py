@@ -1,6 +1,7 @@
 """Running a sweep's trials on Ray: embedded on this machine by default (ray.init starts a local
-instance with the machine's cores; nothing to start beforehand), or on a Ray cluster when an
-address is given (cluster=ADDRESS, else $RAY_ADDRESS; `auto` finds one started on this machine).
+instance with the machine's cores, every process on 127.0.0.1; nothing to start beforehand), or on a
+Ray cluster when an address is given (cluster=ADDRESS, else $RAY_ADDRESS; `auto` finds one started
+on this machine).
 
 Each trial phase is a Ray task asking for `cpus_per_trial` CPUs; a vendor phase also asks for one
 unit of the custom resource `vivado`, which only nodes started with it offer
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from sweep.trial import TrialSpec, run_trial
 
 log = logging.getLogger("sweep")
 VENDOR_RESOURCE = "vivado"
-LOCAL_ADDRESS = "127.0.0.1"  # an embedded instance listens on the loopback only
+LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # "0": Ray's processes take 127.0.0.1 (see loopback_only)
 
 
 @dataclass
@@ -41,13 +43,25 @@ class SweepRun:
     address: str = "embedded"
 
 
+def loopback_only() -> None:
+    """Every Ray process of this machine on 127.0.0.1: Ray otherwise gives its processes (and its
+    driver looks for) the machine's network address. Ray reads this switch (named for the platforms
+    it was made for: there it is the default) when it is imported, so it is set before that."""
+    if "ray" in sys.modules:
+        log.warning("sweep: Ray was imported before the sweep could keep it on the loopback: it uses this "
+                    "machine's network address")
+    os.environ.setdefault(LOOPBACK_SWITCH, "0")
+
+
 def connect(cluster: str | None) -> str:
     """Start or join Ray; returns what was joined. An instance this process already holds is kept."""
+    address = cluster or os.environ.get("RAY_ADDRESS")
+    if not address:
+        loopback_only()
     import ray
 
     if ray.is_initialized():
         return "already connected"
-    address = cluster or os.environ.get("RAY_ADDRESS")
     quiet: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
     if address:
         try:
@@ -55,7 +69,8 @@ def connect(cluster: str | None) -> str:
         except (ConnectionError, ValueError, RuntimeError) as e:
             raise ConfigError(f"cannot join the Ray cluster at {address}: {e}") from None
         return address
-    ray.init(num_cpus=os.cpu_count() or 1, _node_ip_address=LOCAL_ADDRESS, **quiet)
+    # "local": a new instance even where `ray start` (or a test's cluster) left an address for ray.init to find
+    ray.init(address="local", num_cpus=os.cpu_count() or 1, **quiet)
     return "embedded"
 
 

@@ -64,14 +64,8 @@ def last_stage(spec: TrialSpec, phase: str) -> str:
 
 def where() -> dict[str, str]:
     """The Ray node (and host) this runs on; outside Ray, the host alone."""
-    node = "local"
-    try:
-        import ray
-
-        if ray.is_initialized():
-            node = ray.get_runtime_context().get_node_id()
-    except ImportError:  # ray is pinned in requirements.txt; a process without it runs trials inline
-        pass
+    ray = sys.modules.get("ray")  # a Ray worker has it imported; importing it here would fix its network settings early
+    node = ray.get_runtime_context().get_node_id() if ray is not None and ray.is_initialized() else "local"
     return {"node": node, "host": socket.gethostname()}
 
 
@@ -83,10 +77,10 @@ def captured(path: Path) -> Iterator[None]:
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    with open(path, "a") as fh:
+    with open(path, "a", buffering=1) as fh:  # line-buffered: in order with what subprocesses write to the descriptors
+        handler = logging.StreamHandler(fh)  # the file itself: sys.stderr may be a test runner's capture, not descriptor 2
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         os.dup2(fh.fileno(), 1)
         os.dup2(fh.fileno(), 2)
         root.addHandler(handler)
@@ -135,7 +129,8 @@ def run_trial(spec: TrialSpec, phase: str = "all") -> dict[str, Any]:
     with captured(Path(spec.logs) / f"trial-{spec.number:04d}.log"):
         log.info("trial %d, phase %s, to %s: %s", spec.number, phase, stop, spec.params)
         try:
-            flow = StoreFlow(**spec.flow, overrides=spec.overrides, store=Path(spec.store), vendor=spec.vendor)
+            flow = StoreFlow(**spec.flow, overrides=spec.overrides, store=Path(spec.store), vendor=spec.vendor,
+                             build_root=Path(spec.store).parent)  # nothing of a trial outside the store
             steps = [tool for tool, _ in flow.toolchain.vendor_steps(flow.board_cfg)]
             hide = phase == "all" and STAGES.index(stop) >= STAGES.index("build")
             with vendor_tools_hidden(set(steps)) if hide else _nothing():
@@ -153,7 +148,7 @@ def run_trial(spec: TrialSpec, phase: str = "all") -> dict[str, Any]:
             failed_stage = _first_unfinished(flow, stop)
         metrics, labels, fits, keys = measure(flow, spec, estimates) if flow is not None else ({}, {}, None, {})
         if error:
-            log.error("trial %d: %s%s", spec.number, status, f" in {failed_stage}" if failed_stage else "")
+            log.error("trial %d: %s%s: %s", spec.number, status, f" in {failed_stage}" if failed_stage else "", error)
     return {"trial": spec.number, "params": spec.params, "overrides": spec.overrides, "status": status, "error": error,
             "failed_stage": failed_stage, "metrics": metrics, "labels": labels, "fits": fits, "keys": keys,
             "phases": {phase: {**where(), "seconds": round(time.time() - start, 2)}},
