@@ -66,8 +66,10 @@ def linear(q: BrevitasQuant, n_in: int, n_out: int, bias: bool = False) -> Quant
     return QuantLinear(n_in, n_out, bias=bias, **_weight_quant(q))
 
 
-def conv(q: BrevitasQuant, c_in: int, c_out: int, kernel: int, padding: int = 0) -> QuantConv2d:
-    return QuantConv2d(c_in, c_out, kernel, padding=padding, bias=False, **_weight_quant(q))
+def conv(q: BrevitasQuant, c_in: int, c_out: int, kernel: int, padding: int = 0, stride: int = 1,
+         groups: int = 1) -> QuantConv2d:
+    """groups = c_in = c_out: a depthwise convolution (FINN maps it to its VVAU)."""
+    return QuantConv2d(c_in, c_out, kernel, padding=padding, stride=stride, groups=groups, bias=False, **_weight_quant(q))
 
 
 def activation(q: BrevitasQuant) -> nn.Module:
