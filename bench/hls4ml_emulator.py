@@ -27,7 +27,7 @@ from common.paths import SHARED  # noqa: E402
 from pipeline.artifacts import StageError  # noqa: E402
 from pipeline.flow import Flow  # noqa: E402
 
-DEFAULT_RUNS = ["ad:trained", "kws:trained", "ic:trained", f"kws:reference:{SHARED / 'datasets'}", "ic:reference"]
+DEFAULT_RUNS = ["ad:trained", "kws:trained", "ic:trained", f"kws:reference:{SHARED / 'datasets' / 'kws01'}", "ic:reference"]
 
 
 def rate(fn, n: int, seconds: float) -> float:

@@ -87,7 +87,8 @@ def _convert(model, inputs, settings, tmp_path, board=None):
 @pytest.mark.slow
 def test_a_small_cnn_is_bit_identical_to_the_c_simulation(tmp_path):
     """io_stream: a strided 'same' convolution whose products have more fraction bits than its
-    accumulator (rounded one by one, TRN), a depthwise and a pointwise convolution, a residual add,
+    accumulator (rounded one by one, TRN; in int32 lanes), a depthwise convolution rounding its
+    products in doubles, a pointwise convolution, a dense head rounding RND, a residual add,
     average pooling over 3 x 3 signed values (truncating division), ReLUs rounding RND_CONV/RND_ZERO
     and saturating SAT_SYM, a wrapping linear layer, a dense head; random weights, 60 inputs."""
     from frameworks.keras2 import keras
@@ -116,12 +117,15 @@ def test_a_small_cnn_is_bit_identical_to_the_c_simulation(tmp_path):
         "pw": {"weight": "fixed<9,2,RND_MIN_INF>", "accum": "fixed<18,8>", "result": "fixed<10,5,TRN_ZERO,WRAP>"},
         "add": {"result": "fixed<11,6,RND,WRAP>"},
         "pool": {"accum": "fixed<16,8>", "result": "fixed<10,4,RND,SAT>"},
-        "head": {"weight": "fixed<8,2>", "accum": "fixed<18,8>", "result": "fixed<14,8,RND,SAT>"}})
+        "head": {"weight": "fixed<8,2>", "accum": "fixed<18,8,RND>", "result": "fixed<14,8,RND,SAT>"}})
     report, out_dir = _convert(model, inputs, settings, tmp_path)
     emu = report["emulator"]
     assert emu["bit_identical_to_csim"] == 1.0 and emu["inputs_checked"] == 60
     assert report["dut_model"] == "the generated emulator (C)"
-    assert "products 4 bits rounded" in (out_dir / "hls4ml_model.c").read_text()  # c0: 7 + 8 - 11 fraction bits
+    source = (out_dir / "hls4ml_model.c").read_text()
+    assert "accum fixed<20,9,TRN,WRAP> (int32 lanes), weights fixed<10,2,RND,WRAP>, products 4 bits rounded" in source
+    assert "accum fixed<16,6,TRN,WRAP>, weights fixed<8,1,TRN,WRAP>, products 1 bits rounded" in source  # dw: doubles
+    assert "accum fixed<18,8,RND,WRAP> (int32 lanes), weights fixed<8,2,TRN,WRAP>, products 2 bits rounded" in source
     assert len(set(map(tuple, np.load(out_dir / "emulated_outputs.npy")))) > 50  # the inputs were told apart
     accel = convert.accelerator(out_dir)
     assert [s.name for s in accel.sources] == ["accel_hls4ml_emu.c", "hls4ml_model.c"]

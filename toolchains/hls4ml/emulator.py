@@ -159,6 +159,8 @@ PRELUDE = r"""#include <math.h>
 #endif
 typedef double vd __attribute__((vector_size(8 * VL)));
 typedef double vdu __attribute__((vector_size(8 * VL), aligned(8))); /* an unaligned load */
+typedef int32_t vi __attribute__((vector_size(8 * VL)));  /* 2 VL products of a 32-bit wrapping accumulator */
+typedef uint32_t vu __attribute__((vector_size(8 * VL))); /* its sums, modulo 2^32 */
 /* output pixels per tile: about 16 accumulator registers */
 #define TILE(f8) (16 * VL / (f8) < 1 ? 1 : 16 * VL / (f8) > 8 ? 8 : 16 * VL / (f8))
 #define RINT_MAGIC 6755399441055744.0 /* 1.5 * 2^52: (y + M) - M rounds |y| < 2^51 to nearest, ties to even */
@@ -543,6 +545,14 @@ class _Model:
         wp[:, :n_out] = w
         bp = np.zeros(f8)
         bp[:n_out] = bias
+        # A wrapping accumulator of at most 32 bits whose products fit in 31: exact in int32 lanes,
+        # twice as many as doubles, with the rounding of a product an arithmetic shift (TRN) or an
+        # add and a shift (RND); sums modulo 2^32, then sign-extended from the accumulator's width.
+        product_bound = float(np.max(np.abs(w))) * 2.0 ** d * x.bound
+        use_int = (not depthwise and acc_t.overflow == "WRAP" and acc_t.width <= 32 and product_bound < 2.0 ** 30
+                   and (d == 0 or acc_t.rounding in ("TRN", "RND")) and np.all(w * 2.0 ** d == np.round(w * 2.0 ** d)))
+        if use_int:
+            return self.mac_int(layer, x, g, np.round(w * 2.0 ** d), bias, d, acc_t, cast, out, kind, c_in, n_out, tw)
         wn, bn = self.array(f"w_{layer.index}", wp), self.array(f"b_{layer.index}", bp)
         iw, oh, ow, kh, kw, sh, sw = g["IW"], g["OH"], g["OW"], g["KH"], g["KW"], g["SH"], g["SW"]
         tile = f"tile_{len(self.ops)}"
@@ -608,6 +618,82 @@ class _Model:
 
         self.op(f"{name} ({layer.class_name}) -> {t}, accum {acc_t}, weights {tw}, products {d} bits rounded",
                 body, [x], out, cast, spatial=True, wrap=wrap)
+
+    def mac_int(self, layer, x: _Tensor, g: dict, w: np.ndarray, bias: np.ndarray, d: int, acc_t: Fixed, cast: str,
+                out: _Tensor, kind: str, c_in: int, n_out: int, tw: Fixed) -> None:
+        """mac() in int32 lanes (its conditions there); w: the integer products' weights (at x * w's
+        binary point), bias: at the accumulator's."""
+        f16 = -(-n_out // 16) * 16  # rows padded to whole vectors of up to 16 lanes
+        wp = np.zeros((w.shape[0], f16))
+        wp[:, :n_out] = w
+        bp = np.zeros(f16)
+        bp[:n_out] = np.mod(bias, 2.0 ** 32)  # two's complement, modulo 2^32
+        wn, bn = self.int_array(f"w_{layer.index}", wp, "int32_t"), self.int_array(f"b_{layer.index}", bp, "uint32_t")
+        iw, oh, ow, kh, kw, sh, sw = g["IW"], g["OH"], g["OW"], g["KH"], g["KW"], g["SH"], g["SW"]
+        term = {0: "x * wr[j]", "TRN": f"(x * wr[j]) >> {d}", "RND": f"(x * wr[j] + {1 << max(d - 1, 0)}) >> {d}"}
+        product = f"(vu)({term[0] if d == 0 else term[acc_t.rounding]})"
+        tile = f"tile_{len(self.ops)}"
+        if kind == "dense" or d:  # one pixel, over its nonzero inputs only
+            pixels = "1"
+            per_tap = (f"        const double *xp = xp0 + (ky * {iw} + kx) * {c_in};\n"
+                       f"        const vi *wp = (const vi *)({wn} + (ky * {kw} + kx) * {c_in * f16});\n"
+                       f"        int nz[{c_in}], n = 0;\n"
+                       f"        for (int c = 0; c < {c_in}; ++c) {{ nz[n] = c; n += xp[c] != 0.0; }}\n"
+                       f"        for (int k = 0; k < n; ++k) {{\n"
+                       f"            const int32_t x = (int32_t)xp[nz[k]];\n"
+                       f"            const vi *wr = wp + nz[k] * FV;\n"
+                       f"            #pragma GCC unroll 16\n"
+                       f"            for (int j = 0; j < FV; ++j) acc[0][j] += {product};\n"
+                       f"        }}\n")
+        else:
+            pixels = f"TILE({f16 // 2})"
+            per_tap = (f"        const double *xp = xp0 + (ky * {iw} + kx) * {c_in};\n"
+                       f"        const vi *wp = (const vi *)({wn} + (ky * {kw} + kx) * {c_in * f16});\n"
+                       f"        for (int c = 0; c < {c_in}; ++c) {{\n"
+                       f"            const vi *wr = wp + c * FV;\n"
+                       f"            #pragma GCC unroll 8\n"
+                       f"            for (int p = 0; p < pb; ++p) {{\n"
+                       f"                const int32_t x = (int32_t)xp[p * {sw * c_in} + c];\n"
+                       f"                #pragma GCC unroll 16\n"
+                       f"                for (int j = 0; j < FV; ++j) acc[p][j] += {product};\n"
+                       f"            }}\n        }}\n")
+        shift = 32 - acc_t.width  # sign-extend the accumulator's bits: its wrapped value
+        extend = f"(int32_t)(a[p * {f16} + f] << {shift}) >> {shift}" if shift else f"(int32_t)a[p * {f16} + f]"
+        self.funcs.append(
+            f"static inline __attribute__((always_inline)) void {tile}(const double *restrict xp0, double *restrict o, "
+            f"const int pb) {{\n"
+            f"    enum {{ FV = {f16} / (2 * VL), PB = {pixels} }};\n    vu acc[PB][FV];\n"
+            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
+            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) acc[p][j] = ((const vu *){bn})[j];\n"
+            f"    for (int ky = 0; ky < {kh}; ++ky)\n        for (int kx = 0; kx < {kw}; ++kx) {{\n" + per_tap +
+            f"    }}\n"
+            f"    uint32_t a[PB * {f16}] __attribute__((aligned(64)));\n"
+            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
+            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) ((vu *)a)[p * FV + j] = acc[p][j];\n"
+            f"    for (int p = 0; p < pb; ++p)\n"
+            f"        for (int f = 0; f < {n_out}; ++f) o[p * {n_out} + f] = (double)({extend});\n"
+            f"}}\n")
+
+        def body(store_fn: str, pad) -> str:
+            at = _out_pixel("oy", "ox", ow, pad, n_out)
+            return (f"    enum {{ PB = {pixels} }};\n" + _zero_border(pad, n_out) +
+                    f"    for (int oy = 0; oy < {oh}; ++oy) {{\n        int ox = 0;\n"
+                    f"        for (; ox + PB <= {ow}; ox += PB)\n"
+                    f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + {at}, PB);\n"
+                    f"        for (; ox < {ow}; ++ox)\n"
+                    f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + {at}, 1);\n"
+                    f"    }}\n" + _store_all(store_fn, pad, oh * ow * n_out, n_out))
+
+        self.op(f"{layer.name} ({layer.class_name}) -> {out.t}, accum {acc_t} (int32 lanes), weights {tw}, "
+                f"products {d} bits rounded", body, [x], out, cast, spatial=True)
+
+    def int_array(self, name: str, values: np.ndarray, ctype: str) -> str:
+        flat = np.asarray(values, dtype=np.float64).ravel()
+        rows = [", ".join(str(int(v)) + ("u" if ctype == "uint32_t" else "") for v in flat[i:i + 16])
+                for i in range(0, len(flat), 16)]
+        self.data.append(f"static const {ctype} {name}[{max(len(flat), 1)}] __attribute__((aligned(64))) = {{\n  "
+                         + ",\n  ".join(rows) + "\n};\n")
+        return name
 
     def pooling(self, layer, one_d: bool, global_: bool) -> None:
         """nnet_pooling(_stream).h: every value into accum_t; the max, or the sum (in accum_t)
