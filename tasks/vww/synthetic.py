@@ -5,7 +5,7 @@ COCO_val2014_<id>.jpg for the test images), so the real reader reads them.
 A scene is a colour gradient (a horizon at a random height) with large blocks and `clutter` smaller
 objects (discs, ellipses, boxes, triangles, sticks) of random colours. A person/ image adds one or two
 human figures: a head, a neck, a torso, two arms and two legs of two segments each, in a random pose
-(standing, walking, arms raised, leaning, sitting), scale (two fifths to nine tenths of the image
+(standing, walking, arms raised, leaning, sitting), scale (from under half to nearly all of the image
 height), position (partly out of the frame at times), skin, shirt and trouser colours. A non_person/
 image is the same kind of scene with the same parts of a figure drawn apart: every part moved to its
 own random place and angle. Both classes so hold the same shapes, colours and painted area: colour
@@ -52,8 +52,8 @@ def figure(rng: np.random.Generator, height: float) -> list[tuple]:
     h = height
     r = 0.07 * h
     torso, shoulders, hips = 0.3 * h, rng.uniform(0.18, 0.26) * h, rng.uniform(0.13, 0.18) * h
-    arm = (0.17 * h, 0.15 * h, 0.05 * h)
-    leg = (0.24 * h, 0.23 * h, 0.07 * h)
+    arm = (0.17 * h, 0.15 * h, 0.07 * h)
+    leg = (0.24 * h, 0.23 * h, 0.1 * h)
     lean = rng.uniform(-15, 15)
     up = _rot(np.array([0.0, -1.0]), lean)
     side = np.array([-up[1], up[0]])
@@ -176,7 +176,7 @@ def render(rng: np.random.Generator, person: bool, cfg: SyntheticConfig) -> np.n
     objects = _clutter(rng, int(rng.integers(cfg.clutter[0], cfg.clutter[1] + 1)))
     figures = []
     for _ in range(1 if rng.random() < 0.85 else 2):
-        height = rng.uniform(0.4, 0.9) * CANVAS
+        height = rng.uniform(0.45, 0.95) * CANVAS
         hip = np.array([rng.uniform(0.1, 0.9) * CANVAS, rng.uniform(0.3, 0.95) * CANVAS - 0.1 * height])
         figures.append([_moved(p, hip) for p in figure(rng, height)])
     # most clutter behind the figures (or their parts), a tenth in front of them
