@@ -25,7 +25,7 @@ class Recipe(RecipeBase):
     dataset_name = "visual wake words (vw_coco2014_96)"
     firmware_sources = [HERE / "firmware" / "vww_model.c"]
     data_modules = ["tasks.vww.folders", "tasks.vww.synthetic", "tasks.vww.testset"]
-    reference_frameworks = ("keras", "brevitas")
+    reference_frameworks = ("qkeras", "brevitas")
     origins = {"reference": "MLPerf Tiny reference MobileNetV1 0.25 ({file}), BatchNorm folded, softmax dropped",
                "trained": "QKeras MobileNetV1 trained by this recipe"}
     imports_models = True
