@@ -86,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _disconnect() -> None:
-    import ray
-
-    if ray.is_initialized():
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
         ray.shutdown()

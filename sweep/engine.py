@@ -104,8 +104,6 @@ def _lost(spec: TrialSpec, phase: str, error: Exception) -> dict[str, Any]:
 
 def run_sweep(space: Space, folder: Path, store: Path, trials: int | None = None, workers: int | None = None,
               cluster: str | None = None, resume: bool = False) -> SweepRun:
-    import ray
-
     journal = Journal(folder / "journal.jsonl", space.digest_inputs(), resume)
     search = make_search(space, trials, journal.records)
     result = SweepRun(folder, journal.records, total=search.total)
@@ -114,6 +112,7 @@ def run_sweep(space: Space, folder: Path, store: Path, trials: int | None = None
         log.info("sweep: all %d trials are in the journal", search.total)
         return result
     result.address = connect(cluster)
+    import ray  # after connect: see loopback_only
     slots = concurrency(workers, space.spec.cpus_per_trial)
     progress = Progress(search.total, len(journal.finished()), space.objectives)
     offered = ray.cluster_resources()
@@ -141,7 +140,9 @@ def run_sweep(space: Space, folder: Path, store: Path, trials: int | None = None
             submit(spec, spec.phases()[0])
         if not running:
             break
-        ready, _ = ray.wait(list(running), num_returns=1)
+        ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)  # back in Python each second: Ctrl-C stops it
+        if not ready:
+            continue
         spec, phase, first = running.pop(ready[0])
         try:
             record = ray.get(ready[0])

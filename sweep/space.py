@@ -216,4 +216,5 @@ class Space:
                     raise ConfigError(f"{self.path}: flows.{self.flow}.parameters.{key} = {canonical(value)}: {e}") from None
             if all(s == base for s in seen) and len(seen) > 0:
                 raise ConfigError(f"{self.path}: flows.{self.flow}.parameters.{key} changes no stage of flow={self.flow} "
-                                  f"up to {self.stop} (no stage reads it): every trial would be the same design")
+                                  f"up to {self.stop} (no stage reads it, or its values are all task.yaml's own): every "
+                                  f"trial would be the same design")

@@ -47,7 +47,7 @@ def token(value: Any) -> str:
 
 def make_line(space: Space, record: dict[str, Any]) -> str:
     """The `make` command that builds this trial's design as a normal flow (every stage, normal build tree)."""
-    sets = " ".join(f"{k}={token(v)}" for k, v in record["overrides"].items())
+    sets = " ".join(f"{k}={token(v)}" for k, v in sorted(record["overrides"].items()))  # one order, fresh or resumed
     return (f"make task={space.task} board={space.board} flow={space.flow}"
             f" data={shlex.quote(space.resolved_data)} set={shlex.quote(sets)}")
 
@@ -59,10 +59,13 @@ def frame(space: Space, records: list[dict[str, Any]]) -> pd.DataFrame:
     for r in sorted(records, key=lambda r: r["trial"]):
         m = r["metrics"]
         row: dict[str, Any] = {"trial": r["trial"], "status": r["status"]}
-        row.update({k: canonical(v) if isinstance(v, (list, dict)) else v for k, v in r["params"].items()})
+        for k in space.parameters:  # in the space's order, whether the record is fresh or read back from the journal
+            v = r["params"].get(k)
+            row[k] = canonical(v) if isinstance(v, (list, dict)) else v
         for o in space.objectives:
             row[o] = _round(m.get(o))
-        row["fits"] = {True: "yes", False: "no", None: "not estimated"}[r.get("fits")]
+        reached = r["status"] in ("done", "no-fit")  # a trial stopped earlier never had its fit estimated
+        row["fits"] = {True: "yes", False: "no", None: "not estimated" if reached else ""}[r.get("fits")]
         row["pareto"] = "yes" if r["trial"] in front else ""
         row["data"] = r["labels"].get("data", "")
         row["error"] = _short(r["error"])

@@ -37,11 +37,11 @@ flows:
   finn:
     objectives: [accuracy, latency_us, lut]
     fixed: {brevitas.train.epochs: 2, brevitas.min_auc.synthetic: 0.01, finn.check_inputs: 20}
-    parameters:
-      brevitas.quant.weight_bits: {values: [2, 4]}
+    parameters:  # not in alphabetical order: the journal's records are (json sort_keys), the table must not be
       finn.target_fps: {values: [100000, 10000000]}
+      brevitas.quant.weight_bits: {values: [2, 4]}
 """
-TRIALS = 3  # of the grid's 4: (2, 1e5) fits, (2, 1e7) does not fit the Pynq-Z2, (4, 1e5) fits
+TRIALS = 3  # of the grid's 4: (1e5, 2) fits, (1e5, 4) fits, (1e7, 2) does not fit the Pynq-Z2
 MEASURES = ("accuracy", "latency_us", "lut", "bram18", "dsp", "utilisation")
 
 
@@ -80,25 +80,26 @@ def test_a_small_sweep_runs_end_to_end_and_keeps_the_design_that_does_not_fit(se
     space, run = serial
     assert run.ran == [0, 1, 2] and run.total == TRIALS
     by = {r["trial"]: r for r in run.records}
-    assert [by[n]["status"] for n in range(3)] == ["done", "no-fit", "done"]
-    assert by[0]["fits"] is True and by[2]["fits"] is True
-    assert by[1]["fits"] is False and by[1]["metrics"]["lut"] > 53200 and "does not fit the pynq_z2" in by[1]["error"]
-    assert by[1]["failed_stage"] == "convert" and by[1]["metrics"]["accuracy"] is not None  # trained: its accuracy kept
-    # trials 0 and 1 differ only in folding: one trained model, one train folder, two conversions
-    assert by[0]["keys"]["train"] == by[1]["keys"]["train"] != by[2]["keys"]["train"]
+    assert [by[n]["status"] for n in range(3)] == ["done", "done", "no-fit"]
+    assert by[0]["fits"] is True and by[1]["fits"] is True
+    assert by[2]["fits"] is False and by[2]["metrics"]["lut"] > 53200 and "does not fit the pynq_z2" in by[2]["error"]
+    assert by[2]["failed_stage"] == "convert" and by[2]["metrics"]["accuracy"] is not None  # trained: its accuracy kept
+    # trials 0 and 2 differ only in folding: one trained model, one train folder, two conversions
+    assert by[0]["keys"]["train"] == by[2]["keys"]["train"] != by[1]["keys"]["train"]
     assert by[0]["keys"]["data"] == by[1]["keys"]["data"] == by[2]["keys"]["data"]
     store = run.folder.parent / "stages"
     assert len([p for p in (store / "train").iterdir() if p.is_dir()]) == 2
     assert all(by[n]["labels"]["data"] == "synthetic" and by[n]["labels"]["latency_us"].startswith("modeled: FINN estimates")
-               for n in (0, 2))
+               for n in (0, 1))
     # journal: the header, then one line per trial; the table, the figures, the logs
     lines = (run.folder / "journal.jsonl").read_text().splitlines()
     assert "sweep" in json.loads(lines[0]) and sorted(json.loads(line)["trial"] for line in lines[1:]) == [0, 1, 2]
     md = (run.folder / "results.md").read_text()
-    assert "synthetic" in md and "| 1 | no-fit |" in md and "modeled" in md
+    assert "synthetic" in md and "| 2 | no-fit |" in md and "modeled" in md
+    assert "| trial | status | finn.target_fps | brevitas.quant.weight_bits |" in md  # the space's order
     assert "make task=ad board=pynq_z2 flow=finn data=synthetic set='" in md
     rows = list(csv.DictReader(open(run.folder / "results.csv")))
-    assert [r["status"] for r in rows] == ["done", "no-fit", "done"] and rows[1]["fits"] == "no"
+    assert [r["status"] for r in rows] == ["done", "done", "no-fit"] and rows[2]["fits"] == "no"
     assert {p.name for p in run.folder.glob("pareto_*.png")} == {
         "pareto_accuracy_vs_latency_us.png", "pareto_accuracy_vs_lut.png", "pareto_lut_vs_latency_us.png"}
     assert all((run.folder / "logs" / f"trial-{n:04d}.log").stat().st_size > 0 for n in range(3))
@@ -130,8 +131,8 @@ def test_a_killed_sweep_resumes_without_repeating_a_finished_trial(serial, tmp_p
 def test_a_trial_stopped_by_a_gate_is_recorded_and_the_sweep_goes_on(serial, tmp_path):
     _, run = serial
     gated = load(tmp_path, SPACE.replace("brevitas.min_auc.synthetic: 0.01, ", "brevitas.quant.weight_bits: 2, finn.target_fps: "
-                                         "100000, ").replace('''      brevitas.quant.weight_bits: {values: [2, 4]}
-      finn.target_fps: {values: [100000, 10000000]}''', "      brevitas.min_auc.synthetic: {values: [0.01, 0.999]}"),
+                                         "100000, ").replace('''      finn.target_fps: {values: [100000, 10000000]}
+      brevitas.quant.weight_bits: {values: [2, 4]}''', "      brevitas.min_auc.synthetic: {values: [0.01, 0.999]}"),
                  "gated.yaml")
     try:
         result = sweep(gated, run.folder.parent.parent.parent, workers=1)
@@ -162,7 +163,7 @@ def test_a_two_node_cluster_places_trials_on_both_nodes_with_the_serial_results(
             s = serial_by[n]
             assert (r["status"], r["fits"], r["failed_stage"]) == (s["status"], s["fits"], s["failed_stage"])
             assert {k: r["metrics"].get(k) for k in MEASURES} == {k: s["metrics"].get(k) for k in MEASURES}
-        assert by[0]["keys"]["train"] == by[1]["keys"]["train"] != by[2]["keys"]["train"]  # shared across the two nodes
+        assert by[0]["keys"]["train"] == by[2]["keys"]["train"] != by[1]["keys"]["train"]  # shared across the two nodes
         table = (run.folder / "results.md").read_text().split("\n", 1)[1]  # below the title, which names the space file
         assert table == (serial_run.folder / "results.md").read_text().split("\n", 1)[1]
         # a trial with vendor steps: converted on any node (here: from the store), built only on the vivado node
