@@ -29,7 +29,6 @@ def test_a_missing_board_port_stops_before_any_stage(tmp_path, capsys):
                                                                      "reference takes flow=hls4ml)"),
         (["--task", "nosuch"], "unknown task 'nosuch'"),
         (["--board", "zcu104"], "unknown board 'zcu104'"),
-        (["--model", "reference"], "task ad has no reference model for flow=hls4ml (its reference takes flow=finn)"),
         (["--model", "retrained"], "task ad has no model 'retrained'"),
         (["--task", "kws", "--testset", "/nonexistent/kws01"], "not an EEMBC test folder for kws01"),
     ],

@@ -19,8 +19,9 @@ def _convert_params(f: Flow) -> dict:
 def _convert(f: Flow, out: Path) -> dict:
     report = f.toolchain.convert(f.recipe, f.model, f.artifacts("train"), f.eembc(), f.board_cfg, out)
     agreement = f"; {100 * report['argmax_agreement']:.2f}% same argmax" if report["argmax_agreement"] is not None else ""
-    log.info("%s emulation vs the trained model: %.2f%% of %d test inputs bit-identical%s", f.flow,
-             100 * report["exact_fraction"], report["windows_checked"], agreement)
+    gate = f"; gate: {report['gate']}, {100 * report['gate_agreement']:.2f}%" if "gate_agreement" in report else ""
+    log.info("%s emulation vs the %s model: %.2f%% of %d test inputs bit-identical%s%s", f.flow, f.model_name,
+             100 * report["exact_fraction"], report["windows_checked"], agreement, gate)
     return {**report, "artifacts": {"convert": "."}}
 
 

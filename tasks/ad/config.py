@@ -90,11 +90,14 @@ class BrevitasMLP(Strict):
     min_auc: Gate
 
 
-class ReferenceConfig(Strict):
-    """model=reference: the official int8 autoencoder (FINN; MLPerf has no float reference path here yet)."""
+class ReferenceConfig(RemoteFile):
+    """model=reference: the float autoencoder (file: hls4ml, post-training types) and the official int8 one (FINN)."""
 
+    input_width: int = Field(ge=8, le=32)  # the float model's input type on the accelerator (the firmware's words)
+    input_frac: int = Field(ge=0)
     int8: RemoteFile
     min_auc: float = Field(gt=0, le=1)  # the closed-division target on real data
+    hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain
     finn: ToolchainSettings  # read and validated by the FINN toolchain
 
 

@@ -25,11 +25,12 @@ class Recipe(RecipeBase):
     name = "ad"
     metric = "AUC"
     models = ("trained", "reference")
-    reference_frameworks = ("brevitas",)
+    reference_frameworks = ("qkeras", "brevitas")
     dataset_name = "ToyCar dataset"
     firmware_sources = [HERE / "firmware" / "ad_model.c"]
     data_modules = ["tasks.ad.dataset", "tasks.ad.synthetic"]
-    origins = {"trained": "QKeras autoencoder trained by this recipe", "reference": "MLPerf Tiny int8 autoencoder ({file})"}
+    origins = {"trained": "QKeras autoencoder trained by this recipe",
+               "reference": "MLPerf Tiny float autoencoder ({file}), post-training types"}
 
     def load_config(self, overrides: dict | None):
         return task_config.load(overrides=overrides)
@@ -73,6 +74,8 @@ class Recipe(RecipeBase):
     # ---- train ------------------------------------------------------------------------------
     def train_params(self, model: str) -> dict:
         cfg = self.cfg
+        if model == "reference":
+            return {"reference": cfg.reference.model_dump(exclude={"hls4ml", "finn", "int8"})}
         return {"model": cfg.model.model_dump(), "train": cfg.train.model_dump(), "gate": cfg.min_auc.model_dump()}
 
     def train_qkeras(self, data: dict[str, Path] | None, eembc: Path, data_kind: str, out: Path) -> dict:
@@ -80,6 +83,15 @@ class Recipe(RecipeBase):
 
         assert data is not None, "the trained model needs the data stage"
         return train.train(self.cfg, data["train_windows"], self.test_files(eembc), data_kind, out)
+
+    def import_reference(self, eembc: Path, data_kind: str, out: Path) -> dict:
+        from tasks.ad import reference
+
+        return reference.import_model(self.cfg, self.reference_file(), self.test_files(eembc), data_kind, out)
+
+    @property
+    def sources(self) -> dict[str, dict[str, list[str]]]:
+        return {**super().sources, "reference": {"modules": ["tasks.ad.reference", "tasks.ad.recipe"]}}
 
     def input_map(self, trained: dict[str, Path]) -> InputMap:
         return InputMap.model_validate(read_json(trained["input_map"]))

@@ -147,3 +147,4 @@ def test_the_ad_firmware_quantizes_a_window_as_the_recipe_does(tmp_path):
 
     recipe.test_files = lambda eembc: [Files]  # the recipe's arithmetic on these values, not on a test folder
     assert recipe.quantized_inputs(tmp_path, scale, zero_point).ravel().tolist() == [int(v) for v in out]
+

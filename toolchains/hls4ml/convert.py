@@ -152,7 +152,8 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     if no_qemu:
         log.warning("hls4ml: no firmware for QEMU from this project (%s)", no_qemu)
     _relative_output_dir(project_dir)
-    failure = settings.check(exact, argmax)
+    agreed = settings.agreement_of(emulated, expected)
+    failure = settings.check(agreed)
     board_prj, board_error = None, None
     if board is not None and not failure:  # only a design that passed
         from toolchains.hls4ml import board_project
@@ -183,6 +184,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
                       **({"over_budget": over} if over else {})},
         "dut_model": "hls4ml C simulation (C++)" if isinstance(emu, str) else "the generated emulator (C)",
         "gate": settings.gate_text(),
+        "gate_agreement": agreed,
         "qemu_weights": no_qemu or f"compiled in ({QEMU_WEIGHTS})",
         "max_abs_diff": float(np.max(np.abs(emulated - expected))),
         "what": "hls4ml emulation (bit-accurate ap_fixed) vs the Keras model on host, every test input",

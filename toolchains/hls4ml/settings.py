@@ -24,7 +24,9 @@ class Hls4mlSettings(Strict):
     io_type: Literal["io_parallel", "io_stream"] = "io_parallel"  # CNNs need io_stream (toolchains.md Part C)
     input: str | None = None  # the input layer's result type, when not given by an input quantizer
     layers: dict[str, dict[str, str | int]] = Field(default_factory=dict)  # name pattern -> {key: type}
-    agreement: Literal["exact", "argmax"] = "exact"  # bit-identical outputs, or the same argmax
+    # bit-identical outputs, the same argmax, or (close) every output within `tolerance` of the Keras model's
+    agreement: Literal["exact", "argmax", "close"] = "exact"
+    tolerance: float | None = Field(None, gt=0)  # close: in the outputs' own units (e.g. dB for an autoencoder)
     min_agreement: float = Field(1.0, gt=0, le=1)
     # the emulated DUT runs the emulator generated from the ModelGraph (emulator.py); false: hls4ml's
     # C simulation (slow: a few inferences/s for a CNN), e.g. to rule the emulator out
@@ -33,6 +35,12 @@ class Hls4mlSettings(Strict):
     # warn logs it and goes on. warn by default: the project's designs keep ReuseFactor 1 (fully
     # parallel), which the resource model puts far over the Pynq-Z2 for every one of them
     fit: Literal["refuse", "warn"] = "warn"
+
+    @model_validator(mode="after")
+    def _tolerance_with_close(self):
+        if (self.agreement == "close") != (self.tolerance is not None):
+            raise ValueError("agreement: close needs a tolerance, and only close takes one")
+        return self
 
     @model_validator(mode="after")
     def _keys(self):
@@ -66,14 +74,26 @@ class Hls4mlSettings(Strict):
                     changed.append(f"{name}: {key} <- {value}")
         return changed
 
-    def gate_text(self) -> str:
-        what = "bit-identical outputs" if self.agreement == "exact" else "the same argmax"
-        return f">= {self.min_agreement:.1%} of test inputs with {what}"
+    def what(self) -> str:
+        return {"exact": "bit-identical outputs", "argmax": "the same argmax",
+                "close": f"every output within {self.tolerance:g} of the Keras model's"}[self.agreement]
 
-    def check(self, exact: float, argmax: float | None) -> str | None:
-        """None when the emulation agrees as required, else what failed."""
-        value = exact if self.agreement == "exact" or argmax is None else argmax
+    def gate_text(self) -> str:
+        return f">= {self.min_agreement:.1%} of test inputs with {self.what()}"
+
+    def agreement_of(self, emulated, expected) -> float:
+        """The fraction of test inputs (rows) on which the emulation agrees as the settings require."""
+        import numpy as np
+
+        if self.agreement == "close":
+            assert self.tolerance is not None  # the validator pairs them
+            return float(np.mean(np.max(np.abs(emulated - expected), axis=1) <= self.tolerance))
+        if self.agreement == "argmax" and expected.shape[1] > 1:
+            return float(np.mean(emulated.argmax(axis=1) == expected.argmax(axis=1)))
+        return float(np.mean(np.all(emulated == expected, axis=1)))
+
+    def check(self, value: float) -> str | None:
+        """None when the agreement (agreement_of) is as required, else what failed."""
         if value >= self.min_agreement:
             return None
-        what = "bit-identical" if self.agreement == "exact" or argmax is None else "with the same argmax"
-        return f"{value:.2%} {what}, below the required {self.min_agreement:.1%}"
+        return f"{value:.2%} of test inputs with {self.what()}, below the required {self.min_agreement:.1%}"
