@@ -167,20 +167,25 @@ typedef uint32_t vu __attribute__((vector_size(8 * VL))); /* its sums, modulo 2^
 static inline vd v_rint(vd y) { return (y + RINT_MAGIC) - RINT_MAGIC; }
 static inline vd v_floor(vd y) { vd r = v_rint(y); return r + __builtin_convertvector(r > y, vd); }
 static inline vd v_neg(vd y) { return __builtin_convertvector(y < 0.0, vd) * -1.0; } /* 1.0 where y < 0 */
+/* The same on scalars: GCC vectorises loops of these (libm's floor only with -fno-trapping-math) */
+static inline double rn(double y) { return (y + RINT_MAGIC) - RINT_MAGIC; }
+static inline double fl(double y) { double r = rn(y); return r - (double)(r > y); }
 """
 
 
-def _round_c(y: str, mode: str) -> str:
+def _round_c(y: str, mode: str, small: bool = False) -> str:
     """A C expression rounding the exact double y as the mode says (y may be evaluated more than
-    once; |y| < 2^51, so adding 0.5 is exact)."""
+    once; adding 0.5 to it is exact). small: |y| < 2^50, so rn/fl (RINT_MAGIC) may stand for libm's
+    rint/floor, which keeps the loops around it vectorised."""
+    f, r = ("fl", "rn") if small else ("floor", "rint")
     return {
-        "TRN": f"floor({y})",
-        "TRN_ZERO": f"trunc({y})",
-        "RND": f"floor({y} + 0.5)",
-        "RND_MIN_INF": f"ceil({y} - 0.5)",
-        "RND_CONV": f"rint({y})",  # the default rounding mode: to nearest, ties to even
-        "RND_INF": f"(({y}) >= 0.0 ? floor({y} + 0.5) : ceil({y} - 0.5))",
-        "RND_ZERO": f"(({y}) >= 0.0 ? ceil({y} - 0.5) : floor({y} + 0.5))",
+        "TRN": f"{f}({y})",
+        "TRN_ZERO": f"(({y}) >= 0.0 ? {f}({y}) : -{f}(-({y})))",
+        "RND": f"{f}({y} + 0.5)",
+        "RND_MIN_INF": f"(-{f}(0.5 - ({y})))",
+        "RND_CONV": f"{r}({y})",  # the default rounding mode: to nearest, ties to even
+        "RND_INF": f"(({y}) >= 0.0 ? {f}({y} + 0.5) : -{f}(0.5 - ({y})))",
+        "RND_ZERO": f"(({y}) >= 0.0 ? -{f}(0.5 - ({y})) : {f}({y} + 0.5))",
     }[mode]
 
 
@@ -210,16 +215,18 @@ def _round_v(y: str, mode: str) -> str:
     }[mode]
 
 
-def _overflow_c(t: Fixed, v: str = "v") -> str:
-    """C statements bringing the integer v into t's range as its overflow mode says."""
+def _overflow_c(t: Fixed, v: str = "v", small: bool = True) -> str:
+    """C statements bringing the integer v into t's range as its overflow mode says (small: |v| < 2^50,
+    as every value inside the model is; not so a real input)."""
     lo, hi = float(t.lo), float(t.hi)
     if t.overflow == "WRAP":
-        return f"{v} = {v} - {_c(2.0 ** t.width)} * floor(({v} - {_c(lo)}) * {_c(2.0 ** -t.width)});"
+        return f"{v} = {v} - {_c(2.0 ** t.width)} * {'fl' if small else 'floor'}(({v} - {_c(lo)}) * {_c(2.0 ** -t.width)});"
+    # one plain select a statement (no && or nested ?:), so that GCC vectorises the loops around them
     if t.overflow == "SAT_ZERO":
-        return f"{v} = ({v} < {_c(lo)} || {v} > {_c(hi)}) ? 0.0 : {v};"
+        return f"{v} = (({v} < {_c(lo)}) | ({v} > {_c(hi)})) ? 0.0 : {v};"
     if t.overflow == "SAT_SYM" and t.signed:
         lo = -hi
-    return f"{v} = {v} < {_c(lo)} ? {_c(lo)} : ({v} > {_c(hi)} ? {_c(hi)} : {v});"
+    return f"{v} = {v} < {_c(lo)} ? {_c(lo)} : {v}; {v} = {v} > {_c(hi)} ? {_c(hi)} : {v};"
 
 
 def _c(x: float) -> str:
@@ -377,7 +384,7 @@ class _Model:
             name = f"cast{len(self.casts)}"
             lines = [f"static inline double {name}(double v) {{  /* into {t} from 2^-{frac} */"]
             if d > 0:
-                lines.append(f"    v = {_round_c(f'v * {_c(2.0 ** -d)}', mode)};")
+                lines.append(f"    v = {_round_c(f'v * {_c(2.0 ** -d)}', mode, small=bound * 2.0 ** -d < 2.0 ** 50)};")
             elif d < 0:
                 lines.append(f"    v = v * {_c(2.0 ** -d)};")
             if not fits:
@@ -814,8 +821,9 @@ def _input_cast_c(t: Fixed) -> str:
     """C for the C simulation's input conversion (nnet::convert_data: a double into input_t by
     ap_fixed's constructor from double), of x into v."""
     if t.integer_type:  # ap_int_base(double): truncation toward zero, and 1 for -0.5 < x < 0 (ap_int_base.h)
-        return f"double v = (x < 0.0 && x > -0.5) ? 1.0 : trunc(x);\n                {_overflow_c(t)}"
-    return f"double v = {_round_c(f'(x * {_c(2.0 ** t.frac)})', t.rounding)};\n                {_overflow_c(t)}"
+        return f"double v = (x < 0.0 && x > -0.5) ? 1.0 : trunc(x);\n                {_overflow_c(t, small=False)}"
+    return (f"double v = {_round_c(f'(x * {_c(2.0 ** t.frac)})', t.rounding)};\n"
+            f"                {_overflow_c(t, small=False)}")
 
 
 def generate(hls_model, project: Path, out: Path) -> dict:
