@@ -75,8 +75,9 @@ class Hls4mlSettings(Strict):
         return changed
 
     def what(self) -> str:
-        return {"exact": "bit-identical outputs", "argmax": "the same argmax",
-                "close": f"every output within {self.tolerance:g} of the Keras model's"}[self.agreement]
+        if self.agreement == "close":
+            return f"every output within {self.tolerance:g} of the Keras model's"
+        return "bit-identical outputs" if self.agreement == "exact" else "the same argmax"
 
     def gate_text(self) -> str:
         return f">= {self.min_agreement:.1%} of test inputs with {self.what()}"
