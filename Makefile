@@ -12,7 +12,8 @@
 #   make export runs="build/ad/hls4ml/pynq_z2/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]
 #                        MLPerf Tiny submission tree under build/submission, checked; refused runs need dry_run=1
 #   make report          comparison of every run with the published FPGA results: build/report/index.html
-#   make sweep task=kws flow=finn space=tasks/kws/sweep.yaml [board=pynq_z2] [trials=N] [workers=N] [cluster=ADDRESS] [resume=1]
+#   make sweep task=kws flow=finn space=tasks/kws/sweep.yaml [board=pynq_z2] [trials=N] [workers=N] [cluster=ADDRESS]
+#                        [resume=1 [retry_failed=1]]
 #                        design-space sweep on Ray (embedded; a cluster with cluster=): build/sweep/<task>/, docs/sweep.md
 #   make setup           venv + pinned Python packages + the Debian packages the builds need
 task  ?=
@@ -87,10 +88,10 @@ report: $(STAMP)
 	$(PY) -m results report
 
 sweep: $(STAMP)
-	@test -n "$(task)" -a -n "$(space)" || { echo 'usage: make sweep task=<kws|ad|ic> space=FILE [flow=hls4ml|finn] [board=pynq_z2|arty_a7|zedboard] [data=auto|synthetic|PATH] [trials=N] [workers=N] [cluster=ADDRESS] [resume=1]'; exit 2; }
+	@test -n "$(task)" -a -n "$(space)" || { echo 'usage: make sweep task=<kws|ad|ic> space=FILE [flow=hls4ml|finn] [board=pynq_z2|arty_a7|zedboard] [data=auto|synthetic|PATH] [trials=N] [workers=N] [cluster=ADDRESS] [resume=1 [retry_failed=1]]'; exit 2; }
 	$(PY) -m sweep --task $(task) --flow $(flow) --board $(board) --data $(data) --space $(space) \
 	  $(if $(trials),--trials $(trials)) $(if $(workers),--workers $(workers)) $(if $(cluster),--cluster $(cluster)) \
-	  $(if $(resume),--resume)
+	  $(if $(resume),--resume) $(if $(retry_failed),--retry-failed)
 
 bench: $(STAMP)
 	$(PY) bench/emulated_dut.py

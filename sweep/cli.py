@@ -1,7 +1,8 @@
 """Command line of the sweep (the Makefile's `make sweep` calls it).
 
     python -m sweep --task kws --flow finn --space tasks/kws/sweep.yaml [--board pynq_z2] [--data auto|synthetic|PATH]
-                    [--trials N] [--workers N] [--cluster ADDRESS] [--resume] [--name NAME] [--build-root DIR]
+                    [--trials N] [--workers N] [--cluster ADDRESS] [--resume [--retry-failed]] [--name NAME]
+                    [--build-root DIR]
 
 Each trial is the pipeline on one design of the space (data -> train -> convert by default), its
 stages kept by key under <build root>/sweep/<task>/stages/ (shared by every sweep of the task: a
@@ -59,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=_positive, help="trials at once (default: as many as the cluster's CPUs hold)")
     p.add_argument("--cluster", help="a Ray cluster's address (default: $RAY_ADDRESS, else Ray embedded on this machine)")
     p.add_argument("--resume", action="store_true", help="go on with the sweep's journal: finished trials are not run again")
+    p.add_argument("--retry-failed", action="store_true", help="with --resume: run the journal's failed trials again "
+                   "(not those a gate stopped or that do not fit: those are what the design is)")
     p.add_argument("--name", help="the sweep's folder name (default: <flow>-<board>[-<space file stem>])")
     p.add_argument("--build-root", type=Path, default=None, help="default: $BUILD_ROOT or build/ in the repository")
     args = p.parse_args(argv)
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         root = (args.build_root or build_root()).resolve()
         folder = sweep_folder(root, space, args.name)
         run = run_sweep(space, folder, root / "sweep" / space.task / "stages", args.trials, args.workers, args.cluster,
-                        args.resume)
+                        args.resume, args.retry_failed)
     except HarnessError as e:
         print(f"sweep: {e}", file=sys.stderr)
         return 1

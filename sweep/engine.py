@@ -103,18 +103,20 @@ def _lost(spec: TrialSpec, phase: str, error: Exception) -> dict[str, Any]:
 
 
 def run_sweep(space: Space, folder: Path, store: Path, trials: int | None = None, workers: int | None = None,
-              cluster: str | None = None, resume: bool = False) -> SweepRun:
+              cluster: str | None = None, resume: bool = False, retry_failed: bool = False) -> SweepRun:
     journal = Journal(folder / "journal.jsonl", space.digest_inputs(), resume)
-    search = make_search(space, trials, journal.records)
-    result = SweepRun(folder, journal.records, total=search.total)
-    todo = search.total - len(journal.finished())
+    search = make_search(space, trials, journal.latest())
+    result = SweepRun(folder, journal.latest(), total=search.total)
+    # failed trials run again when asked (e.g. after the code that failed them was fixed), first, with their numbers
+    retry = [r for r in journal.latest() if r["status"] == "failed"] if retry_failed else []
+    todo = search.total - len(journal.finished()) + len(retry)
     if todo <= 0:
         log.info("sweep: all %d trials are in the journal", search.total)
         return result
     result.address = connect(cluster)
     import ray  # after connect: see loopback_only
     slots = concurrency(workers, space.spec.cpus_per_trial)
-    progress = Progress(search.total, len(journal.finished()), space.objectives)
+    progress = Progress(search.total, len(journal.finished()) - len(retry), space.objectives)
     offered = ray.cluster_resources()
     vendor_nodes = f", {offered[VENDOR_RESOURCE]:g} {VENDOR_RESOURCE}" if VENDOR_RESOURCE in offered else ""
     print(f"sweep: {todo} trial(s) to run of {search.total} ({search.total - todo} in the journal), {slots} at once, "
@@ -133,7 +135,11 @@ def run_sweep(space: Space, folder: Path, store: Path, trials: int | None = None
 
     while True:
         while len({s.number for s, _, _ in running.values()}) < slots:
-            proposal = search.next([(s.number, s.params) for s, _, _ in running.values()])
+            if retry:
+                failed = retry.pop(0)
+                proposal: tuple[int, dict[str, Any]] | None = (failed["trial"], failed["params"])
+            else:
+                proposal = search.next([(s.number, s.params) for s, _, _ in running.values()])
             if proposal is None:
                 break
             spec = trial_spec(space, folder, store, *proposal)
@@ -158,5 +164,5 @@ def run_sweep(space: Space, folder: Path, store: Path, trials: int | None = None
         search.tell(record)
         result.ran.append(spec.number)
         progress.trial_done(record)
-    result.records = sorted(journal.records, key=lambda r: r["trial"])
+    result.records = journal.latest()
     return result

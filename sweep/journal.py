@@ -2,7 +2,8 @@
 finishes, after a header line naming the sweep (task, flow, board, data, the space as loaded).
 
 Nothing a kill can do loses a finished trial: a line is either whole, or the last one and cut off
-mid-write, which opening the journal again drops (that trial runs again). A journal is only gone
+mid-write, which opening the journal again drops (that trial runs again). A failed trial retried
+(--retry-failed) is appended again: its last line counts, the earlier stays. A journal is only gone
 on with when asked (resume), and only by the same sweep: another space in the same folder is an
 error naming what differs, never a silent mix of two sweeps in one table."""
 
@@ -78,6 +79,10 @@ class Journal:
 
     def finished(self) -> set[int]:
         return {r["trial"] for r in self.records}
+
+    def latest(self) -> list[dict[str, Any]]:
+        """One record per trial, in trial order: a trial run again (a failed one retried) by its last line."""
+        return sorted({r["trial"]: r for r in self.records}.values(), key=lambda r: r["trial"])
 
     def append(self, record: dict[str, Any]) -> None:
         with open(self.path, "a") as fh:

@@ -45,8 +45,8 @@ class Search(ABC):
         """(trial number, parameters) of the next trial to run, or None: nothing left to propose."""
 
     def tell(self, record: dict[str, Any]) -> None:
-        self.finished.append(record)
-        self.finished.sort(key=lambda r: r["trial"])
+        """A finished trial (a retried one replaces its earlier record)."""
+        self.finished = sorted([r for r in self.finished if r["trial"] != record["trial"]] + [record], key=lambda r: r["trial"])
         self.done.add(record["trial"])
 
 

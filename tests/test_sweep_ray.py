@@ -4,7 +4,8 @@ data -> train -> convert with FINN's estimates, tens of seconds):
 - a 3-trial sweep, serially (one worker, Ray embedded): a design that fits, one that does not (kept,
   with its estimates), two trials converting from one trained model, the table, figures and journal;
 - a kill simulated by cutting the journal mid-record: the resumed sweep runs only the unfinished
-  trial and writes the same table; a gate failure is recorded and the sweep goes on;
+  trial and writes the same table; failed trials (a store that cannot be written) recorded, and run
+  again with --retry-failed; a gate failure is recorded and the sweep goes on;
 - the same sweep on a two-node Ray cluster (ray.cluster_utils: real raylets, on the loopback): trials
   on both nodes, the same statuses, figures and table as the serial run; a trial with vendor steps has its
   build phase placed on the node that declares the `vivado` resource, and only there."""
@@ -126,6 +127,27 @@ def test_a_killed_sweep_resumes_without_repeating_a_finished_trial(serial, tmp_p
         assert again.ran == [] and len(again.records) == TRIALS
     finally:
         shutdown_ray()
+
+
+def test_failed_trials_are_recorded_and_run_again_when_asked(serial, tmp_path):
+    space, run = serial
+    folder = run.folder.with_name("retried")
+    not_a_folder = tmp_path / "stages"
+    not_a_folder.write_text("a file where the store should be")
+    try:
+        failed = run_sweep(space, folder, not_a_folder, trials=TRIALS, workers=1)
+        assert [r["status"] for r in failed.records] == ["failed"] * TRIALS  # each recorded, the sweep went on
+        assert all("NotADirectoryError" in r["error"] or "FileExistsError" in r["error"] for r in failed.records)
+        store = run.folder.parent / "stages"
+        assert run_sweep(space, folder, store, trials=TRIALS, workers=1, resume=True).ran == []  # failed is finished
+        retried = sweep(space, folder.parent.parent.parent, name="retried", trials=TRIALS, workers=1, resume=True,
+                        retry_failed=True)
+    finally:
+        shutdown_ray()
+    assert sorted(retried.ran) == [0, 1, 2]
+    assert len((folder / "journal.jsonl").read_text().splitlines()) == 1 + 2 * TRIALS  # the failures kept, then the runs
+    table = (folder / "results.md").read_text()
+    assert table == (run.folder / "results.md").read_text()  # the last record of each trial counts
 
 
 def test_a_trial_stopped_by_a_gate_is_recorded_and_the_sweep_goes_on(serial, tmp_path):
