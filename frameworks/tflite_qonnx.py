@@ -57,10 +57,13 @@ class Converted:
 
 def agreement(outputs: np.ndarray, interpreter: np.ndarray, output: Requantization, classifier: bool) -> float:
     """How often float outputs (N, n) give what the interpreter's int8 ones give: the class (a
-    classifier: the fraction of inputs); otherwise the values once requantized as TF Lite requantizes
-    them (an autoencoder: the fraction of all N x n values, as its score is their mean error)."""
+    classifier: the fraction of inputs whose argmax is one of the classes the interpreter scores highest;
+    int8 logits can tie, and which of the tied classes an argmax names is only index order); otherwise
+    the values once requantized as TF Lite requantizes them (an autoencoder: the fraction of all N x n
+    values, as its score is their mean error)."""
     if classifier:
-        return float(np.mean(outputs.argmax(1) == interpreter.argmax(1)))
+        picked = outputs.argmax(1)
+        return float(np.mean(interpreter[np.arange(len(picked)), picked] == interpreter.max(1)))
     return float(np.mean(output.apply(outputs) == interpreter))
 
 
@@ -113,7 +116,8 @@ def float_input(m) -> Requantization:
 
     name = m.graph.input[0].name
     first = m.find_consumer(name)
-    source = first.output[0] if first is not None and first.op_type == "Reshape" else name  # NHWC -> NCHW, one channel
+    # NHWC -> NCHW ahead of the dequantizer: a Transpose, or for one channel a Reshape
+    source = first.output[0] if first is not None and first.op_type in ("Reshape", "Transpose") else name
     dequantize = _only_consumer(m, source, "DequantizeLinear", "the int8 input")
     scale, zero = (m.get_initializer(t) for t in dequantize.input[1:3])
     for consumer in m.find_consumers(dequantize.output[0]) or []:

@@ -148,3 +148,11 @@ def test_the_ad_firmware_quantizes_a_window_as_the_recipe_does(tmp_path):
     recipe.test_files = lambda eembc: [Files]  # the recipe's arithmetic on these values, not on a test folder
     assert recipe.quantized_inputs(tmp_path, scale, zero_point).ravel().tolist() == [int(v) for v in out]
 
+
+
+def test_classifier_agreement_counts_a_tie_in_the_int8_logits_as_either_class():
+    from frameworks.tflite_qonnx import Requantization, agreement
+
+    interpreter = np.array([[5, 9, 9], [1, 2, 3], [7, 0, 0]], dtype=np.int8)  # input 0: classes 1 and 2 tie
+    outputs = np.array([[0.0, 1.0, 1.1], [0.0, 2.0, 1.0], [1.0, 0.0, 0.0]])  # 0: class 2 (tied), 1: wrong, 2: right
+    assert agreement(outputs, interpreter, Requantization(1.0, 0), classifier=True) == pytest.approx(2 / 3)
