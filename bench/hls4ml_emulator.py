@@ -8,8 +8,8 @@ inferences/s, so it is not run again here).
     .venv/bin/python bench/hls4ml_emulator.py [--build-root build] [--board pynq_z2]
         [--run TASK:MODEL[:TESTSET] ...] [--seconds 2]
 
-Default runs: ad, kws and ic with their trained models, and kws and ic with the MLPerf reference
-models (kws on ../shared/datasets when it is there). Build them with make task=... to=convert.
+Default runs: every task with its trained model and with the MLPerf reference model (kws on
+../shared/datasets/kws01 when it is there). Build them with make task=... [model=reference] to=convert.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from common.paths import SHARED  # noqa: E402
 from pipeline.artifacts import StageError  # noqa: E402
 from pipeline.flow import Flow  # noqa: E402
 
-DEFAULT_RUNS = ["ad:trained", "kws:trained", "ic:trained", f"kws:reference:{SHARED / 'datasets' / 'kws01'}", "ic:reference"]
+DEFAULT_RUNS = ["ad:trained", "kws:trained", "ic:trained", "vww:trained", "ad:reference",
+                f"kws:reference:{SHARED / 'datasets' / 'kws01'}", "ic:reference", "vww:reference"]
 
 
 def rate(fn, n: int, seconds: float) -> float:
