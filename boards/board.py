@@ -35,6 +35,8 @@ class Uart(_Strict):
     device: str
     baud: Baud
     usb: str | None = Field(None, pattern=r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$")  # VID:PID of the USB-UART bridge
+    # its USB interface carrying the UART, where the bridge has several with one VID:PID (runner/devices.py)
+    usb_interface: int | None = Field(None, ge=0)
 
 
 class Timer(_Strict):
