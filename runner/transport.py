@@ -16,6 +16,7 @@ import time
 import serial
 
 from common.errors import DutError, DutLost
+from runner.latency_timer import ensure_low_latency
 
 DRAIN_QUIET_S = 0.2  # the boot banner is over when the DUT has been quiet this long ...
 DRAIN_MAX_S = 2.0  # ... or after this long in any case (a DUT that chatters from boot)
@@ -27,6 +28,7 @@ class SerialTransport:
             self.port = serial.serial_for_url(url, baudrate=baud, timeout=0.05)
         except (serial.SerialException, OSError, ValueError) as e:
             raise DutError(f"cannot open serial port {url}: {e}") from None
+        ensure_low_latency(url)  # an FTDI bridge's 16 ms default holds every short reply (latency_timer.py)
         self.url = url
         self.timeout_s = timeout_s
         self.last_command = "(connecting)"
