@@ -7,7 +7,7 @@
 #   make test            lint (ruff), types (mypy) and the test suite (pytest, one worker per core)
 #   make download task=kws   the task's real dataset, from its official location, into ~/.cache/mlperf-tiny-fpga
 #   make dut task=ad board=pynq_z2 [energy=1]   start the emulated DUT of a built flow (prints its serial path)
-#   make program task=ad board=arty_a7 [flow=hls4ml] [energy=1] [flash=1]
+#   make program task=ad board=arty_a7 [flow=hls4ml] [energy=1] [flash=1] [hw_server=HOST:PORT (default localhost:3121)]
 #                        put a built flow on the board with Vivado/Vitis (JTAG, or flash=1: its boot flash)
 #   make export runs="build/ad/hls4ml/pynq_z2/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]
 #                        MLPerf Tiny submission tree under build/submission, checked; refused runs need dry_run=1
@@ -72,8 +72,8 @@ dut: $(STAMP)
 	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(energy),--energy)
 
 program: $(STAMP)
-	@test -n "$(task)" || { echo 'usage: make program task=<kws|ad|ic> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [energy=1] [flash=1]'; exit 2; }
-	$(PY) -m pipeline program --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
+	@test -n "$(task)" || { echo 'usage: make program task=<kws|ad|ic> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [energy=1] [flash=1] [hw_server=HOST:PORT]'; exit 2; }
+	$(if $(hw_server),HW_SERVER=$(hw_server)) $(PY) -m pipeline program --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
 	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
 	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(energy),--energy) $(if $(flash),--flash)
 

@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 
 from boards.board import Board
 from boards.vendor.plans import firmware_elf, plan
-from boards.vendor.steps import require
+from boards.vendor.steps import hw_server_url, require
 from common.download import sha256
 from common.errors import BuildError
 from common.jsonio import write_json
@@ -36,7 +36,8 @@ def program(board: Board, artifacts: Mapping[str, Path] | Callable[[], Mapping[s
     without them learns that first), through the flow's toolchain, which declares what its vendor
     build made (its IP, or its own Zynq design). build_key: the build stage's key, recorded in
     out/programmed.json with the digests of what was put on the board. Returns the folder the steps
-    wrote to."""
+    wrote to. The JTAG steps reach the hw_server at $HW_SERVER (HOST:PORT; default localhost:3121)."""
+    hw_server_url("xsdb")  # a malformed $HW_SERVER is named before any tool runs
     steps = plan(board, out, energy, flash)
     require(steps.tools)
     built = dict(artifacts() if callable(artifacts) else artifacts)

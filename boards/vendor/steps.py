@@ -5,18 +5,31 @@ them at once: ToolMissing), its log; and how Python hands arguments to the board
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Literal, Mapping
 
 from common.errors import BuildError, ConfigError, ToolMissing
 
 log = logging.getLogger(__name__)
 
-HW_SERVER = "TCP:127.0.0.1:3121"
+HW_SERVER = "localhost:3121"  # the JTAG hardware server (hw_server) the programming steps reach, by default on this host
+HW_SERVER_ENV = "HW_SERVER"  # HOST:PORT of another one (make program hw_server=HOST:PORT sets it)
+
+
+def hw_server_url(tool: Literal["xsdb", "vivado"]) -> str:
+    """The hw_server URL for xsdb/xsct (`connect -url TCP:HOST:PORT`) or Vivado's hardware manager
+    (`connect_hw_server -url HOST:PORT`): $HW_SERVER (HOST:PORT, a leading TCP: allowed), else localhost:3121."""
+    given = os.environ.get(HW_SERVER_ENV, "").strip() or HW_SERVER
+    address = given[4:] if given.upper().startswith("TCP:") else given
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c.isspace() for c in host):
+        raise ConfigError(f"{HW_SERVER_ENV}={given}: give the hw_server as HOST:PORT (e.g. 192.168.1.5:3121)")
+    return f"TCP:{host}:{port}" if tool == "xsdb" else f"{host}:{port}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Callable
 from boards.board import BOARDS_DIR, Board
 from boards.vendor.images import write_bif
 from boards.vendor.plans import Plan, firmware_elf
-from boards.vendor.steps import HW_SERVER, Step, run, tclargs, vivado_batch
+from boards.vendor.steps import Step, hw_server_url, run, tclargs, vivado_batch
 from common.errors import BuildError
 from toolchains.base import ShellDesign
 
@@ -42,9 +42,10 @@ def bootgen_step(bif: Path, boot_bin: Path) -> Step:
                 log=boot_bin.with_suffix(".log"))
 
 
-def qspi_step(board_name: str, boot_bin: Path, fsbl: Path, hw_server: str = HW_SERVER) -> Step:
+def qspi_step(board_name: str, boot_bin: Path, fsbl: Path, hw_server: str | None = None) -> Step:
     return Step(f"writing BOOT.BIN to the {board_name}'s QSPI flash", "program_flash",
-                ["-f", str(boot_bin), "-offset", "0", "-flash_type", "qspi-x4-single", "-fsbl", str(fsbl), "-url", hw_server],
+                ["-f", str(boot_bin), "-offset", "0", "-flash_type", "qspi-x4-single", "-fsbl", str(fsbl),
+                 "-url", hw_server or hw_server_url("xsdb")],
                 log=boot_bin.with_name("program_flash.log"))
 
 
@@ -63,9 +64,9 @@ def ps7_init(xsa: Path, out_dir: Path) -> Path:
         raise BuildError(f"{xsa} is not an XSA (zip) file") from None
 
 
-def jtag_step(board_name: str, bit: Path, xsa: Path, ps7: Path, elf: Path, hw_server: str = HW_SERVER) -> Step:
+def jtag_step(board_name: str, bit: Path, xsa: Path, ps7: Path, elf: Path, hw_server: str | None = None) -> Step:
     return Step(f"programming the {board_name} over JTAG", "xsct", [str(SCRIPTS / "program_jtag.tcl"),
-                *tclargs({"bit": bit, "xsa": xsa, "ps7_init": ps7, "elf": elf, "hw_server": hw_server})])
+                *tclargs({"bit": bit, "xsa": xsa, "ps7_init": ps7, "elf": elf, "hw_server": hw_server or hw_server_url("xsdb")})])
 
 
 def boot_actions(p: Plan, board: Board, folder: Path, xsa: Path, bitstream: Callable[[dict], Path], energy: bool,

@@ -15,7 +15,7 @@ from boards.vendor.images import write_flash_image
 from boards.vendor.ip import block_design_ip, newest
 from boards.vendor.microblaze_design import SystemFiles, block_design_step, check_addresses, system_files
 from boards.vendor.plans import Plan, firmware_elf, toolchain
-from boards.vendor.steps import HW_SERVER, Step, hexa, run, tclargs, vivado_batch
+from boards.vendor.steps import Step, hexa, hw_server_url, run, tclargs, vivado_batch
 
 
 def flash_step(board: Board, files: SystemFiles, bootloader: Path, image: Path, mcs: Path) -> Step:
@@ -27,15 +27,16 @@ def flash_step(board: Board, files: SystemFiles, bootloader: Path, image: Path, 
         needs=("updatemem",))
 
 
-def program_flash_step(board: Board, mcs: Path, hw_server: str = "localhost:3121") -> Step:
+def program_flash_step(board: Board, mcs: Path, hw_server: str | None = None) -> Step:
     return vivado_batch(board.folder / "vivado" / "program_flash.tcl", tclargs({
-        "mcs": mcs, "device": device(board), "cfgmem_part": system(board).flash.cfgmem_part, "hw_server": hw_server}),
+        "mcs": mcs, "device": device(board), "cfgmem_part": system(board).flash.cfgmem_part,
+        "hw_server": hw_server or hw_server_url("vivado")}),
         f"writing the {board.name} flash over JTAG", mcs.with_name("program_flash.log"))
 
 
-def arty_jtag_step(board: Board, bit: Path, elf: Path, hw_server: str = HW_SERVER) -> Step:
+def arty_jtag_step(board: Board, bit: Path, elf: Path, hw_server: str | None = None) -> Step:
     return Step(f"programming the {board.name} over JTAG", "xsct", [str(board.folder / "vivado" / "program_jtag.tcl"),
-                *tclargs({"bit": bit, "elf": elf, "device": device(board), "hw_server": hw_server})])
+                *tclargs({"bit": bit, "elf": elf, "device": device(board), "hw_server": hw_server or hw_server_url("xsdb")})])
 
 
 def plan(board: Board, out: Path, energy: bool, flash: bool) -> Plan:
