@@ -1,57 +1,19 @@
-"""Training for the ic01 FINN model (model_brevitas.py) on the same images as the QKeras ResNet,
-inputs as the DUT gets them (the pixel bytes, HWC), with flips and shifts, gated on top-1 of the
-ic01 test files."""
+"""Training for the ic01 FINN model (model_brevitas.py) on the same CIFAR-10 images as the QKeras
+ResNet: the image tasks' Brevitas training (tasks/image_brevitas.py) at 32 x 32."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from common.jsonio import write_json
-from tasks.gate import top1_gate
-from tasks.ic import testset
 from tasks.ic.config import ICTask
-from tasks.ic.train import INPUT_FILE
+from tasks.image_brevitas import to_model_input
 
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """N x 32 x 32 x 3 uint8 (HWC) -> the same pixel values as float32."""
-    return images.astype(np.float32)
-
-
-def augmenter(flip: bool, shift: float):
-    import torch
-
-    pixels = int(round(shift * 32))
-
-    def augment(x, rng: np.random.Generator):
-        if flip:
-            mirror = torch.from_numpy(rng.random(len(x)) < 0.5)
-            x = torch.where(mirror[:, None, None, None], x.flip(2), x)  # N x H x W x C: W is dim 2
-        if pixels:
-            dy, dx = rng.integers(-pixels, pixels + 1, 2)
-            x = x.roll((int(dy), int(dx)), dims=(1, 2))
-        return x
-
-    return augment
+__all__ = ["to_model_input", "train"]
 
 
 def train(cfg: ICTask, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
-    import torch
+    from tasks import image_brevitas
+    from tasks.ic import model_brevitas, testset
 
-    from frameworks import brevitas_qat as bq
-    from tasks.ic import model_brevitas
-
-    b = cfg.brevitas
-    sets = np.load(data["train"])
-    torch.manual_seed(b.train.seed)
-    model = model_brevitas.build(b, len(cfg.classes))
-    fitted = bq.fit(model, to_model_input(sets["x"]), sets["y"].astype(np.int64), b.train, b.quant.pruning,
-                    torch.nn.CrossEntropyLoss(), augment=augmenter(cfg.augment.flip, cfg.augment.shift))
-    bq.save(model, out)
-    write_json(out / INPUT_FILE, {"input_shift": 0})  # raw pixels: the firmware passes the bytes as they are
-
-    images, labels = testset.read(eembc, cfg.model_id, cfg.input_bytes)
-    return top1_gate(bq.predict(model, to_model_input(images)).argmax(1), labels, "Brevitas model", data_kind,
-                     getattr(b.min_top1, data_kind), out, {"model": bq.MODEL_FILE, "input": INPUT_FILE}, **fitted)
+    return image_brevitas.train(cfg, model_brevitas.build(cfg.brevitas, len(cfg.classes)), 32, testset.read, data, eembc,
+                                data_kind, out)
