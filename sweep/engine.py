@@ -119,7 +119,8 @@ def run_sweep(space: Space, folder: Path, store: Path, trials: int | None = None
     progress = Progress(search.total, len(journal.finished()) - len(retry), space.objectives)
     offered = ray.cluster_resources()
     vendor_nodes = f", {offered[VENDOR_RESOURCE]:g} {VENDOR_RESOURCE}" if VENDOR_RESOURCE in offered else ""
-    print(f"sweep: {todo} trial(s) to run of {search.total} ({search.total - todo} in the journal), {slots} at once, "
+    again = f", {len(retry)} of them failed: run again" if retry else ""
+    print(f"sweep: {todo} trial(s) to run of {search.total} ({len(journal.finished())} in the journal{again}), {slots} at once, "
           f"on Ray ({result.address}, {offered.get('CPU', 0):g} CPUs{vendor_nodes}); trial logs in {folder / 'logs'}",
           flush=True)
     if space.spec.vendor and VENDOR_RESOURCE not in offered:
