@@ -32,8 +32,8 @@ class Hls4mlSettings(Strict):
     # C simulation (slow: a few inferences/s for a CNN), e.g. to rule the emulator out
     emulator: bool = True
     # the resource-fit gate (estimates against the board's device): refuse stops the convert stage;
-    # warn logs it and goes on. warn by default: the project's designs keep ReuseFactor 1 (fully
-    # parallel), which the resource model puts far over the Pynq-Z2 for every one of them
+    # warn logs it and goes on. warn by default: a design without reuse factors in task.yaml is fully
+    # parallel (ReuseFactor 1), which the resource model puts far over the Pynq-Z2
     fit: Literal["refuse", "warn"] = "warn"
 
     @model_validator(mode="after")
