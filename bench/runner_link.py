@@ -11,7 +11,12 @@ tests/golden/record_mlc.py for the stand-ins of its USB look-up) does the same a
 the same paced DUT. Both runners then reach the DUT through a pty that forwards every byte as it
 comes and counts them, so each is held to the bytes it put on the wire itself.
 
-    .venv/bin/python bench/runner_link.py [--kws-files 1000] [--ad-windows 200] [--baud 115200] [--mlc DIR]
+First, a modeled table (runner/link_model.py): the wall time of each accuracy mode's official test set
+over a 115 200-baud UART behind an FTDI bridge whose latency timer is at its 16 ms default and at 1 ms,
+from the runner's own round trips (one `db` chunk of 31 bytes each, acknowledged) and the firmware's
+replies; the DUT's and host's own time left out.
+
+    .venv/bin/python bench/runner_link.py [--kws-files 1000] [--ad-windows 200] [--baud 115200] [--mlc DIR] [--model-only]
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from common import provenance  # noqa: E402
 from common.paths import SHARED  # noqa: E402
 from runner.cli import run  # noqa: E402
 from runner.emulated import emulated_dut  # noqa: E402
+from runner.link_model import accuracy_link_time  # noqa: E402
 from tasks import load_recipe  # noqa: E402
 
 
@@ -144,6 +150,31 @@ def ad_windows(root: Path, windows: int) -> tuple[Path, str]:
     return root, f"{len(rows) * per_file} ad01 windows of 2560 bytes"
 
 
+# each accuracy mode's official test set: (files, windows per file, bytes per window, values per m-results line)
+ACCURACY_SETS = {"ad01 (all 248 files)": (248, 196, 2560, 1), "ad01 (y_labels_alt.csv, 72 files)": (72, 196, 2560, 1),
+                 "kws01": (1000, 1, 490, 12), "ic01": (200, 1, 3072, 10), "vww01": (1000, 1, 27648, 2)}
+LATENCY_TIMERS_MS = (16, 1)  # an FTDI bridge's default, and what the runner sets on Linux (runner/latency_timer.py)
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+
+
+def modeled_table(baud: int) -> str:
+    """The modeled wall time of each accuracy mode over the link (runner/link_model.py), as a markdown table."""
+    head = " | ".join(f"latency {ms} ms | total at {ms} ms" for ms in LATENCY_TIMERS_MS)
+    lines = [f"modeled accuracy-mode wall time over a {baud}-baud UART behind an FTDI bridge (link only: "
+             "the DUT's and the host's own time left out)\n",
+             f"| test set | windows x bytes | round trips | bytes on the wire | wire time | {head} |",
+             "|---" * (5 + 2 * len(LATENCY_TIMERS_MS)) + "|"]
+    for name, (files, per_file, nbytes, values) in ACCURACY_SETS.items():
+        times = [accuracy_link_time(files * per_file, nbytes, values, baud, ms) for ms in LATENCY_TIMERS_MS]
+        cells = " | ".join(f"{_hours(t.latency_s)} | {_hours(t.total_s)}" for t in times)
+        lines.append(f"| {name} | {files * per_file:,} x {nbytes:,} | {times[0].round_trips:,} | {times[0].bytes_on_wire:,} | "
+                     f"{_hours(times[0].wire_s)} | {cells} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kws-files", type=int, default=1000)
@@ -151,7 +182,11 @@ def main() -> int:
     p.add_argument("--baud", type=int, default=115200)
     p.add_argument("--mlc", type=Path, help="the MLCommons runner's folder (benchmark/runner of mlcommons/tiny), "
                    "to run it side by side")
+    p.add_argument("--model-only", action="store_true", help="print the modeled table only")
     args = p.parse_args()
+    print(modeled_table(args.baud) + "\n")
+    if args.model_only:
+        return 0
     if args.mlc and not (args.mlc / "main.py").is_file():
         p.error(f"{args.mlc} has no main.py: give the benchmark/runner folder of a mlcommons/tiny checkout")
     rows = []
