@@ -78,12 +78,15 @@ def _entry(folder: Path, row: list[str], where: str) -> Entry:
     return Entry(row[0], row[1], row[2], None, None, data)
 
 
-def load(dataset_path: Path, model_id: str) -> list[Entry]:
+LABELS = "y_labels.csv"  # the test list; ad01 also ships y_labels_alt.csv (72 files), which labels= picks
+
+
+def load(dataset_path: Path, model_id: str, labels_name: str = LABELS) -> list[Entry]:
     folder = Path(dataset_path) / model_id
-    labels = folder / "y_labels.csv"
+    labels = folder / labels_name
     if not labels.is_file():
-        hint = " (give the folder above it)" if (Path(dataset_path) / "y_labels.csv").is_file() else ""
-        raise DatasetError(f"no {labels}: the dataset path must hold <model id>/y_labels.csv and the .bin files{hint}")
+        hint = " (give the folder above it)" if (Path(dataset_path) / labels_name).is_file() else ""
+        raise DatasetError(f"no {labels}: the dataset path must hold <model id>/{labels_name} and the .bin files{hint}")
     try:
         with open(labels, newline="", encoding="utf-8") as f:
             rows = [([c.strip() for c in row], n) for n, row in enumerate(csv.reader(f), 1) if row]
@@ -97,13 +100,13 @@ def load(dataset_path: Path, model_id: str) -> list[Entry]:
     return entries
 
 
-def load_all(dataset_path: Path) -> dict[str, list[Entry]]:
-    """Every <model id>/y_labels.csv under dataset_path, validated; the DUT's profile picks one later."""
+def load_all(dataset_path: Path, labels_name: str = LABELS) -> dict[str, list[Entry]]:
+    """Every <model id>/<labels_name> under dataset_path, validated; the DUT's profile picks one later."""
     root = Path(dataset_path)
     if not root.is_dir():
         raise DatasetError(f"dataset path {root} is not a folder")
-    models = sorted(p.parent.name for p in root.glob("*/y_labels.csv"))
+    models = sorted(p.parent.name for p in root.glob(f"*/{labels_name}"))
     if not models:
-        hint = " (give the folder above it)" if (root / "y_labels.csv").is_file() else ""
-        raise DatasetError(f"no <model id>/y_labels.csv under {root}{hint}")
-    return {m: load(root, m) for m in models}
+        hint = " (give the folder above it)" if (root / labels_name).is_file() else ""
+        raise DatasetError(f"no <model id>/{labels_name} under {root}{hint}")
+    return {m: load(root, m, labels_name) for m in models}

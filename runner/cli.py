@@ -7,7 +7,8 @@
                      --mode e --dataset DIR                                     (energy mode on the bench)
     python -m runner --port /dev/ttyACM0 --interface arduino --baud 9600 --monitor joulescope --mode e --dataset DIR
 
-The dataset folder holds <model id>/y_labels.csv and the .bin files; it is checked before the DUT
+The dataset folder holds <model id>/y_labels.csv (or the list --labels names, e.g. ad01's
+y_labels_alt.csv of 72 files, recorded as the run's test list) and the .bin files; it is checked before the DUT
 is contacted, and the DUT's `profile` reply picks the model id. Each mode writes
 <out>/<performance|accuracy|energy>/{log.txt,results.txt,results.json} in the MLC runner's formats;
 the exit status is 1 when a result is not valid (performance's ERROR 1/2, energy's ERRORs, accuracy
@@ -48,18 +49,19 @@ log = logging.getLogger("runner")
 def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenance: prov.Provenance,
         baud: int = 115200, iterations: int | None = None, warmups: int = 10,
         target_s: float = MIN_WINDOW_S, resume: bool = False, model_id: str | None = None, monitor=None,
-        interface: str | None = None, expect_build: str | None = None) -> dict:
+        interface: str | None = None, expect_build: str | None = None, labels: str = eembc_dataset.LABELS) -> dict:
     """Run the modes against the DUT at url; returns the summary. Raises HarnessError subclasses.
     With resume, each mode goes on from the journal an interrupted run left in out. With
     model_id, only that test folder is read (the others under dataset_path may be incomplete).
     Energy mode needs a started power monitor (runner.monitors); without iterations it calibrates. With
     interface (stm32h573i-dk | arduino), url is the interface board's port and baud the DUT's behind it.
     With expect_build (a build stage's key), a DUT reporting another build, or none, is refused. The
-    provenance recorded is what the DUT says it is where it says so (runner/dut.py Identity)."""
+    provenance recorded is what the DUT says it is where it says so (runner/dut.py Identity). labels:
+    the test list in each <model id>/ folder (y_labels_alt.csv: ad01's alternative 72 files), recorded."""
     # read and checked before the DUT is contacted
-    datasets = ({model_id: eembc_dataset.load(dataset_path, model_id)} if model_id
-                else eembc_dataset.load_all(dataset_path))
-    summary: dict = {"port": url}
+    datasets = ({model_id: eembc_dataset.load(dataset_path, model_id, labels)} if model_id
+                else eembc_dataset.load_all(dataset_path, labels))
+    summary: dict = {"port": url, "labels": labels}
     from runner.interface import PassthroughTransport
 
     link = PassthroughTransport(url, interface, dut_baud=baud) if interface else SerialTransport(url, baud)
@@ -81,6 +83,7 @@ def run(url: str, dataset_path: Path, out: Path, mode_list: list[str], provenanc
             session.log(f"DUT {summary['name']} on {url}, model {summary['model']}, firmware {summary['firmware']}, "
                         f"build {short(identity.build)}")
             session.log(f"DUT is: {provenance.describe()}; data: {provenance.data or 'not stated'}")
+            session.log(f"test list: {summary['model']}/{labels} ({len(entries)} files)")
             # modeled timing: exact windows at any length, and never a submission: the 10 s rule is moot
             min_window_s = 0.0 if provenance.timing == "modeled" else MIN_WINDOW_S
             if provenance.timing == "modeled" and name != "accuracy":
@@ -133,6 +136,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _labels_name(text: str) -> str:
+    """A labels file's name inside each <model id>/ folder, not a path."""
+    if not text or "/" in text or "\\" in text or text in (".", ".."):
+        raise argparse.ArgumentTypeError(f"a file name inside <model id>/ (e.g. y_labels_alt.csv), not a path: {text}")
+    return text
+
+
 def _check_out(out: Path) -> None:
     """Refuse an output folder that cannot be made (it, or a folder above it, is a file) before the
     DUT is contacted, rather than fail at the first mode's files."""
@@ -155,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="what is on --port: a physical board (default), firmware in QEMU, or an emulated board")
     p.add_argument("--data-kind", choices=["real", "synthetic"], help="what the dataset is, recorded with the results")
     p.add_argument("--dataset", type=Path, required=True, help="folder holding <model id>/y_labels.csv")
+    p.add_argument("--labels", type=_labels_name, default=eembc_dataset.LABELS,
+                   help="the test list in <model id>/ (default y_labels.csv; y_labels_alt.csv: ad01's alternative 72 files)")
     p.add_argument("--mode", nargs="+", default=["p", "a"], choices=sorted(MODE_NAMES), help="modes to run (default: p a)")
     p.add_argument("--out", type=Path, help="output folder (default: <build root>/runs/<date_time>)")
     p.add_argument("--baud", type=_positive, default=115200)
@@ -192,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             with connect(spec) as connection:
                 summary.update(run(connection.url, args.dataset, out, group.modes, connection.provenance(data=args.data_kind),
                                    connection.baud, args.iterations, args.warmups, args.window_seconds, resume=args.resume,
-                                   monitor=connection.monitor, interface=args.interface))
+                                   monitor=connection.monitor, interface=args.interface, labels=args.labels))
     except HarnessError as e:
         print(f"runner: {e}", file=sys.stderr)
         return 1
