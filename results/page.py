@@ -94,8 +94,8 @@ def write(build_root: Path, out: Path) -> dict:
         figures.append(resources)
     notes = []
     if not has_resources:
-        notes.append("No run has resource estimates yet: hls4ml reports LUT/BRAM/DSP only after Vitis HLS synthesis "
-                     "(not installed here), and FINN estimates come with <code>flow=finn</code>.")
+        notes.append("No run has resource estimates yet: they come with each convert stage (hls4ml's modeled by "
+                     "toolchains/hls4ml/resources.py, FINN's own), for runs made after it.")
     if df[df["source"] == "this harness"]["energy_uj"].isna().all():
         notes.append("No run has an energy figure yet: energy mode (a power monitor on the board's supply) is not run; "
                      "the energy plots show the published points only.")
