@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import BuildError, GateError
+from common.errors import BuildError, FitError, GateError
 from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
 from toolchains.base import Accelerator, write_accel_model
 from toolchains.hls4ml import emulator, latency, resources
@@ -102,7 +102,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     over = resources.check_fit(est, board, "raise the reuse factors (hls4ml.layers.<name>.ReuseFactor in task.yaml)") \
         if board is not None else None
     if over and settings.fit == "refuse":
-        raise GateError(over)
+        raise FitError(over, est)
     if over:
         log.warning("hls4ml: %s (hls4ml.fit: warn, so the flow goes on)", over)
     log.info("hls4ml: compiling the C++ model (g++) ...")
