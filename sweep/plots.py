@@ -22,10 +22,10 @@ from results.plots import COLOURS, MARKERS  # noqa: E402
 from sweep.space import Space  # noqa: E402
 from sweep.table import pareto_front  # noqa: E402
 
-AXIS = {"latency_us": "latency (µs per inference, modeled)", "lut": "LUT (modeled estimate)",
+AXIS = {"latency_us": "latency (µs per inference, modeled)", "lut": "LUT (modeled estimate)", "ff": "FF (modeled estimate)",
         "bram18": "BRAM18 (modeled estimate)", "dsp": "DSP (modeled estimate)",
         "weight_kbit": "weights (kbit, modeled: nonzero x bits)"}
-LOG_AXES = {"latency_us", "lut", "weight_kbit"}
+LOG_AXES = {"latency_us", "lut", "ff", "weight_kbit"}
 
 
 def pairs(objectives: list[str]) -> list[tuple[str, str]]:

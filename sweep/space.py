@@ -35,11 +35,12 @@ from pipeline.layout import STAGES
 # What a trial can be judged by, and which way is better (sweep/trial.py measures them; every one is
 # a host figure of the trained model or a modeled board figure: see OBJECTIVE_WHAT).
 OBJECTIVES: dict[str, Literal["max", "min"]] = {
-    "accuracy": "max", "latency_us": "min", "lut": "min", "bram18": "min", "dsp": "min", "weight_kbit": "min"}
+    "accuracy": "max", "latency_us": "min", "lut": "min", "ff": "min", "bram18": "min", "dsp": "min", "weight_kbit": "min"}
 OBJECTIVE_WHAT = {
     "accuracy": "the task's metric of the trained model on the test files (host)",
     "latency_us": "modeled latency per inference on the board (the toolchain's latency model + call overhead)",
     "lut": "LUT, the toolchain's estimate (modeled, not synthesised)",
+    "ff": "FF, the toolchain's estimate (modeled, not synthesised)",
     "bram18": "BRAM18, the toolchain's estimate (modeled, not synthesised)",
     "dsp": "DSP, the toolchain's estimate (modeled, not synthesised)",
     "weight_kbit": "nonzero quantized weights and biases x their bits, in kbit (modeled model size)",

@@ -4,7 +4,8 @@ stage keys, what was measured and what each number is.
 
 It runs on a Ray worker (sweep/engine.py) or in the calling process, and never raises for what a
 design does: a design that does not fit the board (FitError, with the toolchain's estimates) is
-recorded as `no-fit`, one a gate stops (training below the task's threshold, an emulation that
+recorded as `no-fit` (so is one whose stages finished over the board's budget, where a toolchain's
+fit gate only warns), one a gate stops (training below the task's threshold, an emulation that
 disagrees) as `gate`, anything else as `failed` with its error; the sweep goes on.
 
 A trial with vendor steps runs in two phases, so that a cluster's CPU nodes train and convert and
@@ -147,6 +148,8 @@ def run_trial(spec: TrialSpec, phase: str = "all") -> dict[str, Any]:
         if flow is not None and status != "done":
             failed_stage = _first_unfinished(flow, stop)
         metrics, labels, fits, keys = measure(flow, spec, estimates) if flow is not None else ({}, {}, None, {})
+        if status == "done" and fits is False:  # finished, over the board's budget (a fit gate that only warns)
+            status, error = "no-fit", labels.get("over_budget") or "over the board's resources by the estimates"
         if error:
             log.error("trial %d: %s%s: %s", spec.number, status, f" in {failed_stage}" if failed_stage else "", error)
     return {"trial": spec.number, "params": spec.params, "overrides": spec.overrides, "status": status, "error": error,
@@ -205,12 +208,15 @@ def measure(flow: StoreFlow, spec: TrialSpec, fit_estimates: dict | None) -> tup
         metrics.update(exact_fraction=out["exact_fraction"], argmax_agreement=out.get("argmax_agreement"))
     fits = None
     if est:
-        metrics.update(latency_us=est["modeled_latency_us"], lut=est["lut"], bram18=est["bram18"], dsp=est["dsp"])
+        metrics.update(latency_us=est["modeled_latency_us"], **{k: est[k] for k in ("lut", "ff", "bram18", "dsp") if k in est})
         labels["latency_us"] = labels["resources"] = f"modeled: {est['what']}"
         r = flow.board_cfg.resources
-        budget = {"lut": r.lut, "bram18": 2 * r.bram36, "dsp": r.dsp}
-        metrics["utilisation"] = round(max(est[k] / v for k, v in budget.items()), 4)  # the fullest resource, of 1
-        fits = metrics["utilisation"] <= 1.0
+        budget = {"lut": r.lut, "ff": r.ff, "bram18": 2 * r.bram36, "dsp": r.dsp}
+        metrics["utilisation"] = round(max(est[k] / v for k, v in budget.items() if k in est), 4)  # the fullest, of 1
+        # the toolchain's own verdict where it gives one (hls4ml's fit gate: warn goes on with a design over budget)
+        fits = est["fits"] if isinstance(est.get("fits"), bool) else metrics["utilisation"] <= 1.0
+        if not fits and est.get("over_budget"):
+            labels["over_budget"] = est["over_budget"]
     elif convert and "latency_us" in spec.objectives:
         modeled = flow.toolchain.latency(flow.recipe, flow.model, flow.artifacts("train"), convert["outputs"], flow.board_cfg)
         if modeled:
