@@ -7,7 +7,7 @@ throughputs, 2-epoch training (4 trained models, 16 conversions with estimates).
 runs starts from an empty store, so every stage really runs in each; times are wall-clock on the
 host (the sweep's figures themselves are modeled, synthetic data).
 
-    .venv/bin/python bench/sweep.py [--workers 1 2] [--keep]
+    .venv/bin/python bench/sweep.py [--workers 1 2] [--trials 16] [--keep]
 """
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ flows:
 """
 
 
-def direct(space, store: Path) -> float:
+def direct(space, store: Path, trials: int) -> float:
     """The same trials' stages, run_stages in this process, serially: no Ray, no journal, no records."""
     from pipeline.execute import run_stages
     from sweep.search import make_search
     from sweep.store import StoreFlow
 
-    search = make_search(space, None, [])
+    search = make_search(space, trials, [])
     start = time.perf_counter()
     while (proposal := search.next([])) is not None:
         flow = StoreFlow(**space.flow_kwargs(), overrides=space.overrides(proposal[1]), store=store, build_root=store.parent)
@@ -55,7 +55,7 @@ def direct(space, store: Path) -> float:
     return time.perf_counter() - start
 
 
-def engine(space, root: Path, workers: int) -> tuple[float, float, int]:
+def engine(space, root: Path, workers: int, trials: int) -> tuple[float, float, int]:
     """(seconds for the whole sweep, of which Ray's start, trials run)."""
     from sweep.engine import connect, run_sweep
 
@@ -65,7 +65,7 @@ def engine(space, root: Path, workers: int) -> tuple[float, float, int]:
     import ray
 
     try:
-        run = run_sweep(space, root / "sweep", root / "stages", workers=workers)
+        run = run_sweep(space, root / "sweep", root / "stages", trials=trials, workers=workers)
     finally:
         ray.shutdown()
     return time.perf_counter() - start, started, len(run.ran)
@@ -74,6 +74,7 @@ def engine(space, root: Path, workers: int) -> tuple[float, float, int]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--trials", type=int, default=16, help="the first N of the 16 designs (a quick check of the bench itself)")
     p.add_argument("--keep", action="store_true", help="keep the three build folders (under the build root's bench/)")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -84,15 +85,15 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="sweep-", dir=parent))
     (work / "space.yaml").write_text(SPACE)
     space = Space(work / "space.yaml", "ad", "finn", "pynq_z2", "synthetic")
-    trials = len(space.grid())
+    trials = min(args.trials, len(space.grid()))
     try:
         print(f"bench/sweep.py: {trials} trials (ad finn, tiny synthetic set, 2 epochs) from an empty store each run ...",
               flush=True)
-        t_direct = direct(space, work / "direct" / "stages")
+        t_direct = direct(space, work / "direct" / "stages", trials)
         print(f"  direct (run_stages in this process, serially): {t_direct:.1f} s", flush=True)
         rows = []
         for n in args.workers:
-            total, started, ran = engine(space, work / f"ray-{n}", n)
+            total, started, ran = engine(space, work / f"ray-{n}", n, trials)
             rows.append((n, total, started, ran))
             print(f"  Ray, {n} worker(s): {total:.1f} s ({started:.1f} s of it starting Ray), {ran} trials", flush=True)
     finally:
