@@ -75,7 +75,7 @@ def calibrate(dut: Dut, window: bytes, target_s: float, probe_s: float = 1.0) ->
     one warm-up per probe, since a first call may do one-time work."""
     def probe(n: int, timeout_s: float) -> Probe:
         r, host_s = timed_infer(dut, n, 1, timeout_s)
-        laps = clock_check.lap_arrivals(getattr(dut.transport, "reply_times", []))
+        laps = clock_check.lap_arrivals(dut.transport.reply_times)
         clock = clock_check.compare(r.elapsed_us, laps[1] - laps[0]) if laps and r.elapsed_us is not None else None
         return Probe(n, (r.elapsed_us or 0) / 1e6, host_s, clock)
 

@@ -9,6 +9,7 @@ from typing import get_args
 
 from common import provenance as prov
 from common.errors import DutError, DutRejected
+from runner.transport import SerialTransport
 
 NAME = re.compile(r"^m-name-dut-\[(.*)\]$")
 PROFILE = re.compile(r"^m-profile-\[(.*)\]$")
@@ -23,7 +24,7 @@ DUT_TIMINGS = ("modeled", "clock")
 MAKERS: dict[str, Callable[..., prov.Provenance]] = {"host-emulation": prov.emulated, "qemu": prov.qemu, "board": prov.board}
 LAP = re.compile(r"^m-lap-us-([0-9]+)$")
 RESULTS = re.compile(r"^m-results-\[([^]]+)\]$")
-DB_CHUNK_BYTES = 31  # the MLC runner's chunk when talking to the DUT directly (docs/mlperf-tiny.md 2.10)
+DB_CHUNK_BYTES = SerialTransport.db_chunk  # the MLC runner's chunk when talking to the DUT directly
 # The MLC runner's wait for the reply to `infer` (docs/mlperf-tiny.md 3.5): the DUT is silent between its two
 # m-lap-us lines, so a window longer than this the MLC runner could not run.
 INFER_TIMEOUT_S = 30.0
@@ -138,7 +139,7 @@ def parse_infer(lines: list[str], iterations: int, warmups: int) -> InferResult:
 
 
 class Dut:
-    def __init__(self, transport):
+    def __init__(self, transport: SerialTransport):  # or its subclass, the interface board's PassthroughTransport
         self.transport = transport
 
     def command(self, command: str, timeout_s: float | None = None) -> list[str]:
@@ -162,7 +163,7 @@ class Dut:
                         timing=_optional(TIMING, lines, DUT_TIMINGS.__contains__, "timing"))
 
     def load(self, data: bytes, chunk: int | None = None) -> None:
-        chunk = chunk or getattr(self.transport, "db_chunk", DB_CHUNK_BYTES)
+        chunk = chunk or self.transport.db_chunk
         lines = self.command(f"db load {len(data)}")
         if f"m-[Expecting {len(data)} bytes]" not in lines:
             raise DutError(f"malformed reply to 'db load {len(data)}': {lines!r}")

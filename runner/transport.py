@@ -23,6 +23,8 @@ DRAIN_MAX_S = 2.0  # ... or after this long in any case (a DUT that chatters fro
 
 
 class SerialTransport:
+    db_chunk = 31  # bytes per `db` command: the MLC runner's chunk when talking to the DUT directly (docs/mlperf-tiny.md 2.10)
+
     def __init__(self, url: str, baud: int = 115200, timeout_s: float = 5.0):
         try:
             self.port = serial.serial_for_url(url, baudrate=baud, timeout=0.05)
