@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from boards import board as boards
-from results import compare, plots
+from results import compare, plots, sweeps
 from results import runs as run_folders
 
 STYLE = """
@@ -72,6 +72,21 @@ def _broken_html(broken: list[tuple[Path, str]]) -> str:
     return f'<div class="broken"><b>{head}</b><ul>{items}</ul></div>'
 
 
+def _sweeps_html(found: list[sweeps.Sweep]) -> str:
+    if not found:
+        return "<p>No sweep yet: <code>make sweep task=... flow=... space=...</code> (docs/sweep.md).</p>"
+    parts = []
+    for s in found:
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(s.statuses.items()))
+        what = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in sorted(s.what.items()))
+        table = s.front.to_html(index=False, na_rep="–", border=0) if not s.front.empty else "<p>No design on the front.</p>"
+        parts.append(f"<h3>{html.escape(s.task)} {html.escape(s.design)} (<code>{html.escape(str(s.folder))}</code>)</h3>"
+                     f"<p>Trials: {html.escape(counts)}. The Pareto designs (results.md has every trial and the "
+                     f"<code>make</code> line promoting each):</p>{table}<ul>{what}</ul>"
+                     f'<div class="plots">{"".join(_png(p) for p in s.figures)}</div>')
+    return "".join(parts)
+
+
 def write(build_root: Path, out: Path) -> dict:
     """Write the comparison for every run under build_root into out; returns what was written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +102,7 @@ def write(build_root: Path, out: Path) -> dict:
             path = out / f"{task}_accuracy_vs_{cost.split('_')[0]}.png"
             if plots.accuracy_against(df, task, cost, path):
                 figures.append(path)
+    found_sweeps, broken_sweeps = sweeps.find(build_root)
     budgets = {name: boards.load(name).resources.model_dump() for name in boards.available()}
     resources = out / "resources_vs_budget.png"
     has_resources = plots.resources_against_budget(df, budgets, resources)
@@ -114,10 +130,11 @@ def write(build_root: Path, out: Path) -> dict:
 and {len(df) - len(runs)} published results.
 Each number says what it is: <span class="kind measured">measured</span> on hardware,
 <span class="kind modeled">modeled</span>, or <span class="kind emulated">emulated</span>; and on which data.</p>
-{_broken_html(found.broken)}
+{_broken_html(found.broken + broken_sweeps)}
 {''.join(f'<p class="note">{n}</p>' for n in notes)}
 <h2>Comparison</h2>{_table_html(df, shown)}
 <h2>Plots</h2><div class="plots">{''.join(_png(p) for p in figures) or '<p>No plottable figures.</p>'}</div>
+<h2>Design-space sweeps</h2>{_sweeps_html(found_sweeps)}
 <h2>Runs used</h2><ul>{used or '<li>none: run <code>make task=... board=...</code> first</li>'}</ul>
 <p class="sub">Published figures: hls4ml + FINN team, MLPerf Tiny v0.7/v1.0 open division; fpgaConvNet, v1.1 closed
 division on the ZedBoard (results/published.yaml).</p>
@@ -125,4 +142,5 @@ division on the ZedBoard (results/published.yaml).</p>
 """
     (out / "index.html").write_text(page)
     return {"runs": [str(r.path) for r in runs], "figures": [p.name for p in figures], "page": str(out / "index.html"),
-            "broken": [(str(p), why) for p, why in found.broken]}
+            "broken": [(str(p), why) for p, why in found.broken + broken_sweeps],
+            "sweeps": [str(s.folder) for s in found_sweeps]}

@@ -155,3 +155,40 @@ def test_the_page_says_why_emulated_times_are_not_plotted(build, tmp_path):
     assert "Not on the latency and energy axes: ad hls4ml on pynq_z2 (1,050.2 µs)" in html
     assert "host-CPU times of the bit-accurate model" in html and "not FPGA speed" in html
     assert "Synthetic-data points have hollow triangles and legend entries of their own" in html
+
+
+def test_the_page_shows_each_sweep_s_statuses_front_and_figures(tmp_path):
+    """A sweep's results.csv (the columns sweep/table.py writes) on the report page: its trials by status,
+    its Pareto designs with what each figure is, its Pareto figure; a results.csv that cannot be read is
+    listed as broken, not skipped."""
+    import shutil
+
+    folder = tmp_path / "build" / "sweep" / "kws" / "finn-pynq_z2"
+    folder.mkdir(parents=True)
+    (folder / "results.csv").write_text(
+        "trial,status,finn.target_fps,accuracy,latency_us,lut,fits,pareto,data,error,what.latency_us\n"
+        "0,done,50000,85.7143,47.16,10226.0,yes,yes,synthetic,,modeled: FINN estimates\n"
+        "1,no-fit,400000,85.7143,6.1,66985.0,no,,synthetic,,modeled: FINN estimates\n"
+        "2,gate,50000,,,,,,synthetic,train gate failed,\n")
+    shutil.copy(_tiny_png(tmp_path), folder / "pareto_accuracy_vs_latency_us.png")
+    broken = tmp_path / "build" / "sweep" / "ad" / "finn-pynq_z2"
+    broken.mkdir(parents=True)
+    (broken / "results.csv").write_text("not,a\nsweep\n")
+    written = page.write(tmp_path / "build", tmp_path / "report")
+    html_text = (tmp_path / "report" / "index.html").read_text()
+    assert written["sweeps"] == [str(folder)]
+    assert "Trials: 1 done, 1 gate, 1 no-fit." in html_text and "47.16" in html_text and "66985" not in html_text
+    assert "latency_us: modeled: FINN estimates" in html_text and 'alt="pareto_accuracy_vs_latency_us"' in html_text
+    assert any(str(broken / "results.csv") == p for p, _ in written["broken"])
+
+
+def _tiny_png(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = tmp_path / "tiny.png"
+    plt.figure(figsize=(1, 1)).savefig(path)
+    plt.close("all")
+    return path
