@@ -1,16 +1,14 @@
 """A run's figures recomputed from its raw records, with the MLC runner's arithmetic (docs/mlperf-tiny.md
-3.6 throughput, 3.7 top-1 and AUC, 3.8 energy). The export writes no figure these do not confirm.
-Written here from the documented rules, not taken from the runner (results may not import it), so
-the check does not share a defect with what it checks."""
+3.6 throughput, 3.7 top-1 and AUC: common/metrics.py, 3.8 energy). The export writes no figure these
+do not confirm: a figure edited after the run, or records that do not give it, are refused."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
-AD_THRESHOLDS = np.arange(0.0, 1.0, 0.01)  # the MLC runner's own thresholds for the AD "Top 1%"
+from common import metrics
 
 
 def window_throughput(record: dict) -> float:
@@ -36,32 +34,8 @@ def per_file(records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     files = [f for f in vectors if f not in failed]
     preds = []
     for f in files:
-        v = np.asarray(vectors[f], dtype=np.float64)
-        preds.append((v / v.sum(axis=1, keepdims=True) if v.shape[1] > 1 else v).mean(axis=0))
+        preds.append(metrics.per_file_prediction(vectors[f]))
     return np.array([labels[f] for f in files], dtype=int), np.stack(preds) if preds else np.zeros((0, 1))
-
-
-def top1(labels: np.ndarray, preds: np.ndarray) -> float:
-    """Top-1 %; for one anomaly score per file, the best (precision + recall) / 2 over the runner's thresholds."""
-    if preds.shape[1] > 1:
-        return float(100.0 * np.mean(np.argmax(preds, axis=1) == labels))
-    scores = preds[:, 0]
-    best = 0.0
-    for threshold in scores.min() + AD_THRESHOLDS * (scores.max() - scores.min()):
-        predicted = scores > threshold
-        tp, fp = np.sum(predicted & (labels == 1)), np.sum(predicted & (labels == 0))
-        fn = np.sum(~predicted & (labels == 1))
-        best = max(best, 100 * (tp / (tp + fp + 1e-8) + tp / (tp + fn + 1e-8)) / 2)
-    return float(best)
-
-
-def auc(labels: np.ndarray, preds: np.ndarray) -> float | None:
-    """ROC AUC (one score: binary; two: the second class's; more: one-vs-rest); None where a class is missing."""
-    if len(set(labels.tolist())) < max(2, preds.shape[1]):
-        return None
-    if preds.shape[1] <= 2:
-        return float(roc_auc_score(labels, preds[:, -1]))
-    return float(roc_auc_score(labels, preds, multi_class="ovr"))
 
 
 def trial_energy_uj(record: dict) -> float:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from common import metrics
 from results import figures
 from results.records import ModeRecords, RecordsError, read
 
@@ -75,9 +76,18 @@ def performance(m: ModeRecords, summary: dict) -> tuple[dict, list[str]]:
     return {"throughput": median, "windows": windows, "seconds": seconds}, problems
 
 
+def _auc(labels, preds) -> float | None:
+    """The AUC the records give, or None where they give none: a class missing, or scores that are not
+    finite numbers (the runner printed no AUC for those either; a printed one is then a mismatch)."""
+    try:
+        return metrics.auc(labels, preds)
+    except ValueError:  # common/metrics.py raises it only for non-finite scores
+        return None
+
+
 def accuracy(m: ModeRecords, summary: dict) -> tuple[dict, list[str]]:
     labels, preds = figures.per_file(m.records)
-    top1, auc = (figures.top1(labels, preds), figures.auc(labels, preds)) if len(labels) else (None, None)
+    top1, auc = (metrics.top1(labels, preds), _auc(labels, preds)) if len(labels) else (None, None)
     problems = _check_printed("top1", m, [top1] * len(_printed("top1", m.results_txt)))
     problems += _check_printed("auc", m, [auc] * len(_printed("auc", m.results_txt)))
     problems += _check_stated("the run manifest", "top-1", summary.get("top1"), top1)

@@ -1,6 +1,6 @@
 """Run stage folders shaped like the pipeline's, for the results tests: the result files of each mode
 written line for line with the runner's own formats (runner/mlc_format.py) and metrics
-(runner/metrics.py), the journal beside each mode folder, and the manifests the pipeline writes for
+(common/metrics.py), the journal beside each mode folder, and the manifests the pipeline writes for
 the run and the stages it came from (train, convert, build, chained by their keys), with the
 provenance a test chooses. The accuracy mode runs over an official test list (results/official/);
 a board-like DUT reports the board's own name (bare metal) or the PYNQ Linux program's."""
@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from boards import board as boards
+from common import metrics
 from common.jsonio import write_json
 from results import official
-from runner import metrics
 from runner import mlc_format as fmt
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "mlc"

@@ -15,9 +15,9 @@ import pytest
 import serial
 
 from common import eembc_dataset as eembc
-from common import provenance
+from common import metrics, provenance
 from common.errors import DatasetError, DutError, DutLost
-from runner import calibration, metrics, mlc_format
+from runner import calibration, mlc_format
 from runner.cli import main as runner_main
 from runner.cli import run
 from runner.dut import Dut, Identity
@@ -372,3 +372,12 @@ def test_cli_reports_errors_without_a_traceback(tmp_path, capsys):
     write_ad_dataset(tmp_path / "data")
     assert runner_main(["--port", "/dev/does-not-exist", "--dataset", str(tmp_path / "data"), "--out", str(tmp_path / "o")]) == 1
     assert "runner: cannot open serial port /dev/does-not-exist" in capsys.readouterr().err
+
+
+def test_auc_of_scores_that_are_not_numbers_names_that_not_the_labels(tmp_path):
+    """A NaN score is the DUT's fault, not the test list's: the old code returned None and the log
+    blamed label coverage."""
+    labels = np.array([0, 0, 1, 1])
+    with pytest.raises(ValueError, match="1 file\\(s\\) have scores that are not finite"):
+        metrics.auc(labels, np.array([[0.1], [np.nan], [0.8], [0.9]]))
+    assert metrics.auc(np.array([0, 0, 0, 0]), np.array([[0.1], [0.2], [0.3], [0.4]])) is None  # a class missing

@@ -9,9 +9,9 @@ import math
 import numpy as np
 from tqdm import tqdm
 
+from common import metrics
 from common.eembc_dataset import Entry
 from common.errors import DutRejected
-from runner import metrics
 from runner import mlc_format as fmt
 from runner.dut import Dut
 from runner.resume import finished_files, infer_problem
@@ -63,9 +63,13 @@ def accuracy(dut: Dut, entries: list[Entry], session: Session) -> dict:
     labels = np.array([int(e.label) for e, _ in scored])
     preds = np.stack([p for _, p in scored])
     result["top1"] = metrics.top1(labels, preds)
-    result["auc"] = metrics.auc(labels, preds)
-    if result["auc"] is None:
-        session.log(f"AUC is undefined for these files: their labels do not cover every class ({sorted(set(labels))})")
+    try:
+        result["auc"] = metrics.auc(labels, preds)
+    except ValueError as e:  # the reason itself, not a guess at it
+        session.log(f"ERROR: {e}")
+    else:
+        if result["auc"] is None:
+            session.log(f"AUC is undefined for these files: their labels do not cover every class ({sorted(set(labels))})")
     session.write_results(fmt.accuracy_lines(result["top1"], result["auc"]))
     return result
 

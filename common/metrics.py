@@ -1,6 +1,7 @@
 """Accuracy metrics exactly as the MLC runner computes them (docs/mlperf-tiny.md 3.7; main.py summarize_result and
 calculate_accuracy): per-file predictions are the mean of the file's result vectors, each
-multi-value vector first divided by its sum."""
+multi-value vector first divided by its sum. One copy for the runner (which prints them) and for the
+export (which recomputes them from the raw records to refuse an edited figure)."""
 
 from __future__ import annotations
 
@@ -44,13 +45,13 @@ def auc(labels: np.ndarray, preds: np.ndarray) -> float | None:
     labels = np.asarray(labels)
     if len(set(labels.tolist())) < max(2, preds.shape[1]):
         return None
-    try:
-        if preds.shape[1] == 1:
-            value = roc_auc_score(labels, preds[:, 0])
-        elif preds.shape[1] == 2:
-            value = roc_auc_score(labels, preds[:, 1])
-        else:
-            value = roc_auc_score(labels, preds, multi_class="ovr")
-    except ValueError:
-        return None
-    return None if np.isnan(value) else float(value)
+    if not np.all(np.isfinite(preds)):
+        raise ValueError(f"{int(np.sum(~np.all(np.isfinite(preds), axis=1)))} file(s) have scores that are not finite "
+                         f"numbers (NaN or infinity): no AUC")
+    if preds.shape[1] == 1:
+        value = roc_auc_score(labels, preds[:, 0])
+    elif preds.shape[1] == 2:
+        value = roc_auc_score(labels, preds[:, 1])
+    else:
+        value = roc_auc_score(labels, preds, multi_class="ovr")
+    return float(value)
