@@ -1,6 +1,6 @@
 # MLPerf Tiny FPGA harness.
 #   make task=ad board=pynq_z2 [flow=hls4ml] [data=auto|synthetic|PATH] [model=trained|reference] [testset=EEMBC_FOLDER]
-#                        [dut=emulated|qemu|PORT] [timing=host|modeled] [modes="performance accuracy energy"]
+#                        [dut=emulated|qemu|usb|PORT] [timing=host|modeled] [modes="performance accuracy energy"]
 #                        [from=STAGE] [to=STAGE] [resume=1] [set="KEY=VALUE ..."]   set: task.yaml overrides
 #   make task=kws board=pynq_z2 flow=finn model=MODEL.onnx testset=EEMBC_FOLDER input_scale=S [input_zero_point=Z]
 #                        a QONNX model trained elsewhere, with its own test files
@@ -35,7 +35,7 @@ status   ?= available
 .PHONY: all setup test dut program download bench export report sweep clean
 all: $(STAMP)
 ifeq ($(task),)
-	@echo "usage: make task=<kws|ad|ic> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE] [set=\"KEY=VALUE ...\"]"; exit 2
+	@echo "usage: make task=<kws|ad|ic|vww> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|usb|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE] [set=\"KEY=VALUE ...\"]"; exit 2
 else
 	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) --dut $(dut) \
 	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \

@@ -2,7 +2,7 @@
 
     python -m pipeline run --task ad --board pynq_z2 [--flow hls4ml] [--data auto|synthetic|PATH]
                            [--model trained|reference|MODEL.onnx] [--testset EEMBC_FOLDER]
-                           [--input-scale S] [--input-zero-point Z] [--dut emulated|qemu|PORT]
+                           [--input-scale S] [--input-zero-point Z] [--dut emulated|qemu|usb|PORT]
                            [--from STAGE] [--to STAGE] [--force] [--resume] [--set KEY=VALUE ...]
     python -m pipeline dut --task ad --board pynq_z2 [--tcp PORT] [--energy]
     python -m pipeline program --task ad --board arty_a7 [--flow hls4ml] [--energy] [--flash]
@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
     r = sub.add_parser("run", parents=[common], help="run the stages")
     r.add_argument("--dut", default="emulated", help="emulated (the host build) | qemu (the board's firmware in QEMU, "
-                   "the model in software) | serial port or pyserial URL of a board")
+                   "the model in software) | usb (the board's UART found by board.yaml's USB id and interface, "
+                   "confirmed by its name) | serial port or pyserial URL of a board")
     r.add_argument("--timing", default="host", choices=["host", "modeled"], help="host: the DUT's own clock; modeled: "
                    "m-lap-us advances by the modeled board latency per inference (emulated and QEMU DUTs)")
     r.add_argument("--from", dest="start", choices=STAGES, help="re-run from this stage")

@@ -51,6 +51,7 @@ class Flow:
 
     def __post_init__(self):
         self.toolchain = toolchains.load(self.flow)
+        self.port: str | None = None  # dut=usb: the port check_dut found
         if self.timing not in ("host", "modeled"):
             raise ConfigError(f"timing={self.timing}: choose host (the DUT's own clock) or modeled (the modeled board's time)")
         if self.timing == "modeled" and self.dut not in ("emulated", "qemu"):
@@ -161,7 +162,28 @@ class Flow:
             raise ConfigError(f"dut=qemu: the build stage made no QEMU firmware for {self.board} ({why})")
         return built[f"qemu_{variant}"]
 
+    def board_port(self, ports=None) -> str:
+        """dut=usb: the board's UART among the connected ports, by board.yaml's USB id and interface
+        (uart.usb, uart.usb_interface: a Pynq-Z2's or Arty's FT2232H shows two ports with one id, JTAG
+        and UART), confirmed by the name its firmware reports (runner/devices.py). `ports`: pyserial's
+        listing to search instead of the connected ports."""
+        import logging
+
+        from runner import devices
+
+        uart = self.board_cfg.uart
+        if uart.usb is None:
+            raise ConfigError(f"dut=usb: boards/{self.board}/board.yaml names no uart.usb (VID:PID): give the port (dut=PORT)")
+        entry = devices.board_dut(self.board, uart.usb, uart.usb_interface, self.board_cfg.vendor_name, uart.baud.model_dump())
+        port, _ = devices.find_port(entry, "performance", f"boards/{self.board}/board.yaml",
+                                    logging.getLogger("pipeline").info, ports)
+        return port
+
     def check_dut(self) -> None:
-        """A board's port must exist before any stage runs (a URL such as socket:// is tried later)."""
+        """A board's port must exist before any stage runs (a URL such as socket:// is tried later);
+        dut=usb finds it (board_port) and keeps it for the run stage."""
+        if self.dut == "usb":
+            self.port = self.board_port()
+            return
         if self.dut not in ("emulated", "qemu") and "://" not in self.dut and not Path(self.dut).exists():
             raise ConfigError(f"dut={self.dut}: no such serial port (connect the board, or use dut=emulated or dut=qemu)")

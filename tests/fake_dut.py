@@ -14,9 +14,10 @@ READY = b"m-ready\r\n"
 
 class FakeDut:
     def __init__(self, score: Callable[[bytes], str] = lambda data: "1.0", us_per_inference: int = 100,
-                 model: str = "ad01", chatter: bytes | None = None, laps: bool = True):
+                 model: str = "ad01", chatter: bytes | None = None, laps: bool = True, name: str = "fake"):
         """score(loaded bytes) -> the text inside m-results-[...]; chatter: sent again and again."""
         self.score, self.us, self.model, self.chatter, self.laps = score, us_per_inference, model, chatter, laps
+        self.name = name  # what `name` answers: m-name-dut-[name]
         self.commands: list[str] = []
         self.clock = 1000
         self._expected, self._data = 0, b""
@@ -42,7 +43,7 @@ class FakeDut:
         if not words:
             return READY
         if words[0] == "name":
-            return b"m-name-dut-[fake]\r\n" + READY
+            return f"m-name-dut-[{self.name}]\r\n".encode() + READY
         if words[0] == "profile":
             return f"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[{self.model}]\r\n".encode() + READY
         if words[:2] == ["db", "load"]:

@@ -70,3 +70,22 @@ def test_every_board_with_a_usb_uart_names_its_interface():
         uart = board.load(name).uart
         assert uart.usb is not None and uart.usb_interface is not None, name
     assert board.load("pynq_z2").uart.usb_interface == 1 and board.load("arty_a7").uart.usb_interface == 1
+
+
+def test_dut_usb_finds_the_boards_uart_for_the_pipeline(tmp_path):
+    """The pipeline's dut=usb: board.yaml's USB id and interface pick the UART channel, and the name the
+    firmware reports (the board's vendor_name) confirms it; a port that answers another name is refused."""
+    from common.errors import DutError
+    from pipeline.flow import Flow
+
+    flow = Flow(task="ad", board="pynq_z2", dut="usb", build_root=tmp_path)
+    jtag, uart = FakeDut(name=flow.board_cfg.vendor_name), FakeDut(name=flow.board_cfg.vendor_name)
+    stranger = FakeDut(name="someone-else")
+    try:
+        ports = [_port(jtag.port, "1-1.2:1.0"), _port(uart.port, "1-1.2:1.1")]
+        assert flow.board_port(ports) == uart.port
+        with pytest.raises(DutError, match="no connected port matches the DUT 'pynq_z2'"):
+            flow.board_port([_port(stranger.port, "1-1.2:1.1")])
+    finally:
+        for d in (jtag, uart, stranger):
+            d.close()

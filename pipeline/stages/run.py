@@ -47,7 +47,9 @@ def _connection(f: Flow, group: ModeGroup) -> ConnectSpec:
         assert f.board_cfg.firmware is not None and f.board_cfg.firmware.qemu is not None  # qemu_firmware() checked it
         return ConnectSpec("qemu", binary=f.qemu_firmware(group.variant), command=tuple(f.board_cfg.firmware.qemu.command),
                            variant=group.variant, baud=group.baud, monitor=monitor, timing=timing)
-    return ConnectSpec("port", url=f.dut, variant=group.variant, baud=group.baud, monitor=monitor, timing=timing)
+    url = f.port if f.dut == "usb" else f.dut  # dut=usb: the port Flow.check_dut found by board.yaml's USB id
+    assert url is not None  # run_stages calls check_dut before the run stage
+    return ConnectSpec("port", url=url, variant=group.variant, baud=group.baud, monitor=monitor, timing=timing)
 
 
 def _run(f: Flow, out: Path) -> dict:
