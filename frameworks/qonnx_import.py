@@ -45,20 +45,16 @@ def with_batch(m, batch: int):
     batched float MatMul may sum in another order than a single row (last-bit differences, about 1e-7
     relative, measured on the kws and ad references): for checks by argmax or tolerance, not for
     bit-exactness. For graphs with a fixed batch dimension of 1 (frameworks/tflite_qonnx.py)."""
+    import copy
+
+    from qonnx.core.modelwrapper import ModelWrapper
     from qonnx.util.cleanup import cleanup_model
 
-    m = m.transform(_Identity())  # ModelWrapper.transform returns a deep copy
+    m = ModelWrapper(copy.deepcopy(m.model))  # the caller's model stays as it is
     del m.graph.value_info[:]
     for value in (m.graph.input[0], m.graph.output[0]):
         value.type.tensor_type.shape.dim[0].dim_value = batch
     return cleanup_model(m)
-
-
-class _Identity:
-    """A qonnx Transformation that changes nothing (for ModelWrapper.transform's copy)."""
-
-    def apply(self, model):
-        return model, False
 
 
 def execute_batched(m, x: np.ndarray, batch: int = 256) -> np.ndarray:

@@ -117,10 +117,10 @@ class Recipe(RecipeBase):
 
     def brevitas_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:
         """Every test image as the FINN model takes it: the pixel bytes, N x 96 x 96 x 3 (HWC, as the DUT gets them)."""
-        from tasks.vww import testset
+        from tasks.vww import testset, train_brevitas
 
         images, _ = testset.read(eembc, self.model_id, self.input_bytes)
-        return images.astype(np.float32)
+        return train_brevitas.to_model_input(images)
 
     def brevitas_input_frac(self, trained: dict[str, Path]) -> int:
         return 0  # the pixel integers themselves
