@@ -310,6 +310,43 @@ def _geometry(layer, one_d: bool) -> dict[str, int]:
             "PT": pads[0], "PL": pads[2], "padded": any(pads)}
 
 
+def _tile_func(tile: str, vec: str, lane: str, fv: str, pixels: str, bias: str, g: dict, per_tap: str, row: int,
+               n_out: int, result: str) -> str:
+    """C: the function computing `pb` (up to PB) output pixels of a dense layer or convolution from
+    the pixel at xp0 into o (n_out values each): accumulators of vector type vec (FV of them a
+    pixel, `lane` each lane) start at the bias, per_tap adds each kernel tap's products, and each
+    output f of pixel p is then `result` of the accumulator's lanes a (rows of `row` lanes)."""
+    return (f"static inline __attribute__((always_inline)) void {tile}(const double *restrict xp0, double *restrict o, "
+            f"const int pb) {{\n"
+            f"    enum {{ FV = {fv}, PB = {pixels} }};\n    {vec} acc[PB][FV];\n"
+            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
+            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) acc[p][j] = ((const {vec} *){bias})[j];\n"
+            f"    for (int ky = 0; ky < {g['KH']}; ++ky)\n        for (int kx = 0; kx < {g['KW']}; ++kx) {{\n" + per_tap +
+            f"    }}\n"
+            f"    {lane} a[PB * {row}] __attribute__((aligned(64)));\n"
+            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
+            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) (({vec} *)a)[p * FV + j] = acc[p][j];\n"
+            f"    for (int p = 0; p < pb; ++p)\n"
+            f"        for (int f = 0; f < {n_out}; ++f) o[p * {n_out} + f] = {result};\n"
+            f"}}\n")
+
+
+def _tile_body(tile: str, pixels: str, g: dict, c_in: int, n_out: int) -> Callable[[str, tuple | None], str]:
+    """The layer's body(store, pad): the tile function over every output row, PB pixels at a time
+    and then one by one, then the store function over every result."""
+    def body(store_fn: str, pad) -> str:
+        at = _out_pixel("oy", "ox", g["OW"], pad, n_out)
+        step = f"(oy * {g['SH'] * g['IW']} + ox * {g['SW']}) * {c_in}"
+        return (f"    enum {{ PB = {pixels} }};\n" + _zero_border(pad, n_out) +
+                f"    for (int oy = 0; oy < {g['OH']}; ++oy) {{\n        int ox = 0;\n"
+                f"        for (; ox + PB <= {g['OW']}; ox += PB)\n"
+                f"            {tile}(in0 + {step}, out + {at}, PB);\n"
+                f"        for (; ox < {g['OW']}; ++ox)\n"
+                f"            {tile}(in0 + {step}, out + {at}, 1);\n"
+                f"    }}\n" + _store_all(store_fn, pad, g["OH"] * g["OW"] * n_out, n_out))
+    return body
+
+
 class _Model:
     """The C for one ModelGraph: a function per layer, except that a ReLU or linear activation is
     folded into the layer before it (its cast applied as that layer stores each result) and a zero
@@ -561,7 +598,7 @@ class _Model:
         if use_int:
             return self.mac_int(layer, x, g, np.round(w * 2.0 ** d), bias, d, acc_t, cast, out, kind, c_in, n_out, tw)
         wn, bn = self.array(f"w_{layer.index}", wp), self.array(f"b_{layer.index}", bp)
-        iw, oh, ow, kh, kw, sh, sw = g["IW"], g["OH"], g["OW"], g["KH"], g["KW"], g["SH"], g["SW"]
+        iw, kw, sw = g["IW"], g["KW"], g["SW"]
         tile = f"tile_{len(self.ops)}"
         if depthwise:  # one pixel at a time, vectorised over the channels
             pixels = "1"
@@ -600,29 +637,9 @@ class _Model:
                        f"                for (int j = 0; j < FV; ++j) acc[p][j] += "
                        f"{_product_v('x', 'wr[j]', d, acc_t.rounding) if d else 'x * wr[j]'};\n"
                        f"            }}\n        }}\n")
-        self.funcs.append(
-            f"static inline __attribute__((always_inline)) void {tile}(const double *restrict xp0, double *restrict o, "
-            f"const int pb) {{\n"
-            f"    enum {{ FV = {f8} / VL, PB = {pixels} }};\n    vd acc[PB][FV];\n"
-            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
-            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) acc[p][j] = ((const vd *){bn})[j];\n"
-            f"    for (int ky = 0; ky < {kh}; ++ky)\n        for (int kx = 0; kx < {kw}; ++kx) {{\n" + per_tap +
-            f"    }}\n"
-            f"    double a[PB * {f8}] __attribute__((aligned(64)));\n"
-            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
-            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) ((vd *)a)[p * FV + j] = acc[p][j];\n"
-            f"    for (int p = 0; p < pb; ++p)\n        for (int f = 0; f < {n_out}; ++f) o[p * {n_out} + f] = a[p * {f8} + f];\n"
-            f"}}\n")
-        def body(store_fn: str, pad) -> str:
-            at = _out_pixel("oy", "ox", ow, pad, n_out)
-            return (f"    enum {{ PB = {pixels} }};\n" + _zero_border(pad, n_out) +
-                    f"    for (int oy = 0; oy < {oh}; ++oy) {{\n        int ox = 0;\n"
-                    f"        for (; ox + PB <= {ow}; ox += PB)\n"
-                    f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + {at}, PB);\n"
-                    f"        for (; ox < {ow}; ++ox)\n"
-                    f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + {at}, 1);\n"
-                    f"    }}\n" + _store_all(store_fn, pad, oh * ow * n_out, n_out))
-
+        self.funcs.append(_tile_func(tile, "vd", "double", f"{f8} / VL", pixels, bn, g, per_tap, f8, n_out,
+                                     f"a[p * {f8} + f]"))
+        body = _tile_body(tile, pixels, g, c_in, n_out)
         self.op(f"{name} ({layer.class_name}) -> {t}, accum {acc_t}, weights {tw}, products {d} bits rounded",
                 body, [x], out, cast, spatial=True, wrap=wrap)
 
@@ -636,7 +653,7 @@ class _Model:
         bp = np.zeros(f16)
         bp[:n_out] = np.mod(bias, 2.0 ** 32)  # two's complement, modulo 2^32
         wn, bn = self.int_array(f"w_{layer.index}", wp, "int32_t"), self.int_array(f"b_{layer.index}", bp, "uint32_t")
-        iw, oh, ow, kh, kw, sh, sw = g["IW"], g["OH"], g["OW"], g["KH"], g["KW"], g["SH"], g["SW"]
+        iw, kw, sw = g["IW"], g["KW"], g["SW"]
         term = {0: "x * wr[j]", "TRN": f"(x * wr[j]) >> {d}", "RND": f"(x * wr[j] + {1 << max(d - 1, 0)}) >> {d}"}
         product = f"(vu)({term[0] if d == 0 else term[acc_t.rounding]})"
         tile = f"tile_{len(self.ops)}"
@@ -666,31 +683,9 @@ class _Model:
                        f"            }}\n        }}\n")
         shift = 32 - acc_t.width  # sign-extend the accumulator's bits: its wrapped value
         extend = f"(int32_t)(a[p * {f16} + f] << {shift}) >> {shift}" if shift else f"(int32_t)a[p * {f16} + f]"
-        self.funcs.append(
-            f"static inline __attribute__((always_inline)) void {tile}(const double *restrict xp0, double *restrict o, "
-            f"const int pb) {{\n"
-            f"    enum {{ FV = {f16} / (2 * VL), PB = {pixels} }};\n    vu acc[PB][FV];\n"
-            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
-            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) acc[p][j] = ((const vu *){bn})[j];\n"
-            f"    for (int ky = 0; ky < {kh}; ++ky)\n        for (int kx = 0; kx < {kw}; ++kx) {{\n" + per_tap +
-            f"    }}\n"
-            f"    uint32_t a[PB * {f16}] __attribute__((aligned(64)));\n"
-            f"    #pragma GCC unroll 8\n    for (int p = 0; p < pb; ++p)\n"
-            f"        #pragma GCC unroll 16\n        for (int j = 0; j < FV; ++j) ((vu *)a)[p * FV + j] = acc[p][j];\n"
-            f"    for (int p = 0; p < pb; ++p)\n"
-            f"        for (int f = 0; f < {n_out}; ++f) o[p * {n_out} + f] = (double)({extend});\n"
-            f"}}\n")
-
-        def body(store_fn: str, pad) -> str:
-            at = _out_pixel("oy", "ox", ow, pad, n_out)
-            return (f"    enum {{ PB = {pixels} }};\n" + _zero_border(pad, n_out) +
-                    f"    for (int oy = 0; oy < {oh}; ++oy) {{\n        int ox = 0;\n"
-                    f"        for (; ox + PB <= {ow}; ox += PB)\n"
-                    f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + {at}, PB);\n"
-                    f"        for (; ox < {ow}; ++ox)\n"
-                    f"            {tile}(in0 + (oy * {sh * iw} + ox * {sw}) * {c_in}, out + {at}, 1);\n"
-                    f"    }}\n" + _store_all(store_fn, pad, oh * ow * n_out, n_out))
-
+        self.funcs.append(_tile_func(tile, "vu", "uint32_t", f"{f16} / (2 * VL)", pixels, bn, g, per_tap, f16, n_out,
+                                     f"(double)({extend})"))
+        body = _tile_body(tile, pixels, g, c_in, n_out)
         self.op(f"{layer.name} ({layer.class_name}) -> {out.t}, accum {acc_t} (int32 lanes), weights {tw}, "
                 f"products {d} bits rounded", body, [x], out, cast, spatial=True)
 
