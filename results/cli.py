@@ -2,14 +2,20 @@
 
     python -m results export --run build/ad/hls4ml/pynq_z2/run [--run ...] --organization ORG
                              [--division open|closed] [--status available|preview|rdi] [--out DIR] [--dry-run]
+                             [--build-root DIR]
+    python -m results export --run build/runs/20250101_120000 --organization ORG     (a python -m runner run)
     python -m results check DIR [--csv summary.csv]
     python -m results report [--build-root build] [--out build/report]
 
-`export` writes the MLPerf Tiny submission tree from pipeline runs (one per benchmark and system),
-with the code that made each run and a digest list of every file. Every figure is first recomputed
+`export` writes the MLPerf Tiny submission tree from runs (one per benchmark and system), with the
+code that made each run and a digest list of every file. A run is a pipeline run stage, or the --out
+folder of `python -m runner` on a board: its manifest.json names the build key the DUT reported, and
+the export takes the flow whose build stage has that key (under --build-root); a DUT that reports no
+key, or a key no build stage has, is a one-line error. Every figure is first recomputed
 from the run's raw records: a missing, empty, truncated or edited result file stops the export. A
 run that was not measured on a board, on an official test set, with valid windows (and, for
---division closed, the reference model at the quality target) is refused with the reason, unless
+--division closed, the reference model at the quality target) is refused with the reason, as is a
+runner run whose DUT did not itself report m-platform-[board] (an emulated or QEMU DUT), unless
 --dry-run, which writes the same tree marked as practice. `check` applies the submission checker's
 rules and the digest list. `report` writes the comparison of every run in the build tree with the
 published FPGA results: comparison.md/.csv, plots and a standalone index.html; a run folder it cannot
@@ -39,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--status", choices=["available", "preview", "rdi"], default="available")
     e.add_argument("--out", type=Path, default=None, help="default: <build root>/submission")
     e.add_argument("--dry-run", action="store_true", help="write the tree even for refused runs, marked as practice")
+    e.add_argument("--build-root", type=Path, default=None, help="where the build stage of a python -m runner run is looked "
+                   "for by the key its DUT reported (default: $BUILD_ROOT or build/ in the repository)")
     c = sub.add_parser("check", help="check a submission tree")
     c.add_argument("input", type=Path)
     c.add_argument("--csv", type=Path, default=Path("summary.csv"))
@@ -59,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "export":
             out = args.out or build_root() / "submission"
-            root = submission.export(args.run, out, args.organization, args.division, args.status, args.dry_run)
+            root = submission.export(args.run, out, args.organization, args.division, args.status, args.dry_run,
+                                     args.build_root)
             print(f"wrote {root}{' (PRACTICE: not a submission)' if args.dry_run else ''}")
             report = checker.check(out)
         else:

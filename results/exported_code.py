@@ -77,6 +77,29 @@ def pipeline_command(run: Run) -> str:
     return " ".join(words)
 
 
+def runner_commands(run: Run) -> list[str]:
+    """The command lines a run made with `python -m runner` recorded for its modes (runner/run_manifest.py), each once."""
+    recorded = run.params.get("commands")
+    commands = recorded.values() if isinstance(recorded, dict) else []
+    return list(dict.fromkeys(c for c in commands if isinstance(c, str))) or ["python -m runner --port PORT --dataset FOLDER"]
+
+
+def _reproduce(run: Run) -> str:
+    flow = f"task={run.task} board={run.board} flow={run.flow} model={run.model}"
+    if run.made_by_runner:
+        lines = "\n".join(f"    .venv/bin/{c}" for c in runner_commands(run))
+        return f"""    make {flow} to=build   # the stages up to the build, whose key the firmware reports
+    make program {flow}   # Vivado/Vitis: the build onto the board
+{lines}
+
+This result was measured with the runner's command line on the board; the commands above are the ones recorded.
+`--port` (and `--monitor`) are the ports the board and the power monitor were on then: give yours."""
+    return f"""    make program {flow}   # Vivado/Vitis: the build onto the board
+    {pipeline_command(run)}
+
+`dut=` is the serial port the board was on when this result was made; give the board's port on your machine."""
+
+
 def readme(run: Run, practice: str | None) -> str:
     banner = f"**{practice}**\n\n" if practice else ""
     return f"""{banner}# {run.benchmark} on {run.board} through {run.flow} (model={run.model})
@@ -91,10 +114,7 @@ firmware sources. `manifests/` holds the run's stage manifests: parameters, sour
 
 ## Reproduce the run
 
-    make program task={run.task} board={run.board} flow={run.flow} model={run.model}   # Vivado/Vitis: the build onto the board
-    {pipeline_command(run)}
-
-`dut=` is the serial port the board was on when this result was made; give the board's port on your machine.
+{_reproduce(run)}
 `.venv/bin/python -m pipeline --help` and `.venv/bin/python -m runner --help` list every option; the runner
 alone (`python -m runner --port PORT --dataset FOLDER --mode p a`) writes the same files as the MLCommons runner.
 """

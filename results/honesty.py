@@ -2,13 +2,18 @@
 measured on a physical board by the board's own timer, on an official test set (official.py), with
 valid performance windows (common/run_rules.py: 5, each >= 10 s, a median written), every accuracy
 file scored, energy (where measured) of exactly 5 trials of >= 10 s, and, for the closed division,
-the reference model at the quality target (division.py). Figures are the ones recomputed from the
+the reference model at the quality target (division.py). A run made with `python -m runner` also
+needs a DUT that said itself it is a board (m-platform-[board]: the command line's --dut-kind is
+what a user assumed), and a board not last programmed, through its flow's `make program`, with
+another build than the one the DUT reports. Figures are the ones recomputed from the
 raw records (integrity.py). Nothing synthetic, emulated or modeled passes. Every refusal says why."""
 
 from __future__ import annotations
 
 import math
 
+from boards.vendor.program import programmed
+from common.errors import HarnessError
 from common.provenance import LINK_TEXT, TIMING_TEXT, Provenance
 from common.run_rules import ENERGY_TRIALS, MIN_WINDOW_S, PERFORMANCE_WINDOWS
 from results import division as divisions
@@ -46,10 +51,25 @@ def _energy(stated: dict, figures: dict) -> list[str]:
                       for k, uj in enumerate(figures["trials"]) if not (math.isfinite(uj) and uj > 0)]
 
 
+def _command_line(run: Run) -> list[str]:
+    said = run.summary.get("platform")
+    if said != "board":
+        return [f"the DUT said it is {said or 'nothing (no m-platform line in its profile)'}, not a board: a run made with "
+                "python -m runner is exported only from a DUT whose firmware reports m-platform-[board]"]
+    try:
+        record = programmed(run.stages_root / "vivado")
+    except HarnessError as e:
+        return [str(e)]
+    if record is not None and record.get("build_key") != run.summary.get("build"):
+        return [f"{run.stages_root / 'vivado' / 'programmed.json'} says the board was last programmed with build "
+                f"{str(record.get('build_key'))[:12]}, but the DUT reports build {run.summary['build'][:12]}"]
+    return []
+
+
 def refusals(run: Run, division: str, figures: dict[str, dict]) -> list[str]:
     """Why the run may not be submitted in `division`; [] if it may. figures: integrity.verify's."""
     accuracy = figures["accuracy"]
-    reasons = _provenance(run.provenance)
+    reasons = _provenance(run.provenance) + (_command_line(run) if run.made_by_runner else [])
     reasons += _performance(run.summary.get("performance") or {}, figures["performance"])
     if accuracy["top1"] is None:
         reasons.append("the accuracy run scored no file: no accuracy result")

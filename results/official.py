@@ -44,7 +44,7 @@ def test_folder(run: Run) -> Path | None:
     """The folder of test files the run read: its testset=, else the data stage's EEMBC export."""
     if run.params.get("testset"):
         return Path(run.params["testset"])
-    data = run.path.parents[2] / "data" / "manifest.json"
+    data = run.task_root / "data" / "manifest.json"
     try:
         eembc = read_json(data)["outputs"]["artifacts"]["eembc"]
     except (OSError, ValueError, KeyError, TypeError):

@@ -1,10 +1,14 @@
-"""A finished pipeline run (a run stage folder, build/<task>/<flow>/<board>/run) as the results
-package reads it: its manifest's outputs, where in the build tree it sits, and the manifests of the
-stages it came from. A manifest that cannot be read is a BrokenRun with its reason, never a traceback."""
+"""A finished run as the results package reads it: its manifest's outputs, where in the build tree
+its flow sits, and the manifests of the stages it came from. A run is a pipeline run stage folder
+(build/<task>/<flow>/<board>/run), or the output folder of `python -m runner` (its manifest.json,
+runner/run_manifest.py), whose flow is the one whose build stage has the key the DUT reported. A
+manifest that cannot be read, or a command-line run that cannot be tied to a build stage, is a
+BrokenRun with its reason, never a traceback."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +16,13 @@ from pydantic import ValidationError
 
 from common.errors import HarnessError
 from common.jsonio import read_json
+from common.paths import build_root as default_build_root
 from common.provenance import Provenance
 
 BENCHMARKS = {"ad01": "ad", "ic01": "ic", "kws01": "kws", "vww01": "vww"}
 SUMMARIES = ("performance", "accuracy", "energy")  # a mode's summary in the run manifest's outputs
+RUNNER_CLI = "python -m runner"  # the made_by of a command-line run's manifest (runner/run_manifest.py)
+BUILD_KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
 class BrokenRun(HarnessError):
@@ -47,6 +54,18 @@ def _manifest(path: Path) -> dict:
     return m
 
 
+def _build_stage(build_root: Path, key: str) -> tuple[Path, dict] | None:
+    """The finished build stage under build_root whose key is `key` (what the firmware it built reports), with its manifest."""
+    for file in sorted(Path(build_root).glob("*/*/*/build/manifest.json")):
+        try:
+            m = read_json(file)
+        except (OSError, ValueError):
+            continue
+        if isinstance(m, dict) and m.get("stage") == "build" and m.get("status") == "done" and m.get("key") == key:
+            return file.parent, m
+    return None
+
+
 @dataclass
 class Run:
     path: Path
@@ -55,16 +74,61 @@ class Run:
     flow: str
     board: str
     model: str = "trained"  # or the MLPerf reference model (model=reference), or a QONNX file's path
+    flow_root: Path | None = None  # where its convert and build stages are (None: beside the run stage, path.parent)
 
     @classmethod
-    def load(cls, path: Path) -> "Run":
+    def load(cls, path: Path, build_root: Path | None = None) -> "Run":
+        """The run at path; a command-line run's flow is looked for under build_root (default: the build root)."""
         path = Path(path).resolve()
         m = _manifest(path)
+        if m.get("made_by") == RUNNER_CLI:
+            return cls._command_line_run(path, m, Path(build_root) if build_root else default_build_root())
         board_dir = path.parent
         # the pipeline records what ran (task, flow, board, model); older runs are known by their folders only
         ran = m["outputs"].get("flow") or {}  # checked to be a mapping
         return cls(path, m, task=ran.get("task", board_dir.parent.parent.name), flow=ran.get("flow", board_dir.parent.name),
                    board=ran.get("board", board_dir.name), model=ran.get("model", "trained"))
+
+    @classmethod
+    def _command_line_run(cls, path: Path, m: dict, build_root: Path) -> "Run":
+        """A run made with `python -m runner`: the flow is the one whose build stage made the firmware the DUT
+        reported (its key), read from where the pipeline keeps it (build/<task>/<flow>[-<model>]/<board>[-<test folder>])."""
+        outputs, file = m["outputs"], path / "manifest.json"
+        key = outputs.get("build")
+        if not (isinstance(key, str) and BUILD_KEY.match(key)):
+            raise BrokenRun(f"{file}: the DUT reported no build key (m-build-[...] in its profile): this command-line run "
+                            "cannot be tied to the build that made its firmware (a reference firmware, or one built outside "
+                            "the pipeline); run firmware made by the build stage")
+        found = _build_stage(build_root, key)
+        if found is None:
+            raise BrokenRun(f"{file}: the DUT reported build {key[:12]}, which no finished build stage under {build_root} "
+                            "has (built on another machine, or rebuilt since): give the build root that built it (--build-root)")
+        stage, build = found
+        flow_root = stage.parent
+        flow, _, model = flow_root.parent.name.partition("-")
+        board = ((build.get("inputs") or {}).get("params") or {}).get("board")
+        name = board.get("name") if isinstance(board, dict) else None
+        run = cls(path, m, task=flow_root.parent.parent.name, flow=flow, board=name if isinstance(name, str) else flow_root.name,
+                  model=model or "trained", flow_root=flow_root)
+        if BENCHMARKS.get(outputs["model"]) != run.task:
+            raise BrokenRun(f"{file}: the DUT ran model {outputs['model']}, but build {key[:12]} ({flow_root}) is of task "
+                            f"{run.task}")
+        return run
+
+    @property
+    def made_by_runner(self) -> bool:
+        """Made with `python -m runner` rather than by the pipeline's run stage."""
+        return self.manifest.get("made_by") == RUNNER_CLI
+
+    @property
+    def stages_root(self) -> Path:
+        """The folder of the flow's per-board stages (convert, build; a pipeline run's own run stage)."""
+        return self.flow_root or self.path.parent
+
+    @property
+    def task_root(self) -> Path:
+        """build/<task>: the data stage and the flows' train stages."""
+        return self.stages_root.parent.parent
 
     @property
     def summary(self) -> dict:
@@ -81,10 +145,13 @@ class Run:
         return Path(self.model).stem if self.model.endswith(".onnx") else self.model
 
     def stage_manifest_path(self, stage: str) -> Path:
-        """Where the pipeline keeps a stage of this run (pipeline/layout.py): train per task and flow, the others beside run."""
+        """Where the pipeline keeps a stage of this run (pipeline/layout.py): train per task and flow, the others in the
+        flow's board folder; the run's own manifest is in its folder."""
+        if stage == "run":
+            return self.path / "manifest.json"
         if stage == "train":
-            return self.path.parents[2] / self.flow / ("train" if self.model == "trained" else self.model_name) / "manifest.json"
-        return self.path.parent / stage / "manifest.json"
+            return self.task_root / self.flow / ("train" if self.model == "trained" else self.model_name) / "manifest.json"
+        return self.stages_root / stage / "manifest.json"
 
     def stage_manifest_files(self, stages: tuple[str, ...]) -> dict[str, Path]:
         return {s: self.stage_manifest_path(s) for s in stages if self.stage_manifest_path(s).is_file()}

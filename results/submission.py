@@ -6,9 +6,11 @@
                                                                   log.txt results.txt results.json
     <division>/<organization>/sha256sums.txt                      every file's digest (digests.py)
 
-A run is a pipeline run stage folder (build/<task>/<flow>/<board>/run); its manifest says what it
-was made from. Every figure is recomputed from the run's raw records first (integrity.py): files
-that are missing, truncated, empty or disagree with their records stop the export, dry run or not.
+A run is a pipeline run stage folder (build/<task>/<flow>/<board>/run), or the output folder of a
+`python -m runner` run on a board (its manifest.json ties it, by the build key the DUT reported, to
+the build stage that made its firmware: runs.py); its manifest says what it was made from. Every
+figure is recomputed from the run's raw records first (integrity.py): files that are missing,
+truncated, empty or disagree with their records stop the export, dry run or not.
 Runs the honesty gate refuses are not exported; a dry run writes the same tree with every file that
 allows it marked as practice, so a submitter can rehearse the checker. The tree holds exactly the
 runs given, one per benchmark and system; it is written beside its place and renamed into it
@@ -60,6 +62,11 @@ def _one_per_benchmark(runs: list[Run]) -> None:
 
 
 def modes(run: Run) -> tuple[str, ...]:
+    """The modes exported: those the run's manifest names as made (a folder left from another run beside them is not
+    one); a manifest that names none (older runs) by the folders there."""
+    made = run.summary.get("artifacts")
+    if isinstance(made, dict):
+        return MODES + tuple(m for m in OPTIONAL_MODES if m in made)
     return MODES + tuple(m for m in OPTIONAL_MODES if (run.path / m).is_dir())
 
 
@@ -107,11 +114,12 @@ def _write_run(tree: Path, run: Run, organization: str, division: str, status: s
 
 
 def export(runs: list[Path], out: Path, organization: str, division: Literal["closed", "open"], status: str,
-           dry_run: bool = False) -> Path:
+           dry_run: bool = False, build_root: Path | None = None) -> Path:
     """Write the tree under out/<division>/<organization>; returns that folder. Raises ExportRefused
-    (nothing written) when the honesty gate refuses a run and this is not a dry run."""
+    (nothing written) when the honesty gate refuses a run and this is not a dry run. build_root: where
+    the build stages of command-line runs (`python -m runner --out DIR`) are looked for."""
     _check_arguments(organization, division, status)
-    loaded = [Run.load(p) for p in runs]
+    loaded = [Run.load(p, build_root) for p in runs]
     if not loaded:
         raise HarnessError("no runs to export")
     _one_per_benchmark(loaded)

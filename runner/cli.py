@@ -17,6 +17,13 @@ What the DUT is (a board, QEMU, the emulated board) is what its `profile` says (
 firmware reports m-platform-[...] and the build key it was made with); for a DUT that does not say,
 what you say it is (--dut-kind; --emulated implies it). Both are recorded with the results, never
 guessed from the DUT's name.
+
+Every run leaves <out>/manifest.json (runner/run_manifest.py): what the DUT said it is, the provenance,
+each mode's summary, the test folder and each mode's command. `python -m results export --run <out>`
+exports it when the DUT itself reported m-platform-[board] and a build key whose build stage is in the
+build root, on --data-kind real over an official test set. Modes run into one --out by separate
+commands (energy through the interface board after p a over the UART) are one run when the DUT is
+the same; modes another DUT made there are dropped from the record, saying so.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -34,6 +42,7 @@ from common.errors import ConfigError, DutError, HarnessError
 from common.paths import build_root
 from common.run_rules import MIN_WINDOW_S
 from runner import devices as device_files
+from runner import run_manifest
 from runner.connect import ConnectSpec, MonitorSpec, connect, group_modes
 from runner.dut import Dut, short
 from runner.modes import MODE_NAMES
@@ -153,6 +162,18 @@ def _check_out(out: Path) -> None:
             return
 
 
+def _record(out: Path, summary: dict, args: argparse.Namespace, argv: list[str] | None) -> None:
+    """The run's manifest in out (run_manifest.py), which `python -m results export --run OUT` reads."""
+    command = "python -m runner " + shlex.join(sys.argv[1:] if argv is None else argv)
+    params = {**run_manifest.dataset_params(args.dataset, summary["model"], args.labels), "iterations": args.iterations,
+              "warmups": args.warmups, "window_seconds": args.window_seconds}
+    dropped = run_manifest.write(out, summary, params, {MODE_NAMES[m]: command for m in args.mode})
+    if dropped:
+        print(f"runner: {out / run_manifest.MANIFEST} no longer lists {', '.join(dropped)}: an earlier run into {out} "
+              "made them on another DUT (or with numbers of another kind); their folders are kept but not exported",
+              file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m runner", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -194,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         groups = group_modes(args.mode, lambda mode: device_files.find_dut(args.devices, mode) if args.devices
                              else (args.port, args.baud))
         monitor = MonitorSpec.parse(args.monitor, args.voltage) if args.monitor else None
-        summary = {}
+        run_manifest.forget(out, [MODE_NAMES[m] for m in args.mode])  # rewritten below once they are done again
+        summary: dict = {}
         for group in groups:
             if args.emulated:
                 spec = ConnectSpec("emulated", binary=args.emulated, variant=group.variant, baud=group.baud, monitor=monitor)
@@ -202,9 +224,16 @@ def main(argv: list[str] | None = None) -> int:
                 spec = ConnectSpec("port", url=group.port, variant=group.variant, baud=group.baud, monitor=monitor,
                                    link=args.dut_kind)
             with connect(spec) as connection:
-                summary.update(run(connection.url, args.dataset, out, group.modes, connection.provenance(data=args.data_kind),
-                                   connection.baud, args.iterations, args.warmups, args.window_seconds, resume=args.resume,
-                                   monitor=connection.monitor, interface=args.interface, labels=args.labels))
+                made = run(connection.url, args.dataset, out, group.modes, connection.provenance(data=args.data_kind),
+                           connection.baud, args.iterations, args.warmups, args.window_seconds, resume=args.resume,
+                           monitor=connection.monitor, interface=args.interface, labels=args.labels)
+            if summary and not run_manifest.same_dut(summary, made):
+                _record(out, summary, args, argv)
+                raise DutError(f"the DUT on {made['port']} (build {short(made.get('build'))}, {made.get('name')}) is not the "
+                               f"one the earlier modes ran on (build {short(summary.get('build'))}, {summary.get('name')}): "
+                               "one run is one DUT; run these modes into another --out")
+            summary.update(made)
+        _record(out, summary, args, argv)
     except HarnessError as e:
         print(f"runner: {e}", file=sys.stderr)
         return 1
