@@ -159,19 +159,29 @@ class Vivado(_Strict):
 
     board_part: str  # Vivado's board part (board files), e.g. tul.com.tw:pynq-z2:part0:1.0
     finn_board: str | None = None  # FINN's name for a board with a FINN shell (the Zynq shell), else stitched IP only
-    hls4ml_board: str | None = None  # hls4ml's VivadoAccelerator name for the board (it writes the block design), if any
-    system: System | None = None  # our block design around the accelerator (boards/vendor/), where neither has one
-    zynq_system: ZynqSystem | None = None  # our Zynq design around the accelerator, where neither has one
-    # how the board is programmed: a kind of plan, boards/vendor/plans/<plan>.py (None: not yet)
-    plan: str | None = None
+    system: System | None = None  # our block design around the accelerator (boards/vendor/), where no toolchain has one
+    zynq_system: ZynqSystem | None = None  # our Zynq design around the accelerator, where no toolchain has one
+    # how the board is programmed: a kind of plan, boards/vendor/plans/<plan>.py, for every flow or per
+    # flow ({flow: kind}: a toolchain's own shell for one flow, our design for another); None: not yet
+    plan: str | dict[str, str] | None = None
 
     @field_validator("plan")
     @classmethod
-    def _known_plan(cls, plan: str | None) -> str | None:
+    def _known_plan(cls, plan: str | dict[str, str] | None) -> str | dict[str, str] | None:
         kinds = sorted(p.stem for p in (BOARDS_DIR / "vendor" / "plans").glob("*.py") if p.stem != "__init__")
-        if plan is not None and plan not in kinds:
-            raise ValueError(f"no programming plan of kind '{plan}' (boards/vendor/plans/): choose one of {', '.join(kinds)}")
+        for kind in ([] if plan is None else [plan] if isinstance(plan, str) else plan.values()):
+            if kind not in kinds:
+                raise ValueError(f"no programming plan of kind '{kind}' (boards/vendor/plans/): choose one of {', '.join(kinds)}")
         return plan
+
+    def plan_for(self, flow: str | None) -> str | None:
+        """The kind of plan that programs the board with a build of `flow` (None: no plan)."""
+        if not isinstance(self.plan, dict):
+            return self.plan
+        if flow not in self.plan:
+            raise ValueError(f"board.yaml vivado.plan names a plan for the flows {', '.join(sorted(self.plan))}, not for "
+                             f"{flow or 'an unnamed flow'}")
+        return self.plan[flow]
 
 
 class Board(_Strict):

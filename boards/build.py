@@ -14,6 +14,7 @@ from pathlib import Path
 
 from boards import firmware
 from boards.board import BOARDS_DIR, Board
+from common import vendor_release
 from common.errors import BuildError
 from common.paths import REPO, SHARED
 from toolchains.base import Accelerator, ToolchainBase
@@ -108,6 +109,7 @@ def _vendor_steps(r: BuildRequest, built: BuiltTargets) -> dict[str, Path]:
         return {}
     if not steps:
         return {}
+    vendor_release.check([tool for tool, _ in steps], f"the {r.toolchain.name} vendor build")
     if r.convert_dir is None:
         raise BuildError("the vendor steps build from the convert stage's folder, and the build request names none")
     return {name: r.out / rel for name, rel in r.toolchain.vendor_build(r.board, r.convert_dir, r.out).items()}

@@ -39,9 +39,10 @@ def request(b: board.Board, out, qemu: bool = False) -> BuildRequest:
 def test_every_board_loads_and_says_how_it_is_programmed(name, tmp_path):
     b = board.load(name)
     assert b.name == name and b.folder.name == name
-    if b.vivado.plan is not None:
-        steps = plan(b, tmp_path)
-        assert steps.tools and all(tool and what for tool, what in steps.tools)
+    for flow in ("hls4ml", "finn"):
+        if b.vivado.plan_for(flow) is not None:
+            steps = plan(b, tmp_path, flow=flow)
+            assert steps.tools and all(tool and what for tool, what in steps.tools)
 
 
 @pytest.mark.parametrize("name", BOARDS)

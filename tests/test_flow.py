@@ -53,21 +53,24 @@ def test_hls4ml_emulation_is_bit_identical(small_flow):
     assert (small_flow.artifacts("convert")["convert"] / "hls4ml_prj" / "build_prj.tcl").is_file()  # the HLS project
 
 
-def test_the_pynq_board_project_comes_from_hls4ml(small_flow):
-    """hls4ml's VivadoAccelerator backend writes the Pynq-Z2 design (PS7 + AXI DMA + the IP); its
-    build is skipped here with the missing tools named."""
+def test_the_board_ip_is_the_checked_project_under_our_axi_stream_top(small_flow, tmp_path):
+    """The convert stage puts the board IP's top (accel_axis.cpp, 32-bit raw words) and its Vitis HLS
+    script into the very hls4ml project it checked; in C simulation the top gives, word for word, the
+    integers the emulated board's accel_run gives (io_parallel here); its synthesis is skipped here
+    with the missing tool named."""
     import shutil
 
+    from tests.toolchains.test_hls4ml_board_ip import check_axis_top
+
     convert = small_flow.artifacts("convert")["convert"]
-    design = (convert / "board_prj" / "design.tcl").read_text()
-    for piece in ("processing_system7", "axi_dma", "xc7z020clg400-1", "${project_name}_axi"):
-        assert piece in design
-    assert "board_prj" == small_flow.manifest("convert")["outputs"]["board_project"]
-    assert "KerasModel: !keras_model './keras_model.keras'" in (convert / "board_prj" / "hls4ml_config.yml").read_text()
-    if shutil.which("vivado") is None:
+    assert small_flow.manifest("convert")["outputs"]["board_ip"]["tool"] == "vitis-run"
+    assert "#define ACCEL_IO_STREAM 0" in (convert / "hls4ml_prj" / "accel_axis.h").read_text()
+    assert "set_top accel_axis" in (convert / "hls4ml_prj" / "accel_axis.tcl").read_text()
+    assert check_axis_top(convert, tmp_path).startswith("0 mismatches in 20 inputs")
+    if shutil.which("vitis-run") is None:
         skipped = small_flow.manifest("build")["outputs"]["skipped"]
-        assert skipped["pynq_z2 block design and bitstream (hls4ml's design.tcl: PS7, AXI DMA, the IP)"] == \
-            "skipped: vivado not found on PATH"
+        assert skipped["HLS synthesis and IP export of the hls4ml board IP (Vitis HLS, accel_axis.tcl)"] == \
+            "skipped: vitis-run not found on PATH"
 
 
 def test_the_board_firmware_links_the_ip_driver(small_flow):

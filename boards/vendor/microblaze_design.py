@@ -26,7 +26,12 @@ MICROBLAZE_OPTIONS = {
     "-mxl-pattern-compare": ("C_USE_PCMP_INSTR", 1),
     "-mno-xl-soft-div": ("C_USE_DIV", 1),
     "-mxl-reorder": ("C_USE_REORDER_INSTR", 1),
+    "-mhard-float": ("C_USE_FPU", 1),  # single-precision add, subtract, multiply, divide, compare
+    "-mxl-float-convert": ("C_USE_FPU", 2),  # and conversions (flt, fint): the extended FPU
+    "-mxl-float-sqrt": ("C_USE_FPU", 2),
 }
+CACHE_BYTES = (2048, 4096, 8192, 16384, 32768, 65536)  # MicroBlaze cache sizes Vivado offers (C_CACHE_BYTE_SIZE)
+CACHE_LINE_BYTES = (16, 32, 64)  # C_DCACHE_LINE_LEN of 4, 8 or 16 words
 SPI_MEMORY = {"s25fl": 3, "mt25q": 2, "n25q": 2}  # AXI Quad SPI C_SPI_MEMORY by flash family: Spansion, Micron
 
 
@@ -41,6 +46,22 @@ def microblaze_config(board: Board) -> dict[str, int]:
             raise ConfigError(f"board {board.name}: firmware cflag {flag} needs a MicroBlaze option the block design "
                               f"does not know (boards/vendor/microblaze_design.py MICROBLAZE_OPTIONS)")
     return config
+
+
+def caches(board: Board) -> tuple[int, int]:
+    """(cache bytes, data-cache line bytes) of the instruction and data caches over DDR, as the firmware
+    is built for them (firmware.defines MB_CACHE_BYTES, MB_DCACHE_LINE_BYTES: its crt.S invalidates and
+    enables them, its HAL writes back and drops the DMA buffers' lines); (0, 0) without caches."""
+    values = defines(board)
+    size, line = values.get("MB_CACHE_BYTES", 0), values.get("MB_DCACHE_LINE_BYTES", 0)
+    if (size == 0) != (line == 0):
+        raise ConfigError(f"board {board.name}: firmware.defines gives {'MB_CACHE_BYTES' if size else 'MB_DCACHE_LINE_BYTES'} "
+                          f"without {'MB_DCACHE_LINE_BYTES' if size else 'MB_CACHE_BYTES'}: the caches need both")
+    if size and (size not in CACHE_BYTES or line not in CACHE_LINE_BYTES):
+        raise ConfigError(f"board {board.name}: MicroBlaze caches of {size} bytes with {line}-byte lines are not among "
+                          f"Vivado's ({', '.join(map(str, CACHE_BYTES))} bytes; lines of "
+                          f"{', '.join(map(str, CACHE_LINE_BYTES))})")
+    return int(size), int(line)
 
 
 def spi_memory(cfgmem_part: str) -> int:
@@ -88,6 +109,7 @@ def _block_design_values(board: Board, ip: BlockDesignIp, out_dir: Path, energy:
         "last_after": ip.last_after, "clock_hz": define(values, "TIMER_HZ", board),
         "local_memory_kb": ours.local_memory_kb,
         "microblaze_config": tcl_list(w for kv in microblaze_config(board).items() for w in kv),
+        "cache_bytes": caches(board)[0], "cache_line_bytes": caches(board)[1],
         "ddr_base": hexa(define(values, "DDR_BASE", board)), "ddr_bytes": hexa(ours.ddr_bytes),
         "uart_base": hexa(define(values, "MB_UART_BASE", board)), "uart_baud": baud.energy if energy else baud.performance,
         "uart_pins": "pmod" if energy else "usb",

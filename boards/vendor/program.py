@@ -38,7 +38,7 @@ def program(board: Board, artifacts: Mapping[str, Path] | Callable[[], Mapping[s
     out/programmed.json with the digests of what was put on the board. Returns the folder the steps
     wrote to. The JTAG steps reach the hw_server at $HW_SERVER (HOST:PORT; default localhost:3121)."""
     hw_server_url("xsdb")  # a malformed $HW_SERVER is named before any tool runs
-    steps = plan(board, out, energy, flash)
+    steps = plan(board, out, energy, flash, toolchain.name if toolchain is not None else None)
     require(steps.tools)
     built = dict(artifacts() if callable(artifacts) else artifacts)
     ctx = {"toolchain": toolchain, "artifacts": built, "convert_dir": convert_dir() if callable(convert_dir) else convert_dir}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Mapping
 
+from common import vendor_release
 from common.errors import BuildError, ConfigError, ToolMissing
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,13 @@ class Step:
 
 
 def require(needs: list[tuple[str, str]]) -> None:
-    """Raise ToolMissing for the (tool, what) pairs whose tool is not on PATH, all of them at once."""
+    """Raise ToolMissing for the (tool, what) pairs whose tool is not on PATH, all of them at once;
+    then ReleaseMismatch where one is from another Vivado/Vitis release than the scripts' (common/vendor_release.py)."""
     missing = [(tool, what) for tool, what in needs if shutil.which(tool) is None]
     if missing:
         tools = sorted({tool for tool, _ in missing})
         raise ToolMissing(tools, "; ".join(dict.fromkeys(f"{what} ({tool})" for tool, what in missing)))
+    vendor_release.check([tool for tool, _ in needs], "; ".join(dict.fromkeys(what for _, what in needs)))
 
 
 def run(step: Step, cwd: Path) -> None:

@@ -21,7 +21,7 @@ TCLSH = shutil.which("tclsh")
 needs_tclsh = pytest.mark.skipif(TCLSH is None, reason="tclsh not found (Debian package tcl): Tcl checks skipped")
 
 
-HLS4ML_IP = ip.BlockDesignIp([Path("/ips/hls4ml")], "xilinx.com:hls:myproject_axi:1.0", "in_r", "out_r")
+HLS4ML_IP = ip.BlockDesignIp([Path("/ips/hls4ml")], "xilinx.com:hls:accel_axis:1.0", "in_r", "out_r", last_after=640)
 FINN_IP = ip.BlockDesignIp([Path("/ips/finn")], "xilinx_finn:finn:finn_design:1.0", "s_axis_0", "m_axis_0", last_after=12)
 
 # Vivado's and xsct's commands as recording stand-ins: each call is logged as a Tcl list; get_property
@@ -125,7 +125,7 @@ def zynq_board(tmp: Path, **changes) -> board.Board:
     zynq_system; no toolchain shell): the Zynq design's arguments come from it. `changes`: dotted
     keys to set first, e.g. {"firmware.defines.GTIMER_HZ": 1}."""
     raw = yaml.safe_load((REPO / "boards/pynq_z2/board.yaml").read_text())
-    raw["vivado"].update(finn_board=None, hls4ml_board=None, plan="zynq_system",
+    raw["vivado"].update(finn_board=None, plan="zynq_system",
                          zynq_system={"uart": 0, "pins": {"energy_uart_tx": "Y18", "energy_uart_rx": "Y19"}})
     for dotted, value in changes.items():
         *parents, leaf = dotted.split(".")

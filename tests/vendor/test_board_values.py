@@ -58,3 +58,27 @@ def test_microblaze_options_follow_the_cflags(tmp_path):
     (tmp_path / "a.yaml").write_text(yaml.safe_dump(raw))
     with pytest.raises(ConfigError, match="-mxl-frobnicate"):
         design.microblaze_config(board.load("arty_a7", tmp_path / "a.yaml"))
+
+
+def test_the_caches_follow_the_firmware_defines(tmp_path):
+    """The block design's caches are the ones the firmware is built to invalidate and maintain
+    (firmware.defines MB_CACHE_BYTES, MB_DCACHE_LINE_BYTES); without them, none; a size or line Vivado
+    does not offer, or one define without the other, is refused."""
+    raw = yaml.safe_load((REPO / "boards/arty_a7/board.yaml").read_text())
+    copy = tmp_path / "board.yaml"
+
+    def args_with(**defines):
+        raw["firmware"]["defines"].update(defines)
+        raw["firmware"]["defines"] = {k: v for k, v in raw["firmware"]["defines"].items() if v is not None}
+        copy.write_text(yaml.safe_dump(raw))
+        return dict(zip(*[iter(design.block_design_args(board.load("arty_a7", copy), FINN_IP, tmp_path))] * 2))
+
+    args = args_with()
+    assert (args["-cache_bytes"], args["-cache_line_bytes"]) == ("16384", "32")
+    assert "C_USE_FPU 2" in args["-microblaze_config"]  # from -mxl-float-convert
+    args = args_with(MB_CACHE_BYTES=None, MB_DCACHE_LINE_BYTES=None)
+    assert (args["-cache_bytes"], args["-cache_line_bytes"]) == ("0", "0")
+    with pytest.raises(ConfigError, match="gives MB_CACHE_BYTES without MB_DCACHE_LINE_BYTES"):
+        args_with(MB_CACHE_BYTES=16384)
+    with pytest.raises(ConfigError, match="caches of 12000 bytes with 32-byte lines are not among Vivado's"):
+        args_with(MB_CACHE_BYTES=12000, MB_DCACHE_LINE_BYTES=32)

@@ -63,7 +63,7 @@ def test_accelerator_ip_from_the_build_artifacts(tmp_path):
     assert (ip.vlnv, ip.stream_in, ip.stream_out, ip.last_after) == \
         ("xilinx_finn:finn:finn_design:1.0", "s_axis_0", "m_axis_0", 12)
     assert ip.repos == [stitched / "ip", layer]  # a repository that is gone is left out
-    with pytest.raises(BuildError, match="Vivado HLS"):
+    with pytest.raises(BuildError, match="Vitis HLS"):
         HLS4ML.vendor_ip(ARTY, {"board_performance": tmp_path / "fw.elf"}, None)
     with pytest.raises(BuildError, match="Vitis HLS"):
         FINN.vendor_ip(ARTY, {"board_performance": tmp_path / "fw.elf"}, None)

@@ -91,19 +91,39 @@ def test_the_arty_block_design_takes_the_ip_finn_declares(tmp_path, no_vendor_to
     assert [c[0] for c in calls(record)] == ["vivado", "xsct", "xsct"]  # the design's inputs are unchanged: not built again
 
 
-def test_the_pynq_platform_comes_from_the_design_hls4ml_implemented(tmp_path, no_vendor_tools):
-    record = stand_ins(no_vendor_tools, tmp_path)
-    project = tmp_path / "build/board_prj/myproject_vivado_accelerator"
-    bit = project / "project_1.runs/impl_1/design_1_wrapper.bit"
-    bit.parent.mkdir(parents=True)
-    bit.write_bytes(b"bit")
-    (project / "project_1.xpr").write_text("<Project/>")
-    artifacts = {"bitfile": bit, "board_energy": elf(tmp_path / "build/board/fw_energy.elf")}
-    program.program(board.load("pynq_z2"), artifacts, tmp_path / "vivado", toolchain=toolchains.load("hls4ml"), energy=True)
-    export, jtag = calls(record)
-    assert export[0] == "vivado" and export[export.index("-xpr") + 1] == str(project / "project_1.xpr")
-    assert jtag[jtag.index("-bit") + 1] == str(bit) and jtag[jtag.index("-elf") + 1].endswith("fw_energy.elf")
-    assert (tmp_path / "vivado/boot/ps7_init.tcl").read_text() == "proc ps7_init {} {}\n"
+def hls4ml_ip(tmp_path, outputs: int = 640):
+    """The hls4ml board IP as Vitis HLS exports it (accel_axis: no TLAST) and the convert stage's
+    header that says how many words an inference's output has."""
+    ip = tmp_path / "build/hls4ml_prj/accel_axis_prj/solution1/impl/ip"
+    component(ip, "xilinx.com", "hls", "accel_axis", {"in_r": ("slave", False), "out_r": ("master", False)})
+    (tmp_path / "convert/hls4ml_prj").mkdir(parents=True)
+    (tmp_path / "convert/hls4ml_prj/accel_axis.h").write_text(f"#define ACCEL_N_OUT {outputs}\n")
+    return ip
+
+
+def test_the_pynq_programs_hls4mls_ip_in_our_zynq_design_and_finns_in_its_shell(tmp_path, no_vendor_tools):
+    """board.yaml vivado.plan per flow: hls4ml's IP goes into our Zynq design (its output marked every
+    640 words), FINN's build brings its own Zynq shell; both are then programmed over JTAG."""
+    record = stand_ins(no_vendor_tools, tmp_path, "ps7/Data", [("axi_dma_0_Reg", 0x40400000, "64K")])
+    artifacts = {"ip": hls4ml_ip(tmp_path), "board_energy": elf(tmp_path / "build/board/fw_energy.elf")}
+    program.program(board.load("pynq_z2"), artifacts, tmp_path / "vivado", toolchain=toolchains.load("hls4ml"),
+                    convert_dir=tmp_path / "convert", energy=True)
+    design, jtag = calls(record)
+    args = dict(zip(design[design.index("-tclargs") + 1::2], design[design.index("-tclargs") + 2::2]))
+    assert design[design.index("-source") + 1].endswith("common/zynq7000/vivado/block_design.tcl")
+    assert (args["-ip_vlnv"], args["-last_after"], args["-uart"], args["-uart_pins"]) == \
+        ("xilinx.com:hls:accel_axis:1.0", "640", "0", "pmod")
+    assert (args["-energy_uart_tx"], args["-energy_uart_rx"]) == ("Y18", "Y19")
+    assert jtag[jtag.index("-bit") + 1] == str(tmp_path / "vivado/zynq_system_energy/zynq_system_energy.bit")
+    assert jtag[jtag.index("-elf") + 1].endswith("fw_energy.elf")
+
+    finn = tmp_path / "finn"
+    bitfile = finn / "output/bitfile"
+    bitfile.mkdir(parents=True)
+    (bitfile / "finn-accel.bit").write_bytes(b"bit")
+    with pytest.raises(BuildError, match="no Vivado project found for the bitstream"):  # FINN's shell: its own project
+        program.program(board.load("pynq_z2"), {"bitfile": bitfile, "board_performance": elf(finn / "fw.elf")}, finn / "vivado",
+                        toolchain=toolchains.load("finn"))
 
 
 def test_our_zynq_design_takes_the_ip_and_its_platform_programs_the_board(tmp_path, no_vendor_tools):
@@ -125,22 +145,19 @@ def test_our_zynq_design_takes_the_ip_and_its_platform_programs_the_board(tmp_pa
 def test_what_was_put_on_the_board_is_recorded(tmp_path, no_vendor_tools):
     """programmed.json: the build key and the sha256 of the bitstream and ELF loaded, written once
     every step succeeded; a programming that fails halfway leaves no record."""
-    stand_ins(no_vendor_tools, tmp_path)
-    project = tmp_path / "build/board_prj/myproject_vivado_accelerator"
-    bit = project / "project_1.runs/impl_1/design_1_wrapper.bit"
-    bit.parent.mkdir(parents=True)
-    bit.write_bytes(b"bit")
-    (project / "project_1.xpr").write_text("<Project/>")
+    stand_ins(no_vendor_tools, tmp_path, "ps7/Data", [("axi_dma_0_Reg", 0x40400000, "64K")])
+    ip = hls4ml_ip(tmp_path)
     fw = elf(tmp_path / "build/board/fw.elf")
     key = hashlib.sha256(b"build").hexdigest()
-    out = program.program(board.load("pynq_z2"), {"bitfile": bit, "board_performance": fw}, tmp_path / "vivado",
-                          toolchain=toolchains.load("hls4ml"), build_key=lambda: key)
+    out = program.program(board.load("pynq_z2"), {"ip": ip, "board_performance": fw}, tmp_path / "vivado",
+                          toolchain=toolchains.load("hls4ml"), convert_dir=tmp_path / "convert", build_key=lambda: key)
+    bit = tmp_path / "vivado/zynq_system/zynq_system.bit"
     record = program.programmed(out)
     assert (record["board"], record["variant"], record["how"], record["build_key"]) == ("pynq_z2", "performance", "JTAG", key)
     assert record["files"]["elf"] == {"path": str(fw), "sha256": hashlib.sha256(fw.read_bytes()).hexdigest()}
     assert record["files"]["bitstream"] == {"path": str(bit), "sha256": hashlib.sha256(b"bit").hexdigest()}
     (no_vendor_tools / "xsct").write_text("#!/bin/sh\nexit 3\n")  # JTAG fails: the board holds who knows what
     with pytest.raises(BuildError, match="exit 3"):
-        program.program(board.load("pynq_z2"), {"bitfile": bit, "board_performance": fw}, out,
-                        toolchain=toolchains.load("hls4ml"), build_key=key)
+        program.program(board.load("pynq_z2"), {"ip": ip, "board_performance": fw}, out,
+                        toolchain=toolchains.load("hls4ml"), convert_dir=tmp_path / "convert", build_key=key)
     assert program.programmed(out) is None

@@ -105,12 +105,20 @@ def test_block_design_puts_the_peripherals_where_the_firmware_looks(arty, tmp_pa
     assert all("-offset 0x80000000 -range 0x10000000 mig_7series_0/memmap/memaddr" in c for c in dma_spaces)
     assert "set_property CONFIG.C_BAUDRATE 115200 axi_uartlite_0" in calls
     assert any("-board_interface usb_uart" in c for c in calls)
-    assert any("CONFIG.C_USE_BARREL 1" in c and "CONFIG.C_I_AXI 1" in c for c in calls_of(calls, "set_property"))
+    # the published design's processor: 16 KB caches over DDR (write-back data cache, 32-byte lines) and the FPU
+    assert any("CONFIG.C_USE_BARREL 1" in c and "CONFIG.C_USE_FPU 2" in c and "CONFIG.C_USE_DCACHE 1" in c
+               and "CONFIG.C_CACHE_BYTE_SIZE 16384" in c and "CONFIG.C_DCACHE_USE_WRITEBACK 1" in c
+               and "CONFIG.C_DCACHE_LINE_LEN 8" in c and "CONFIG.C_DCACHE_HIGHADDR 0x8FFFFFFF" in c and "CONFIG.C_I_AXI 0" in c
+               for c in calls_of(calls, "set_property"))
+    cached = [c for c in calls_of(calls, "apply_bd_automation") if "Slave /mig_7series_0/S_AXI" in c and "(Periph)" not in c]
+    assert [c.split()[-1] for c in cached] == ["microblaze_0/M_AXI_DC", "microblaze_0/M_AXI_IC", "axi_dma_0/M_AXI_MM2S",
+                                               "axi_dma_0/M_AXI_S2MM"]
     assert any("local_mem 64KB" in c and "{/clk_wiz_0/clk_out3 (83 MHz)}" in c for c in calls_of(calls, "apply_bd_automation"))
     assert any("CLKOUT1_REQUESTED_OUT_FREQ 166.667" in c and "CLKOUT2_REQUESTED_OUT_FREQ 200.000" in c
                and "CLKOUT3_REQUESTED_OUT_FREQ 83.333" in c for c in calls_of(calls, "set_property"))
     cells = [c.split()[-1] for c in calls_of(calls, "create_bd_cell")]
-    assert "accel" in cells and not {"mm2s_width", "s2mm_width", "out_last"} & set(cells)  # 32-bit streams with TLAST
+    assert "accel" in cells and not {"mm2s_width", "s2mm_width"} & set(cells)  # hls4ml's 32-bit words: no converter
+    assert "set_property -dict {CONFIG.WIDTH 32 CONFIG.WORDS 640} out_last" in calls  # no TLAST: marked every 640 words
     assert any("c_m_axis_mm2s_tdata_width 32" in c and "c_s_axis_s2mm_tdata_width 32" in c and "c_include_sg 0" in c
                for c in calls_of(calls, "set_property"))
     xdc = (out / "constraints.xdc").read_text()

@@ -10,11 +10,12 @@ import sys
 
 import pytest
 
+import toolchains
 from boards import board
 from boards.vendor import microblaze_design as design
 from boards.vendor import program, steps, zynq
 from boards.vendor.plans import microblaze_system
-from common.errors import BuildError, ToolMissing
+from common.errors import BuildError, ConfigError, ToolMissing
 from tests.vendor.tcl_harness import HLS4ML_IP, REPO, zynq_board
 
 # ---- without the vendor tools ------------------------------------------------------------------
@@ -42,9 +43,12 @@ def test_program_checks_the_tools_before_it_looks_for_the_build(tmp_path, no_ven
     for name, flash, tools in (("arty_a7", False, ["vivado", "xsct"]), ("arty_a7", True, ["updatemem", "vivado"]),
                                ("pynq_z2", False, ["vivado", "xsct"]),
                                ("pynq_z2", True, ["bootgen", "program_flash", "vivado", "xsct"])):
-        with pytest.raises(ToolMissing) as e:
-            program.program(board.load(name), not_to_be_called, tmp_path, flash=flash)
-        assert e.value.tools == tools
+        for flow in ("finn", "hls4ml"):  # the Pynq-Z2: FINN's shell, or our Zynq design around hls4ml's IP
+            with pytest.raises(ToolMissing) as e:
+                program.program(board.load(name), not_to_be_called, tmp_path, flash=flash, toolchain=toolchains.load(flow))
+            assert e.value.tools == tools
+    with pytest.raises(ConfigError, match="vivado.plan names a plan for the flows finn, hls4ml, not for an unnamed flow"):
+        program.program(board.load("pynq_z2"), not_to_be_called, tmp_path)
     for flash, tools in ((False, ["vivado", "xsct"]), (True, ["bootgen", "program_flash", "vivado", "xsct"])):
         with pytest.raises(ToolMissing) as e:
             program.program(zynq_board(tmp_path), not_to_be_called, tmp_path, flash=flash)

@@ -1,93 +1,73 @@
-"""The hls4ml design for a board, through hls4ml's own VivadoAccelerator backend: the same Keras
-model and per-layer types as the emulated design, wrapped by hls4ml in an AXI-stream top
-(myproject_axi, float words in and out), which the board firmware drives through an AXI DMA
-(accel_hls4ml_board.c). Where hls4ml knows the board (board.yaml vivado.hls4ml_board: the
-Pynq-Z2) it also writes the block design (design.tcl: PS7, AXI DMA, the IP) and a PYNQ driver, and
-the build stage builds it to a bitstream with hls4ml's build(..., bitfile=True). Elsewhere (the
-Arty A7) the top is written with hls4ml's Zynq template for the board's part, hls4ml's Zynq block
-design is removed, and the build stage synthesises and exports the top as IP for the board's own
-block design (boards/<board>/vivado). Written by the convert stage (no vendor tool needed)."""
+"""The hls4ml accelerator as a board's block design takes it, built with the one Vivado/Vitis
+release every vendor step is written for (common/vendor_release.py).
+
+The IP is the Vitis backend's project that the convert stage wrote and checked (hls4ml's C simulation
+and the emulator, bit for bit) under an AXI-stream top of ours (accel_axis.cpp: one 32-bit word per
+value each way, the raw fixed-point bits, exact for any type up to 32 bits; no TLAST), synthesised
+and exported as IP by Vitis HLS: `vitis-run --mode hls --tcl accel_axis.tcl`, the command hls4ml's
+own Vitis build runs. Every board's block design takes that IP behind an AXI DMA
+(boards/common/vivado/accelerator.tcl): our Zynq design on the Pynq-Z2 and the ZedBoard, our
+MicroBlaze design on the Arty A7. hls4ml's VivadoAccelerator backend is not used: its HLS step runs
+vivado_hls, last shipped in Vivado 2020.1, which no release that also has Vitis HLS for FINN contains
+(docs/toolchains.md D).
+
+`write` runs in the convert stage (no vendor tool needed); `build` in the build stage, where
+vitis-run is on PATH."""
 
 from __future__ import annotations
 
-import copy
 import logging
+import shutil
+import subprocess
 from pathlib import Path
 
+from common.cheader import write_header
+from common.errors import BuildError
+
 log = logging.getLogger(__name__)
-PROJECT = "board_prj"
-INTERFACE = "axi_stream"
-BITFILE = "myproject_vivado_accelerator/project_1.runs/impl_1/design_1_wrapper.bit"
-AXI_TOP_TEMPLATE = "pynq-z2"  # the VivadoAccelerator board whose AXI-stream top serves a board hls4ml does not know
-ZYNQ_ONLY = ("design.tcl", "axi_stream_driver.py")  # hls4ml's pieces for its own board, not ours
-IP = "myproject_prj/solution1/impl/ip"  # where Vivado HLS exports the top as IP (in the project folder)
+
+HERE = Path(__file__).resolve().parent
+TOP_SOURCE = HERE / "accel_axis.cpp"
+SCRIPT = HERE / "accel_axis.tcl"
+HEADER = "accel_axis.h"
+TOOL = "vitis-run"
+IP = "accel_axis_prj/solution1/impl/ip"  # where export_design puts the IP, in the project folder
+WORD_BITS = 32
 
 
-def write(keras_model, hls_config: dict, board, clock_period_ns: float, io_type: str, top: str, out: Path) -> str:
-    """Write the board project under out/PROJECT; returns its folder name."""
-    from frameworks import keras2  # noqa: F401  (Keras 2 set up before hls4ml loads Keras)
-
-    # isort: split
-    import hls4ml
-
-    project = out / PROJECT
-    hls_model = hls4ml.converters.convert_from_keras_model(
-        keras_model, hls_config=copy.deepcopy(hls_config), output_dir=str(project), project_name=top,
-        backend="VivadoAccelerator", board=board.vivado.hls4ml_board or AXI_TOP_TEMPLATE, part=board.part,
-        clock_period=clock_period_ns, io_type=io_type, interface=INTERFACE)
-    hls_model.write()
-    if not board.vivado.hls4ml_board:
-        for name in ZYNQ_ONLY:
-            (project / name).unlink(missing_ok=True)
-        _retarget(project, hls_model.config.get_config_value("Part"), board.part)
-    config = project / "hls4ml_config.yml"  # relative paths: the stage folder is renamed when it completes
-    config.write_text(config.read_text().replace(str(project.resolve()), "."))
-    log.info("hls4ml: %s board project (VivadoAccelerator, %s%s) in %s", board.name, INTERFACE,
-             "" if board.vivado.hls4ml_board else ", the AXI-stream top only", PROJECT)
-    return PROJECT
+def write(project_dir: Path, n_in: int, n_out: int, in_type, out_type, top: str, io_stream: bool) -> dict:
+    """Put the AXI-stream top, its header and its Vitis HLS script into hls4ml's project folder;
+    in_type/out_type: hls4ml's precision types of the model's input and output. Raises BuildError
+    where a value does not fit its 32-bit word (the top's static_asserts check the same at compile
+    time)."""
+    if in_type.width > WORD_BITS or out_type.width + (0 if out_type.signed else 1) > WORD_BITS:
+        raise BuildError(f"the accelerator's words are 32 bits: input {in_type} or output {out_type} does not fit one")
+    write_header(project_dir / HEADER, "ACCEL_AXIS_H", {
+        "ACCEL_N_IN": n_in, "ACCEL_N_OUT": n_out, "ACCEL_IN_WIDTH": in_type.width, "ACCEL_OUT_WIDTH": out_type.width,
+        "ACCEL_IN_SIGNED": int(bool(in_type.signed)), "ACCEL_OUT_SIGNED": int(bool(out_type.signed)),
+        "ACCEL_IO_STREAM": int(io_stream), "ACCEL_TOP": top})
+    for source in (TOP_SOURCE, SCRIPT):
+        shutil.copy(source, project_dir / source.name)
+    log.info("hls4ml: the board IP's AXI-stream top (%s, 32-bit words) and its Vitis HLS script in %s", TOP_SOURCE.name,
+             project_dir.name)
+    return {"top": "accel_axis", "script": SCRIPT.name, "word_bits": WORD_BITS, "tool": TOOL}
 
 
-def _retarget(project: Path, template_part: str, part: str) -> None:
-    """VivadoAccelerator puts its template board's part in the project whatever part it is given:
-    the HLS project (project.tcl, the config the build reads) gets the board's own."""
-    for name in ("project.tcl", "hls4ml_config.yml"):
-        text = (project / name).read_text()
-        if template_part not in text:
-            from common.errors import BuildError
-
-            raise BuildError(f"hls4ml's {name} does not name the part {template_part} to replace with {part}")
-        (project / name).write_text(text.replace(template_part, part))
-
-
-def build(convert_dir: Path, out: Path, bitfile: bool = True) -> dict[str, str]:
-    """hls4ml's own build of the board project, in a copy under out: HLS synthesis and IP export
-    (Vivado HLS), then (bitfile) its design.tcl in Vivado to the bitstream."""
-    import os
-    import shutil
-
-    from frameworks import keras2  # noqa: F401  (Keras 2 set up before hls4ml loads Keras)
-
-    # isort: split
-    import hls4ml
-
-    project = out / PROJECT
-    shutil.copytree(convert_dir / PROJECT, project, dirs_exist_ok=True)
-    here = os.getcwd()
-    os.chdir(project)  # the config's paths are relative to the project
-    try:  # the project as written (a retargeted part stays), or hls4ml's own board design from its config
-        hls_model = (hls4ml.converters.convert_from_config(str(project / "hls4ml_config.yml")) if bitfile
-                     else hls4ml.converters.link_existing_project(str(project)))
-        hls_model.build(csim=False, synth=True, export=True, bitfile=bitfile)
-    finally:
-        os.chdir(here)
-    if not bitfile:
-        if not (project / IP).is_dir():
-            from common.errors import BuildError
-
-            raise BuildError(f"hls4ml's HLS build finished without the exported IP {project / IP}: see the logs in {project}")
-        return {"board_project": PROJECT, "ip": f"{PROJECT}/{IP}"}
-    if not (project / BITFILE).is_file():
-        from common.errors import BuildError
-
-        raise BuildError(f"hls4ml's board build finished without {project / BITFILE}: see the Vivado logs in {project}")
-    return {"board_project": PROJECT, "bitfile": f"{PROJECT}/{BITFILE}"}
+def build(project_dir: Path, out: Path) -> dict[str, str]:
+    """Vitis HLS synthesis and IP export of the top, on a copy of the project under out; returns the
+    artifacts {"hls_project": ..., "ip": ...} relative to out."""
+    project = out / project_dir.name
+    shutil.copytree(project_dir, project, dirs_exist_ok=True)
+    if not (project / SCRIPT.name).is_file():
+        raise BuildError(f"{project_dir} has no {SCRIPT.name}: convert again (the board IP's top is written there)")
+    log_file = project / "accel_axis_hls.log"
+    log.info("hls4ml: Vitis HLS synthesis and IP export of the AXI-stream top (%s) ...", TOOL)
+    with open(log_file, "w") as f:
+        code = subprocess.run([TOOL, "--mode", "hls", "--tcl", SCRIPT.name], cwd=project, stdout=f,
+                              stderr=subprocess.STDOUT).returncode
+    if code != 0:
+        tail = log_file.read_text(errors="replace")[-3000:]
+        raise BuildError(f"Vitis HLS failed on the hls4ml board IP ({TOOL} exit {code}); log {log_file}:\n{tail}")
+    if not (project / IP / "component.xml").is_file():
+        raise BuildError(f"Vitis HLS finished without the exported IP {project / IP}: see {log_file}")
+    return {"hls_project": project.name, "ip": f"{project.name}/{IP}"}

@@ -1,6 +1,6 @@
 """hls4ml behind the pipeline's toolchain interface (toolchains/base.py): a recipe's QKeras /
 Keras model -> HLS project + bit-accurate C++ emulation (convert.py), linked into the emulated
-board as its accelerator; HLS synthesis and the block design where Vitis HLS / Vivado exist."""
+board as its accelerator; the board IP (board_project.py) synthesised where Vitis HLS exists."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Toolchain(ToolchainBase):
                "files": ["toolchains/hls4ml/accel_hls4ml.cpp", "toolchains/hls4ml/accel_weights.h",
                          "toolchains/hls4ml/accel_hls4ml_emu.c",
                          "toolchains/hls4ml/accel_hls4ml_io.h", "toolchains/hls4ml/accel_hls4ml_qemu.cpp",
+                         "toolchains/hls4ml/accel_axis.cpp", "toolchains/hls4ml/accel_axis.tcl",
                          "toolchains/hls4ml/baremetal"]}
     board_files = ["toolchains/hls4ml/accel_hls4ml_board.c"]
 
@@ -33,8 +34,7 @@ class Toolchain(ToolchainBase):
         self.settings(recipe, model)
 
     def convert_params(self, recipe, model: str, board) -> dict:
-        return {"part": board.part, "clock_period_ns": board.clock_period_ns, "hls4ml_board": board.vivado.hls4ml_board,
-                "hls4ml": self.settings(recipe, model).model_dump()}
+        return {"part": board.part, "clock_period_ns": board.clock_period_ns, "hls4ml": self.settings(recipe, model).model_dump()}
 
     def convert(self, recipe, model: str, trained: dict[str, Path], eembc: Path, board, out: Path) -> dict:
         from toolchains.hls4ml import convert
@@ -64,33 +64,32 @@ class Toolchain(ToolchainBase):
         return {k: est[k] for k in keys}
 
     def board_accelerator(self, board, convert_dir: Path) -> Accelerator:
-        """The driver of hls4ml's AXI-stream top (float words) behind an AXI DMA."""
+        """The driver of the board IP's AXI-stream top (32-bit raw words, board_project.py) behind an AXI DMA."""
         here = Path(__file__).resolve().parent
         return Accelerator(name="hls4ml AXI-stream IP through an AXI DMA", sources=[here / "accel_hls4ml_board.c"],
                            includes=[convert_dir], firmware_drivers=["axi_dma"])
 
     def vendor_steps(self, board) -> list[tuple[str, str]]:
-        if board.vivado.hls4ml_board:
-            return [("vivado_hls", "HLS synthesis and IP export of hls4ml's board project (VivadoAccelerator)"),
-                    ("vivado", f"{board.name} block design and bitstream (hls4ml's design.tcl: PS7, AXI DMA, the IP)")]
-        return [("vivado_hls", "HLS synthesis and IP export of hls4ml's AXI-stream top (VivadoAccelerator)")]
-
-    def vendor_build(self, board, convert_dir: Path, out: Path) -> dict[str, str]:
-        """hls4ml's own builds of the board project, on a copy in the build stage's folder: to a
-        bitstream where hls4ml knows the board, else the AXI-stream top as IP for the board's
-        own block design."""
         from toolchains.hls4ml import board_project
 
-        return board_project.build(convert_dir, out, bitfile=board.vivado.hls4ml_board is not None)
+        return [(board_project.TOOL, "HLS synthesis and IP export of the hls4ml board IP (Vitis HLS, accel_axis.tcl)")]
+
+    def vendor_build(self, board, convert_dir: Path, out: Path) -> dict[str, str]:
+        """Vitis HLS synthesis and IP export of the board IP, on a copy of the convert stage's hls4ml
+        project in the build stage's folder; the board's own block design takes the IP."""
+        from toolchains.hls4ml import board_project
+        from toolchains.hls4ml.convert import PROJECT
+
+        return board_project.build(convert_dir / PROJECT, out)
 
     def vendor_ip(self, board, vendor_artifacts, convert_dir: Path | None) -> AcceleratorIp:
-        """The AXI-stream top as Vivado HLS exported it."""
+        """The AXI-stream top as Vitis HLS exported it, with its output words per inference (no TLAST)."""
         from toolchains.hls4ml import ip
 
-        return ip.accelerator_ip(vendor_artifacts)
+        return ip.accelerator_ip(vendor_artifacts, convert_dir)
 
     def vendor_shell(self, board, vendor_artifacts, convert_dir: Path | None) -> ShellDesign:
-        """The bitstream of hls4ml's own design for the board and its Vivado project."""
+        """None here: hls4ml's IP always goes into the board's own block design."""
         from toolchains.hls4ml import ip
 
         return ip.shell_design(board, vendor_artifacts)

@@ -16,6 +16,22 @@ _start:
 
     .text
 _start1:
+#ifdef MB_CACHE_BYTES
+    /* The caches over DDR (board.yaml MB_CACHE_BYTES, the block design's) hold anything at reset and
+     * after the bootloader copied this program into DDR: every line invalidated while they are off
+     * (wic, wdc), then both turned on (MSR ICE 0x20, DCE 0x80). */
+    addik r3, r0, DDR_BASE
+    addik r4, r0, DDR_BASE + MB_CACHE_BYTES
+3:  wic r3, r0
+    wdc r3, r0
+    addik r3, r3, MB_DCACHE_LINE_BYTES
+    cmpu r5, r4, r3             /* negative while r3 < r4 (unsigned) */
+    blti r5, 3b
+    mfs r5, rmsr
+    ori r5, r5, 0xA0
+    mts rmsr, r5
+    nop
+#endif
     addik r13, r0, _SDA_BASE_
     addik r2, r0, _SDA2_BASE_
     addik r1, r0, _stack_top-16

@@ -6,7 +6,7 @@
  *          software, which needs a read at least once per wrap (51 s at 83 MHz, 69 s at 62 MHz)
  *   GPIO   AXI GPIO channel 1 bit 0, the energy-mode timestamp pin, idle high
  *   DMA    hal_dma.h for the accelerator drivers: 1:1 addresses; data-cache maintenance (wdc)
- *          only where the MicroBlaze has a data cache (MB_DCACHE_LINE_BYTES; our design has none)
+ *          where the MicroBlaze has a data cache (MB_DCACHE_LINE_BYTES: our design has, as the published one)
  * Addresses and clocks come from the build (boards/arty_a7/board.yaml, firmware.defines), so the
  * same file builds for the board and for QEMU's petalogix-s3adsp1800 machine.
  */

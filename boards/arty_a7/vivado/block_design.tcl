@@ -1,4 +1,5 @@
-# The Arty A7-100T system around the accelerator: MicroBlaze (LMB BRAM, no caches), DDR3 through
+# The Arty A7-100T system around the accelerator: MicroBlaze (LMB BRAM; instruction and data caches
+# over DDR and the FPU where the firmware is built for them, as the published hls4ml-FINN design), DDR3 through
 # the MIG (the board files' preset), AXI UART Lite, AXI Timer (two counters, cascaded by the
 # firmware), AXI GPIO (the timestamp pin), AXI Quad SPI in XIP mode (the flash the bootloader
 # reads), and an AXI DMA in simple mode between DDR and the accelerator's AXI streams (the IP its
@@ -23,7 +24,7 @@ require_tool vivado block_design.tcl {create_bd_design apply_bd_automation}
 
 set options [parse_tclargs $argv {
     out_dir part board_part ip_repos ip_vlnv ip_stream_in ip_stream_out ip_clock ip_reset
-    clock_hz local_memory_kb microblaze_config ddr_base ddr_bytes uart_base uart_baud uart_pins
+    clock_hz local_memory_kb microblaze_config cache_bytes cache_line_bytes ddr_base ddr_bytes uart_base uart_baud uart_pins
     timer_base gpio_base dma_base flash_regs_base flash_xip_base flash_mb flash_memory timestamp_pin
 } {name mb_system last_after 0 energy_uart_tx {} energy_uart_rx {} jobs 2}]
 dict with options {}
@@ -124,9 +125,22 @@ proc reset_of_clock {clock} {
 create_bd_cell -type ip -vlnv xilinx.com:ip:microblaze microblaze_0
 apply_bd_automation -rule xilinx.com:bd_rule:microblaze -config [list axi_intc 0 axi_periph Enabled cache None \
     clk $system_clock debug_module {Debug Only} ecc None local_mem ${local_memory_kb}KB preset None] [get_bd_cells microblaze_0]
-# No caches (the firmware's DMA buffers need no maintenance); instructions outside the LMB come
-# from DDR through the instruction-side AXI port. The ISA options match the firmware's cflags.
-set microblaze_properties [list CONFIG.C_USE_ICACHE 0 CONFIG.C_USE_DCACHE 0 CONFIG.C_D_AXI 1 CONFIG.C_I_AXI 1]
+# The caches (-cache_bytes each, 0: none) cover DDR: the firmware's crt.S invalidates and enables
+# them, its HAL writes back and drops the lines of the DMA's buffers (a write-back data cache of
+# -cache_line_bytes lines). Without them, instructions outside the LMB come from DDR through the
+# instruction-side AXI port. The ISA options (and the FPU) match the firmware's cflags.
+set ddr_high [format 0x%08X [expr {$ddr_base + $ddr_bytes - 1}]]
+if {$cache_bytes > 0} {
+    set microblaze_properties [list CONFIG.C_USE_ICACHE 1 CONFIG.C_USE_DCACHE 1 CONFIG.C_CACHE_BYTE_SIZE $cache_bytes \
+        CONFIG.C_DCACHE_BYTE_SIZE $cache_bytes CONFIG.C_DCACHE_USE_WRITEBACK 1 \
+        CONFIG.C_ICACHE_LINE_LEN [expr {$cache_line_bytes / 4}] CONFIG.C_DCACHE_LINE_LEN [expr {$cache_line_bytes / 4}] \
+        CONFIG.C_ICACHE_BASEADDR $ddr_base CONFIG.C_ICACHE_HIGHADDR $ddr_high \
+        CONFIG.C_DCACHE_BASEADDR $ddr_base CONFIG.C_DCACHE_HIGHADDR $ddr_high CONFIG.C_D_AXI 1 CONFIG.C_I_AXI 0]
+    set memory_masters {microblaze_0/M_AXI_DC microblaze_0/M_AXI_IC}
+} else {
+    set microblaze_properties [list CONFIG.C_USE_ICACHE 0 CONFIG.C_USE_DCACHE 0 CONFIG.C_D_AXI 1 CONFIG.C_I_AXI 1]
+    set memory_masters {microblaze_0/M_AXI_IP}
+}
 foreach {parameter value} $microblaze_config {
     lappend microblaze_properties CONFIG.$parameter $value
 }
@@ -184,7 +198,7 @@ foreach slave {mig_7series_0/S_AXI axi_uartlite_0/S_AXI axi_timer_0/S_AXI axi_gp
     apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Clk_master $system_clock Clk_slave Auto Clk_xbar $system_clock \
         Master {/microblaze_0 (Periph)} Slave /$slave intc_ip Auto master_apm 0] [get_bd_intf_pins $slave]
 }
-foreach master {microblaze_0/M_AXI_IP axi_dma_0/M_AXI_MM2S axi_dma_0/M_AXI_S2MM} {
+foreach master [list {*}$memory_masters axi_dma_0/M_AXI_MM2S axi_dma_0/M_AXI_S2MM] {
     apply_bd_automation -rule xilinx.com:bd_rule:axi4 -config [list Clk_master $system_clock Clk_slave Auto Clk_xbar $system_clock \
         Master /$master Slave /mig_7series_0/S_AXI intc_ip Auto master_apm 0] [get_bd_intf_pins $master]
 }

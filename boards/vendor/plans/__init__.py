@@ -1,6 +1,6 @@
 """Programming plans, one module per kind of board, found by folder: boards/vendor/plans/<kind>.py
-defines `plan(board, out, energy, flash) -> Plan`, and board.yaml vivado.plan names the kind. A new
-board of a known kind is a board.yaml; a new kind is a module here."""
+defines `plan(board, out, energy, flash) -> Plan`, and board.yaml vivado.plan names the kind (for
+every flow, or per flow). A new board of a known kind is a board.yaml; a new kind is a module here."""
 
 from __future__ import annotations
 
@@ -31,10 +31,13 @@ def available() -> list[str]:
     return sorted(p.stem for p in PLANS_DIR.glob("*.py") if p.stem != "__init__")
 
 
-def plan(board: Board, out: Path, energy: bool = False, flash: bool = False) -> Plan:
-    """The steps that program `board` from a build stage's artifacts into `out`: over JTAG, or (flash)
-    into its boot flash so that it starts on its own at power-on."""
-    kind = board.vivado.plan
+def plan(board: Board, out: Path, energy: bool = False, flash: bool = False, flow: str | None = None) -> Plan:
+    """The steps that program `board` with a build of `flow` from the build stage's artifacts into
+    `out`: over JTAG, or (flash) into its boot flash so that it starts on its own at power-on."""
+    try:
+        kind = board.vivado.plan_for(flow)
+    except ValueError as e:
+        raise ConfigError(f"board {board.name}: {e}") from None
     if kind is None:
         raise ConfigError(f"board {board.name}: no programming steps for it (board.yaml vivado.plan names none; "
                           f"known kinds: {', '.join(available())})")
