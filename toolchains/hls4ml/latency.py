@@ -11,20 +11,32 @@ The basis of each number (hls4ml 1.3's templates, nnet_utils):
   activation, batch norm or merge one cycle, and the accelerator reads its n_in input words and
   writes its n_out output words one per cycle (as the published AD08 top, myproject_axi, moves them).
 - io_stream (the CNNs): every layer is a process of a dataflow region, reading one packet (one
-  pixel's channels) per initiation interval: a convolution's pixel loop is pipelined at II = R
-  (nnet_conv2d_stream.h `PIPELINE II=reuse_factor`) over every input pixel of its zero-padded input,
-  and it can first write once its line buffer holds (KH - 1) rows and KW pixels; pooling, activation,
-  padding, add and clone layers take one packet per cycle; a dense layer or a global pooling after
-  them reads its whole input first. The first and last packet of each layer's output are followed
-  through the graph (a layer works at the slower of its own interval and its input's arrival), so
-  the total is the time the last layer writes its last packet: one inference's latency, as the
-  EEMBC loop runs one inference at a time, not the initiation interval. FIFOs are taken to be deep
-  enough not to stall (hls4ml sizes each to its tensor's packets).
+  pixel's channels) per initiation interval: under the Latency strategy a convolution's pixel loop is
+  pipelined at II = R (nnet_conv2d_stream.h `PIPELINE II=reuse_factor`, Latency and
+  DistributedArithmetic only) over every input pixel of its zero-padded input; under the Resource
+  strategy that loop is not pipelined: every input pixel shifts the line buffer (PIXEL_CYCLES) and
+  only a pixel that completes an output window (one in stride^2 for a strided convolution) runs the
+  dense kernel (`dense_cycles`), so a stride-4 convolution costs 1/16 of its input pixels' kernels.
+  Pooling, activation, padding, add and clone layers take one packet per cycle; a dense layer or a
+  global pooling after them reads its whole input first. Every packet of every stream is followed
+  through the graph (a layer takes a packet when it has arrived and the layer is free), so the
+  outputs a convolution can compute only once the zero padding after the last real row has arrived
+  (the last rows of a 'same' convolution) are counted after it, and the total is the time the last
+  layer writes its last packet: one inference's latency, as the EEMBC loop runs one inference at a
+  time, not the initiation interval. FIFOs are taken to be deep enough not to stall (hls4ml sizes
+  each to its tensor's packets).
 """
 
 from __future__ import annotations
 
 import math
+
+# an input pixel of a Resource-strategy convolution that completes no output window: the call of
+# compute_output_buffer_2d (INLINE OFF), the line-buffer shift and the window check (an assumption:
+# no synthesis report here; it moves a 32x32 layer by about 3k cycles)
+PIXEL_CYCLES = 3
+CONV_KINDS = ("Conv1D", "Conv2D", "Conv2DBatchnorm", "PointwiseConv1D", "PointwiseConv2D", "DepthwiseConv1D",
+              "DepthwiseConv2D")
 
 
 def dense_cycles(n_in: int, reuse: int) -> int:
@@ -63,7 +75,7 @@ def _parallel(hls_model) -> dict:
     total, layers = n_in + n_out, [{"name": "I/O words", "kind": "axi", "cycles": n_in + n_out}]
     for layer in hls_model.get_layers():
         kind = layer.class_name
-        if kind in ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D", "DepthwiseConv1D", "DepthwiseConv2D"):
+        if kind == "Dense" or kind in CONV_KINDS:
             partitions = int(layer.get_attr("n_partitions", 1) or 1)  # io_parallel convolutions: output pixel groups
             c = partitions * dense_cycles(_kernel_inputs(layer), _reuse(layer))
         elif kind in ("Input", "Reshape", "Clone"):
@@ -76,57 +88,114 @@ def _parallel(hls_model) -> dict:
             "basis": "io_parallel: I/O words one per cycle + each layer in turn (dense: R + adder tree + 2)"}
 
 
+def _windows(layer, n: int, kind: str) -> list[bool]:
+    """For each input packet of a sliding-window layer (raster order over its already padded input): does
+    it complete an output window? (nnet_conv_stream.h's pixel and stride counters: row >= KH-1, column >=
+    KW-1, and both on the stride grid.)"""
+    a = layer.get_attr
+    pool = kind.startswith("Pooling")
+    kh = (a("pool_height") if pool else a("filt_height")) or 1
+    kw = a("pool_width") if pool else a("filt_width")
+    sh, sw = (a("stride_height") or 1), (a("stride_width") or 1)
+    iw = a("in_width")
+    done = []
+    for p in range(n):
+        y, x = divmod(p, iw)
+        done.append(y >= kh - 1 and x >= kw - 1 and (y - kh + 1) % sh == 0 and (x - kw + 1) % sw == 0)
+    return done
+
+
+def _sliding(arrive: list[float], windows: list[bool], pixel: float, kernel: float, pipelined: bool) -> list[float]:
+    """Output packet times of a layer that reads one packet per iteration and computes when a window is
+    complete: pipelined at II = `pixel` (every iteration takes it, the kernel's depth `kernel` after it),
+    or unpipelined (every iteration takes `pixel`, a window's iteration `kernel` more)."""
+    out, t = [], -math.inf
+    for when, full in zip(arrive, windows):
+        if pipelined:
+            t = max(t + pixel, when)
+            if full:
+                out.append(t + kernel)
+        else:
+            t = max(t, when) + pixel + (kernel if full else 0)
+            if full:
+                out.append(t)
+    return out
+
+
+def _elementwise(arrive: list[float], depth: float) -> list[float]:
+    """One packet per cycle, each `depth` cycles after it arrives (activations, batch norm, merges, clones)."""
+    out, t = [], -math.inf
+    for when in arrive:
+        t = max(t + 1, when)
+        out.append(t + depth)
+    return out
+
+
+def _padding(layer, arrive: list[float]) -> list[float]:
+    """ZeroPadding2D/1D: the padded image in raster order, a pad packet one cycle after the one before,
+    a real packet when it has arrived."""
+    a = layer.get_attr
+    ow = a("out_width")
+    oh = a("out_height") or 1
+    top, left = (a("pad_top", 0) or 0), (a("pad_left", 0) or 0)
+    iw, ih = a("in_width"), (a("in_height") or 1)
+    out, t, k = [], -math.inf, 0
+    for y in range(oh):
+        for x in range(ow):
+            real = top <= y < top + ih and left <= x < left + iw
+            t = max(t + 1, arrive[k]) if real else (t + 1 if out else (arrive[0] if arrive else 0.0))
+            k += real
+            out.append(t)
+    return out
+
+
 def _stream(hls_model) -> dict:
-    timing: dict[str, tuple[float, float, int]] = {}  # tensor -> (first packet, last packet) cycle, packets
+    timing: dict[str, list[float]] = {}  # tensor -> the cycle each of its packets is written
     layers = []
     for layer in hls_model.get_layers():
         kind, a = layer.class_name, layer.get_attr
         out = layer.get_output_variable()
         if kind == "Input":
-            n = _packets(out)
-            timing[layer.outputs[0]] = (0.0, float(n - 1), n)  # one packet per cycle from the DMA
+            timing[layer.outputs[0]] = [float(i) for i in range(_packets(out))]  # one packet per cycle from the DMA
             continue
         srcs = [timing[name] for name in layer.inputs if name in timing]
         if not srcs:
             raise KeyError(f"{layer.name}: no timing for its inputs {layer.inputs}")
-        first_in, last_in, n = max(s[0] for s in srcs), max(s[1] for s in srcs), srcs[0][2]
+        arrive = [max(ts) for ts in zip(*srcs)]  # a merge takes packet i when every input has it
+        n = len(arrive)
         if kind == "Reshape":
             for name in layer.outputs:
-                timing[name] = (first_in, last_in, n)  # an alias of the same stream (io_stream reshapes copy nothing)
+                timing[name] = arrive  # an alias of the same stream (io_stream reshapes copy nothing)
             continue
         r = _reuse(layer)
-        ii, need, depth = 1, 1, 1
-        if kind in ("Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D", "DepthwiseConv1D", "DepthwiseConv2D"):
-            kh, kw, iw = (a("filt_height", 1) or 1), a("filt_width"), a("in_width")
-            ii, need, depth = r, (kh - 1) * iw + kw, dense_cycles(_kernel_inputs(layer), r)
+        entry = {"name": layer.name, "kind": kind, "reuse_factor": r, "packets_in": n}
+        if kind in CONV_KINDS:
+            kernel = dense_cycles(_kernel_inputs(layer), r)
+            resource = str(a("strategy", "latency")).lower().startswith("resource")
+            times = _sliding(arrive, _windows(layer, n, kind), PIXEL_CYCLES if resource else r, kernel, not resource)
+            entry.update(kernel_cycles=kernel, pixel_loop="unpipelined" if resource else f"II={r}")
         elif kind in ("Pooling1D", "Pooling2D"):
-            ph, pw, iw = (a("pool_height", 1) or 1), a("pool_width"), a("in_width")
-            need, depth = (ph - 1) * iw + pw, math.ceil(math.log2(max(ph * pw, 2))) + 3
+            depth = math.ceil(math.log2(max((a("pool_height", 1) or 1) * a("pool_width"), 2))) + 3
+            times = _sliding(arrive, _windows(layer, n, kind), 1, depth, True)
         elif kind in ("GlobalPooling1D", "GlobalPooling2D"):
-            need, depth = n, 3
+            times = [max(arrive[-1], arrive[0] + n - 1) + 3]
         elif kind == "Dense":  # reads its whole input, then one dense kernel
-            need, depth = n, dense_cycles(_kernel_inputs(layer), r)
-        elif kind == "BatchNormalization":
-            depth = 3
-        elif kind in ("ZeroPadding1D", "ZeroPadding2D"):  # writes every padded pixel, one per cycle
-            n_out = _packets(out)
-            tail = (a("pad_bottom", 0) or 0) * a("out_width") + (a("pad_right", 0) or 0)
-            first, last = first_in + 1, max(last_in + tail + 1, first_in + n_out)
-            timing[layer.outputs[0]] = (first, last, n_out)
-            layers.append({"name": layer.name, "kind": kind, "packets_in": n, "first_out": first, "last_out": last,
-                           "cycles": last - first_in})
-            continue
-        interval = max(ii, (last_in - first_in) / max(n - 1, 1))  # the slower of the layer and its input
-        first = first_in + (need - 1) * interval + depth
-        last = max(last_in, first_in + (n - 1) * ii) + depth
+            times = [max(arrive[-1], arrive[0] + n - 1) + dense_cycles(_kernel_inputs(layer), r)] * _packets(out)
+        elif kind in ("ZeroPadding1D", "ZeroPadding2D"):
+            times = _padding(layer, arrive)
+        else:
+            times = _elementwise(arrive, 3 if kind == "BatchNormalization" else 1)
+        if len(times) != _packets(out):
+            raise ValueError(f"{layer.name} ({kind}): {len(times)} output packets modeled, its tensor has {_packets(out)}")
         for name in layer.outputs:
-            timing[name] = (first, last, _packets(out))
-        layers.append({"name": layer.name, "kind": kind, "reuse_factor": r, "ii": ii, "packets_in": n,
-                       "first_out": round(first), "last_out": round(last), "cycles": round(last - first_in)})
+            timing[name] = times
+        entry.update(first_out=round(times[0]), last_out=round(times[-1]), cycles=round(times[-1] - arrive[0]))
+        layers.append(entry)
     (out_name,) = hls_model.outputs
-    total = math.ceil(timing[out_name][1]) + 1  # + writing the last packet out
+    total = math.ceil(timing[out_name][-1]) + 1  # + writing the last packet out
     return {"cycles": total, "layers": layers,
-            "basis": "io_stream: a dataflow of layers, one packet (pixel) per initiation interval each (convolutions "
-                     "II = R over their padded input, first output after (KH-1) rows + KW pixels); the time of the "
-                     "last output packet"}
+            "basis": "io_stream: a dataflow of layers followed packet by packet (Latency convolutions II = R "
+                     "over their padded input; Resource convolutions a dense kernel per completed window and "
+                     f"{PIXEL_CYCLES} cycles per input pixel, unpipelined; other layers one packet per cycle); "
+                     "the time of the last output packet"}
 

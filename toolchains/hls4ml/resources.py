@@ -38,7 +38,9 @@ import math
 DSP_MIN_BITS = 10  # a product of two operands wider than this takes DSP48E1 slices
 DISTRIBUTED_MAX_DEPTH = 64  # memories this shallow stay in LUTs
 BRAM18_ASPECTS = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))  # depth x width (UG473)
-MAC_KINDS = ("Dense", "Conv1D", "Conv2D", "PointwiseConv1D", "PointwiseConv2D", "DepthwiseConv1D", "DepthwiseConv2D")
+# Conv2DBatchnorm: hls4ml's QConv2DBatchnorm, a Conv2D with the batch norm folded into its weights
+MAC_KINDS = ("Dense", "Conv1D", "Conv2D", "Conv2DBatchnorm", "PointwiseConv1D", "PointwiseConv2D", "DepthwiseConv1D",
+             "DepthwiseConv2D")
 
 
 def memory(depth: int, width: int, shift: bool = False) -> dict[str, int]:

@@ -4,6 +4,11 @@ fixed-point types per layer, and how the C++ emulation must agree with the Keras
 Types are hls4ml precision strings (`fixed<16,6,RND,SAT>`), set per layer name (shell-style
 patterns allowed) on the keys hls4ml's `granularity='name'` config has: weight, bias, accum,
 result; a softmax's table types are layer-level keys, not Precision keys (toolchains.md C.x).
+
+A model trained elsewhere may bring its own hls4ml configuration (`config`: hls4ml's HLSConfig,
+`Model:` and `LayerName:` as `config_from_keras_model` writes them and as published conversions kept
+them, e.g. the hls4ml-FINN submission's `hls4ml_config.yml`): it is merged over the model's own config
+before the `layers` patterns apply (`merge_config`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from common.config import Strict
@@ -18,6 +24,12 @@ from common.errors import ConfigError
 
 PRECISION_KEYS = {"weight", "bias", "accum", "result", "scale"}
 LAYER_KEYS = {"exp_table_t", "inv_table_t", "table_size", "ReuseFactor", "Strategy"}
+# what a given hls4ml config may set that hls4ml 1.3 reads (graph.py _parse_hls_config, parse_name_config);
+# other keys (a fork's FIFO_opt, EEMBC_power, MergedRelu; Trace, which only adds tracing code) are left
+# out and listed in the convert report
+MODEL_CONFIG_KEYS = {"Precision", "ReuseFactor", "Strategy", "BramFactor", "ConvImplementation"}
+LAYER_CONFIG_KEYS = {"Precision", "ReuseFactor", "Strategy", "ConvImplementation", "accum_t", "table_size",
+                     "exp_table_t", "inv_table_t"}
 
 
 class Hls4mlSettings(Strict):
@@ -35,6 +47,8 @@ class Hls4mlSettings(Strict):
     # warn logs it and goes on. warn by default: a design without reuse factors in task.yaml is fully
     # parallel (ReuseFactor 1), which the resource model puts far over the Pynq-Z2
     fit: Literal["refuse", "warn"] = "warn"
+    # hls4ml's own HLSConfig for the model (Model: / LayerName:), merged over config_from_keras_model's
+    config: dict = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _tolerance_with_close(self):
@@ -55,7 +69,7 @@ class Hls4mlSettings(Strict):
         """Set the types on hls4ml's per-layer config; returns what was set. A pattern that names no
         layer is an error: a typo must not leave a layer on a silently wrong default."""
         layers = hls_config["LayerName"]
-        changed = []
+        changed = merge_config(hls_config, self.config) if self.config else []
         if self.input:
             name = keras_model.layers[0].name
             layers[name]["Precision"]["result"] = self.input
@@ -72,7 +86,7 @@ class Hls4mlSettings(Strict):
                     else:
                         layers[name][key] = value
                     changed.append(f"{name}: {key} <- {value}")
-        return changed
+        return changed + _clamp_reuse(keras_model, layers)
 
     def what(self) -> str:
         if self.agreement == "close":
@@ -98,3 +112,75 @@ class Hls4mlSettings(Strict):
         if value >= self.min_agreement:
             return None
         return f"{value:.2%} of test inputs with {self.what()}, below the required {self.min_agreement:.1%}"
+
+
+def _clamp_reuse(keras_model, layers: dict) -> list[str]:
+    """A reuse factor above a Dense or convolution's weight count becomes that count: what hls4ml 1.3's own
+    validation picks for it (the largest valid factor), except after its pass that turns a 1x1 Conv2D
+    into a PointwiseConv2D, which keeps the factor unchecked and names a kernel that does not exist
+    (`nnet::DenseResource_rf_gt_nin`; seen with RN07's ReuseFactor 16384 on a 3 x 32 1x1 convolution)."""
+    changed = []
+    for layer in keras_model.layers:
+        kernel = getattr(layer, "kernel", None)
+        cfg = layers.get(layer.name, {})
+        rf = cfg.get("ReuseFactor")
+        if kernel is None or "depthwise" in type(layer).__name__.lower() or not isinstance(rf, int):
+            continue
+        n = int(np.prod(kernel.shape))
+        if rf > n:
+            cfg["ReuseFactor"] = n
+            changed.append(f"{layer.name}: ReuseFactor {rf} -> {n} (its weight count)")
+    return changed
+
+
+def _precision_dict(value, keys) -> dict:
+    """A layer's Precision as a dict: a string (older hls4ml: one type for all of the layer's variables)
+    sets every variable hls4ml 1.3's config names for it, and the layer's default."""
+    if isinstance(value, dict):
+        return dict(value)
+    return {**{k: value for k in keys}, "default": value}
+
+
+def merge_config(hls_config: dict, given: dict) -> list[str]:
+    """Merge a given hls4ml config (Model / LayerName) over config_from_keras_model's; returns what
+    changed and what was left out. hls4ml before 0.8 had no 'auto' types: every type a config did not
+    give was its Model Precision, so with a string Model Precision the types left 'auto' after the
+    merge take it (without this hls4ml 1.3 infers wide types the published design never had)."""
+    changed, skipped = [], [k for k in given if k not in ("Model", "LayerName")]  # e.g. a fork's SkipOptimizers
+    model = given.get("Model", {}) or {}
+    for key, value in model.items():
+        if key in MODEL_CONFIG_KEYS:
+            hls_config.setdefault("Model", {})[key] = value
+            changed.append(f"Model: {key} <- {value}")
+        else:
+            skipped.append(f"Model.{key}")
+    layers = hls_config["LayerName"]
+    for name, cfg in (given.get("LayerName", {}) or {}).items():
+        if not isinstance(cfg, dict):
+            raise ConfigError(f"hls4ml config: LayerName.{name} is {cfg!r}, not a mapping")
+        ours = layers.setdefault(name, {})  # a name the converter creates (e.g. <layer>_linear) is kept too
+        for key, value in cfg.items():
+            if key == "Precision":
+                have = ours.get("Precision", {})
+                keys = have.keys() if isinstance(have, dict) else ()
+                ours["Precision"] = {**(have if isinstance(have, dict) else {}), **_precision_dict(value, keys)}
+            elif key == "accum_t":  # older hls4ml's layer-level accumulator type
+                ours.setdefault("Precision", {})["accum"] = value
+            elif key in LAYER_CONFIG_KEYS:
+                ours[key] = value
+            else:
+                skipped.append(f"LayerName.{name}.{key}")
+                continue
+            changed.append(f"{name}: {key} <- {value}")
+    default = model.get("Precision")
+    if isinstance(default, str):
+        for name, cfg in layers.items():
+            precision = cfg.get("Precision")
+            if isinstance(precision, dict):
+                for key, value in precision.items():
+                    if value == "auto":
+                        precision[key] = default
+                        changed.append(f"{name}: {key} auto <- {default} (the given Model Precision)")
+    if skipped:
+        changed.append(f"left out (not read by hls4ml 1.3): {', '.join(sorted(set(skipped)))}")
+    return changed
