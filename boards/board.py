@@ -151,7 +151,9 @@ class ZynqSystem(_Strict):
     and the accelerator's streams."""
 
     uart: Literal[0, 1]  # the PS UART the firmware drives (firmware.defines ZYNQ_UART_BASE)
-    pins: ZynqPins
+    # the energy design's UART through EMIO to these pins; None: it stays on its MIO pins (a header the
+    # interface board reaches, as the Pynq-Z2's J13 beside its FTDI chip)
+    pins: ZynqPins | None = None
 
 
 class Vivado(_Strict):

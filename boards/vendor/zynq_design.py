@@ -61,11 +61,12 @@ def block_design_values(board: Board, ip: BlockDesignIp, out_dir: Path, energy: 
         "ip_stream_in": ip.stream_in, "ip_stream_out": ip.stream_out, "ip_clock": ip.clock, "ip_reset": ip.reset,
         "last_after": ip.last_after, "fabric_hz": round(board.fabric_clock_mhz * 1e6),
         "cpu_hz": 2 * define(values, "GTIMER_HZ", board), "uart": ours.uart,
-        "uart_ref_hz": define(values, "UART_REF_HZ", board), "uart_pins": "pmod" if energy else "board",
+        "uart_ref_hz": define(values, "UART_REF_HZ", board),
+        "uart_pins": "pmod" if energy and ours.pins is not None else "board",
         "timestamp_mio": define(values, "TIMESTAMP_MIO_PIN", board),
         "dma_base": hexa(values.get("ACCEL_DMA_BASE", DEFAULT_DMA_BASE)),
     }
-    if energy:
+    if energy and ours.pins is not None:
         out.update(energy_uart_tx=ours.pins.energy_uart_tx, energy_uart_rx=ours.pins.energy_uart_rx)
     return out
 
