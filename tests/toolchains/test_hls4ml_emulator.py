@@ -160,6 +160,46 @@ def test_a_small_mlp_with_batch_norm_is_bit_identical(tmp_path):
 
 
 @pytest.mark.slow
+def test_dense_layers_run_batched_and_stay_bit_identical(tmp_path):
+    """The batched variant of dense layers (P inputs a time against each weight vector, in doubles):
+    a narrow wrapping accumulator whose products are rounded (int32 lanes one input at a time, so the
+    batch applies the wrap itself), a 40-bit accumulator rounding products RND_CONV in doubles, and
+    output rows of 13 and 8 values (1 and 2 vectors wide); 500 inputs, so batches of 48 end in a
+    partial one and in the single-input tiles. The convert gate compares every input with the C
+    simulation, and the C the DUT runs one input at a time is the unbatched one."""
+    from frameworks.keras2 import keras
+    from toolchains.hls4ml.settings import Hls4mlSettings
+
+    L = keras.layers
+    keras.utils.set_random_seed(7)
+    x_in = keras.Input((30,), name="x")
+    x = L.Dense(24, name="d0")(x_in)
+    x = L.Activation("relu", name="r0")(x)
+    x = L.Dense(13, name="d1")(x)
+    x = L.Activation("relu", name="r1")(x)
+    out = L.Dense(8, name="d2")(x)
+    model = keras.Model(x_in, out)
+    inputs = np.random.default_rng(4).normal(0, 2, (500, 30)).astype(np.float32)
+    layers = {"d0": {"weight": "fixed<8,2>", "accum": "fixed<10,3>", "result": "fixed<12,5,RND,SAT>"},
+              "r0": {"result": "ufixed<8,4,RND,SAT>"},
+              "d1": {"weight": "fixed<18,3,RND>", "accum": "fixed<40,30,RND_CONV>", "result": "fixed<16,7,RND_INF,SAT>"},
+              "r1": {"result": "ufixed<10,5,RND,SAT>"},
+              "d2": {"ReuseFactor": 4, "Strategy": "Resource", "result": "fixed<16,7,RND_CONV,SAT>"}}
+    settings = Hls4mlSettings(io_type="io_parallel", input="fixed<10,4,RND,SAT>", agreement="close", tolerance=1e6,
+                              layers=layers)
+    report, out_dir = _convert(model, inputs, settings, tmp_path)
+    emu = report["emulator"]
+    assert emu["bit_identical_to_csim"] == 1.0 and emu["inputs_checked"] == 500 and emu["batch"] == 48
+    source = (out_dir / "hls4ml_model.c").read_text()
+    assert "accum fixed<10,3,TRN,WRAP> (int32 lanes), weights fixed<8,2,TRN,WRAP>, products 5 bits rounded" in source
+    assert "accum fixed<40,30,RND_CONV,WRAP>, weights fixed<18,3,RND,WRAP>, products 9 bits rounded" in source
+    for i in range(3):
+        assert f"if (nb > 1) layer_{i}_batch(" in source
+    assert "v = v - 1024.0 * fl((v - -512.0) * 0x1.0000000000000p-10); out[b * WORDS + e] = store_0(v);" in source
+    assert len(set(map(tuple, np.load(out_dir / "emulated_outputs.npy")))) > 400  # the inputs were told apart
+
+
+@pytest.mark.slow
 def test_a_layer_the_emulator_lacks_keeps_the_c_simulation(tmp_path):
     """A sigmoid (a table in hls4ml) is not emulated: the C simulation is the DUT's model, and the
     report says why."""

@@ -45,6 +45,13 @@ from common.errors import BuildError
 
 SOURCE, HEADER, LIBRARY = "hls4ml_model.c", "hls4ml_model.h", "libhls4ml_model.so"
 EXACT = 2.0 ** 52  # integers below this are exact in a double, and so is adding 0.5 to them scaled down
+# Inputs a thread runs through the model together where dense layers do most of its multiply-
+# accumulates (an MLP: each weight is then read once for the batch, where one input at a time streams
+# them all from memory; a CNN's convolutions reuse theirs within an input and run one input at a
+# time): as many workspaces as fit BATCH_BYTES (a core's L2 holds them beside a weight block: 1 MB
+# on the EPYC this was measured on), at most MAX_BATCH (a multiple of every BATCH_P in the C), and
+# no batch below MIN_BATCH.
+BATCH_BYTES, MAX_BATCH, MIN_BATCH = 512 * 1024, 48, 6
 ROUNDING = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_INF", "RND_MIN_INF", "RND_CONV")
 OVERFLOW = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
 
@@ -163,6 +170,10 @@ typedef int32_t vi __attribute__((vector_size(8 * VL)));  /* 2 VL products of a 
 typedef uint32_t vu __attribute__((vector_size(8 * VL))); /* its sums, modulo 2^32 */
 /* output pixels per tile: about 16 accumulator registers */
 #define TILE(f8) (16 * VL / (f8) < 1 ? 1 : 16 * VL / (f8) > 8 ? 8 : 16 * VL / (f8))
+/* A dense layer over a batch: JB output vectors of P inputs at a time, about 24 accumulators of the
+ * 32 vector registers AVX-512 has (12 of 16 below it); each weight vector loaded once for P inputs. */
+#define BATCH_JB(fv) ((fv) % 4 == 0 ? 4 : (fv) % 2 == 0 ? 2 : 1)
+#define BATCH_P(fv) ((VL == 8 ? 24 : 12) / BATCH_JB(fv) > 16 ? 16 : (VL == 8 ? 24 : 12) / BATCH_JB(fv))
 #define RINT_MAGIC 6755399441055744.0 /* 1.5 * 2^52: (y + M) - M rounds |y| < 2^51 to nearest, ties to even */
 static inline vd v_rint(vd y) { return (y + RINT_MAGIC) - RINT_MAGIC; }
 static inline vd v_floor(vd y) { vd r = v_rint(y); return r + __builtin_convertvector(r > y, vd); }
@@ -253,6 +264,8 @@ class _Op:
     steps: list[str]
     spatial: bool  # writes pixel by pixel: can write straight into a zero-padded layout
     pad: tuple[int, int, int, int] | None = None  # (top, left, height, width) of the padded output
+    batch: Callable[[int, str], str] | None = None  # (index, store function) -> its variant over nb inputs at once
+    macs: int = 0  # multiply-accumulates per inference (dense layers and convolutions)
 
 
 @dataclass
@@ -390,10 +403,11 @@ class _Model:
         return self.new(layer.outputs[0], layer.get_output_variable().shape, t, bound)
 
     def op(self, what: str, body, args: list[_Tensor], out: _Tensor, cast: str, spatial: bool = False,
-           wrap: str = "") -> None:
-        """A generated function; body(store, pad) is its C, storing each result v as store(v)."""
+           wrap: str = "", batch: Callable[[int, str], str] | None = None, macs: int = 0) -> None:
+        """A generated function; body(store, pad) is its C, storing each result v as store(v); batch(store),
+        where given, gives the C of its variant over a batch of inputs."""
         op = _Op(what, [a.id for a in args], out.id, body, ([wrap] if wrap else []) + ([f"v = {cast}(v);"] if cast else []),
-                 spatial)
+                 spatial, batch=batch, macs=macs)
         self.ops.append(op)
         self.producer[out.id] = op
 
@@ -567,6 +581,7 @@ class _Model:
         else:
             w = w.reshape(g["KH"] * g["KW"] * c_in, -1)
         n_out = w.shape[1]
+        macs = g["OH"] * g["OW"] * w.size
         bias = requantize(b.ravel(), tb.frac, acc_t)  # acc = (accum_t)bias
         d = x.t.frac + tw.frac - acc_t.frac  # product fraction bits the accumulator drops
         w = w * 2.0 ** -d  # products at the accumulator's binary point (exact; d > 0: rounded below)
@@ -595,9 +610,14 @@ class _Model:
         product_bound = float(np.max(np.abs(w))) * 2.0 ** d * x.bound
         use_int = (not depthwise and acc_t.overflow == "WRAP" and acc_t.width <= 32 and product_bound < 2.0 ** 30
                    and (d == 0 or acc_t.rounding in ("TRN", "RND")) and np.all(w * 2.0 ** d == np.round(w * 2.0 ** d)))
+        product = _product_v("x", "wr[j]", d, acc_t.rounding) if d else "x * wr[j]"
         if use_int:
-            return self.mac_int(layer, x, g, np.round(w * 2.0 ** d), bias, d, acc_t, cast, out, kind, c_in, n_out, tw)
+            batch = None if kind != "dense" else self.dense_batch(  # its double arrays only where it is used
+                lambda: (self.array(f"wd_{layer.index}", wp), self.array(f"bd_{layer.index}", bp)), c_in, n_out, product, wrap)
+            return self.mac_int(layer, x, g, np.round(w * 2.0 ** d), bias, d, acc_t, cast, out, kind, c_in, n_out, tw,
+                                batch, macs)
         wn, bn = self.array(f"w_{layer.index}", wp), self.array(f"b_{layer.index}", bp)
+        batch = self.dense_batch(lambda: (wn, bn), c_in, n_out, product, "") if kind == "dense" else None  # wrap: in its store
         iw, kw, sw = g["IW"], g["KW"], g["SW"]
         tile = f"tile_{len(self.ops)}"
         if depthwise:  # one pixel at a time, vectorised over the channels
@@ -622,7 +642,7 @@ class _Model:
                        f"            const vd *wr = wp + nz[k] * FV;\n"
                        f"            #pragma GCC unroll 16\n"
                        f"            for (int j = 0; j < FV; ++j) acc[0][j] += "
-                       f"{_product_v('x', 'wr[j]', d, acc_t.rounding) if d else 'x * wr[j]'};\n"
+                       f"{product};\n"
                        f"        }}\n")
         else:  # `pixels` output pixels at once: each weight row loaded once for all of them
             pixels = f"TILE({f8})"
@@ -635,18 +655,59 @@ class _Model:
                        f"                const double x = xp[p * {sw * c_in} + c];\n"
                        f"                #pragma GCC unroll 16\n"
                        f"                for (int j = 0; j < FV; ++j) acc[p][j] += "
-                       f"{_product_v('x', 'wr[j]', d, acc_t.rounding) if d else 'x * wr[j]'};\n"
+                       f"{product};\n"
                        f"            }}\n        }}\n")
         self.funcs.append(_tile_func(tile, "vd", "double", f"{f8} / VL", pixels, bn, g, per_tap, f8, n_out,
                                      f"a[p * {f8} + f]"))
         body = _tile_body(tile, pixels, g, c_in, n_out)
         self.op(f"{name} ({layer.class_name}) -> {t}, accum {acc_t}, weights {tw}, products {d} bits rounded",
-                body, [x], out, cast, spatial=True, wrap=wrap)
+                body, [x], out, cast, spatial=True, wrap=wrap, batch=batch, macs=macs)
+
+    def dense_batch(self, arrays: Callable[[], tuple[str, str]], c_in: int, n_out: int, product: str,
+                    wrap: str) -> Callable[[int, str], str]:
+        """A dense layer over nb inputs (workspaces WORDS apart) in doubles: (op index, store function)
+        -> the C of layer_<index>_batch and its tile function; arrays() names the weights (rows of whole
+        vectors, scaled to the accumulator's binary point) and the bias, `product` is the C of
+        (accum_t)(x * wr[j]), wrap the accumulator's wrap where the store function does not do it.
+        Per column block of the weights, P inputs at a time: each weight vector is loaded once for
+        them (from L2 while the block is reused), so the layer runs at the FMA units' rate rather than
+        at memory's, as one input at a time does; the sums, exact in any order, are the same."""
+        f8 = _pad8(n_out)
+        finish = f"{wrap} " if wrap else ""
+
+        def c(i: int, store_fn: str) -> str:
+            wn, bn = arrays()
+            return (
+                f"static inline __attribute__((always_inline)) void btile_{i}(const double *restrict xp, "
+                f"double *restrict o, const int j0, const int pb) {{\n"
+                f"    enum {{ FV = {f8} / VL, JB = BATCH_JB(FV), P = BATCH_P(FV) }};\n    vd acc[P][JB];\n"
+                f"    #pragma GCC unroll 16\n    for (int p = 0; p < pb; ++p)\n"
+                f"        #pragma GCC unroll 4\n        for (int j = 0; j < JB; ++j) acc[p][j] = ((const vd *){bn})[j0 + j];\n"
+                f"    for (int c = 0; c < {c_in}; ++c) {{\n"
+                f"        const vd *wr = (const vd *){wn} + c * FV + j0;\n"
+                f"        #pragma GCC unroll 16\n        for (int p = 0; p < pb; ++p) {{\n"
+                f"            const double x = xp[p * WORDS + c];\n"
+                f"            #pragma GCC unroll 4\n            for (int j = 0; j < JB; ++j) acc[p][j] += {product};\n"
+                f"        }}\n    }}\n"
+                f"    #pragma GCC unroll 16\n    for (int p = 0; p < pb; ++p)\n"
+                f"        #pragma GCC unroll 4\n"
+                f"        for (int j = 0; j < JB; ++j) *(vd *)(o + p * WORDS + (j0 + j) * VL) = acc[p][j];\n"
+                f"}}\n\n"
+                f"static void layer_{i}_batch(const double *restrict in0, double *restrict out, const int nb) {{\n"
+                f"    enum {{ FV = {f8} / VL, JB = BATCH_JB(FV), P = BATCH_P(FV) }};\n"
+                f"    for (int j0 = 0; j0 < FV; j0 += JB) {{\n        int b = 0;\n"
+                f"        for (; b + P <= nb; b += P) btile_{i}(in0 + b * WORDS, out + b * WORDS, j0, P);\n"
+                f"        for (; b < nb; ++b) btile_{i}(in0 + b * WORDS, out + b * WORDS, j0, 1);\n    }}\n"
+                f"    for (int b = 0; b < nb; ++b)\n        for (int e = 0; e < {n_out}; ++e) {{\n"
+                f"            double v = out[b * WORDS + e];\n            {finish}out[b * WORDS + e] = {store_fn}(v);\n"
+                f"        }}\n}}\n")
+        return c
 
     def mac_int(self, layer, x: _Tensor, g: dict, w: np.ndarray, bias: np.ndarray, d: int, acc_t: Fixed, cast: str,
-                out: _Tensor, kind: str, c_in: int, n_out: int, tw: Fixed) -> None:
+                out: _Tensor, kind: str, c_in: int, n_out: int, tw: Fixed, batch: Callable[[int, str], str] | None,
+                macs: int) -> None:
         """mac() in int32 lanes (its conditions there); w: the integer products' weights (at x * w's
-        binary point), bias: at the accumulator's."""
+        binary point), bias: at the accumulator's; batch: the batched body (in doubles) of a dense layer."""
         f16 = -(-n_out // 16) * 16  # rows padded to whole vectors of up to 16 lanes
         wp = np.zeros((w.shape[0], f16))
         wp[:, :n_out] = w
@@ -687,7 +748,7 @@ class _Model:
                                      f"(double)({extend})"))
         body = _tile_body(tile, pixels, g, c_in, n_out)
         self.op(f"{layer.name} ({layer.class_name}) -> {out.t}, accum {acc_t} (int32 lanes), weights {tw}, "
-                f"products {d} bits rounded", body, [x], out, cast, spatial=True)
+                f"products {d} bits rounded", body, [x], out, cast, spatial=True, batch=batch, macs=macs)
 
     def int_array(self, name: str, values: np.ndarray, ctype: str) -> str:
         flat = np.asarray(values, dtype=np.float64).ravel()
@@ -816,9 +877,9 @@ def _input_cast_c(t: Fixed) -> str:
     """C for the C simulation's input conversion (nnet::convert_data: a double into input_t by
     ap_fixed's constructor from double), of x into v."""
     if t.integer_type:  # ap_int_base(double): truncation toward zero, and 1 for -0.5 < x < 0 (ap_int_base.h)
-        return f"double v = (x < 0.0 && x > -0.5) ? 1.0 : trunc(x);\n                {_overflow_c(t, small=False)}"
+        return f"double v = (x < 0.0 && x > -0.5) ? 1.0 : trunc(x);\n                    {_overflow_c(t, small=False)}"
     return (f"double v = {_round_c(f'(x * {_c(2.0 ** t.frac)})', t.rounding)};\n"
-            f"                {_overflow_c(t, small=False)}")
+            f"                    {_overflow_c(t, small=False)}")
 
 
 def generate(hls_model, project: Path, out: Path) -> dict:
@@ -831,6 +892,11 @@ def generate(hls_model, project: Path, out: Path) -> dict:
         raise Unsupported(f"input {x.t} or output {y.t} too wide for the firmware's words")
     in_cast, _ = model.cast(x.t.frac, 2.0 ** 31, x.t, "input")
     offsets, words = model.layout(x, y)
+    batched = [op.batch is not None and op.pad is None for op in model.ops]
+    batch = min(MAX_BATCH, BATCH_BYTES // (8 * words))
+    dense = sum(op.macs for op, b in zip(model.ops, batched, strict=True) if b)
+    if batch < MIN_BATCH or 2 * dense < sum(op.macs for op in model.ops):
+        batch, batched = 1, [False] * len(model.ops)
     calls = []
     for i, op in enumerate(model.ops):
         params = ", ".join(f"const double *restrict in{k}" for k in range(len(op.args)))
@@ -838,7 +904,14 @@ def generate(hls_model, project: Path, out: Path) -> dict:
         model.funcs.append(f"/* {op.what} */\nstatic void layer_{i}({params}, double *restrict out) {{\n"
                            f"{op.body(f'store_{i}', op.pad)}}}\n")
         model.cast_funcs.append(f"static inline double store_{i}(double v) {{\n{steps}\n    return v;\n}}\n")
-        calls.append(f"    layer_{i}({', '.join(f'ws + {offsets[a]}' for a in [*op.args, op.out])});")
+        tensors = [*op.args, op.out]
+        if batched[i] and op.batch is not None:  # nb inputs at once, or the one the DUT runs as before
+            model.funcs.append(op.batch(i, f"store_{i}"))
+            at = ", ".join(f"ws + {offsets[a]}" for a in tensors)
+            calls.append(f"    if (nb > 1) layer_{i}_batch({at}, nb);\n    else layer_{i}({at});")
+        else:
+            calls.append(f"    for (int b = 0; b < nb; ++b) "
+                         f"layer_{i}({', '.join(f'ws + b * WORDS + {offsets[a]}' for a in tensors)});")
     n_in, n_out, xo, yo = x.size, y.size, offsets[x.id], offsets[y.id]
     (out / HEADER).write_text(
         "/* Generated from hls4ml's ModelGraph by toolchains/hls4ml/emulator.py: do not edit. */\n"
@@ -852,28 +925,31 @@ def generate(hls_model, project: Path, out: Path) -> dict:
     (out / SOURCE).write_text(
         "/* Generated from hls4ml's ModelGraph by toolchains/hls4ml/emulator.py: do not edit.\n"
         " * Every value is an ap_fixed integer (value * 2^frac) held exactly in a double. */\n" + PRELUDE +
-        f"\n#define WORDS {words}\n\n" + "".join(model.data) + "\n" + "\n".join(model.cast_funcs) + "\n" +
-        "\n".join(model.funcs) +
-        "\nstatic void model(double *ws, int64_t *out) {\n" + "\n".join(calls) +
-        f"\n    for (int i = 0; i < {n_out}; ++i) out[i] = (int64_t)ws[{yo} + i];\n}}\n\n"
+        f"\n#define WORDS {words}\n#define BATCH {batch}\n\n" + "".join(model.data) + "\n" +
+        "\n".join(model.cast_funcs) + "\n" + "\n".join(model.funcs) +
+        "\n/* nb inferences, their workspaces WORDS apart */\nstatic void model(double *ws, const int nb, int64_t *out) {\n" +
+        "\n".join(calls) + "\n    for (int b = 0; b < nb; ++b)\n"
+        f"        for (int i = 0; i < {n_out}; ++i) out[b * {n_out} + i] = (int64_t)ws[b * WORDS + {yo} + i];\n}}\n\n"
         "void hls4ml_model_raw(const int32_t *in, int64_t *out) {\n"
         "    static double ws[WORDS] __attribute__((aligned(64)));\n"
         f"    for (int i = 0; i < {n_in}; ++i) ws[{xo} + i] = {in_cast}((double)in[i]);\n"
-        "    model(ws, out);\n}\n\n"
+        "    model(ws, 1, out);\n}\n\n"
         "void hls4ml_model_batch(const double *xs, int64_t *ys, int n) {\n"
         "#ifdef _OPENMP\n#pragma omp parallel\n#endif\n    {\n"
-        "        double *ws = aligned_alloc(64, sizeof(double) * WORDS);\n"
-        "        for (int i = 0; i < WORDS; ++i) ws[i] = 0.0;\n"
+        "        double *ws = aligned_alloc(64, sizeof(double) * WORDS * BATCH);\n"
+        "        for (int i = 0; i < WORDS * BATCH; ++i) ws[i] = 0.0;\n"
         "#ifdef _OPENMP\n#pragma omp for schedule(static)\n#endif\n"
-        "        for (int k = 0; k < n; ++k) {\n"
-        f"            const double *xk = xs + (long)k * {n_in};\n"
-        f"            for (int i = 0; i < {n_in}; ++i) {{\n                const double x = xk[i];\n"
-        f"                {_input_cast_c(x.t)}\n"
-        f"                ws[{xo} + i] = v;\n            }}\n"
-        f"            model(ws, ys + (long)k * {n_out});\n        }}\n        free(ws);\n    }}\n}}\n")
+        "        for (int k = 0; k < n; k += BATCH) {\n"
+        "            const int nb = n - k < BATCH ? n - k : BATCH;\n"
+        "            for (int b = 0; b < nb; ++b) {\n"
+        f"                const double *xk = xs + (long)(k + b) * {n_in};\n"
+        f"                for (int i = 0; i < {n_in}; ++i) {{\n                    const double x = xk[i];\n"
+        f"                    {_input_cast_c(x.t)}\n"
+        f"                    ws[b * WORDS + {xo} + i] = v;\n                }}\n            }}\n"
+        f"            model(ws, nb, ys + (long)k * {n_out});\n        }}\n        free(ws);\n    }}\n}}\n")
     return {"n_in": n_in, "n_out": n_out, "input_type": str(x.t), "output_type": str(y.t),
             "in_width": x.t.width, "in_frac": x.t.frac, "out_width": y.t.width, "out_frac": y.t.frac,
-            "functions": len(model.ops), "workspace_bytes": 8 * words}
+            "functions": len(model.ops), "workspace_bytes": 8 * words, "batch": batch}
 
 
 def compile_library(out: Path) -> Path:
