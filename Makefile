@@ -100,6 +100,7 @@ bench: $(STAMP)
 	$(PY) bench/hls4ml_emulator.py
 	$(PY) bench/runner_link.py
 	$(PY) bench/sweep.py
+	$(PY) bench/paper_designs.py
 
 clean:
 	rm -rf build
