@@ -151,7 +151,7 @@ def main() -> int:
     rows += finn_rows("KWS-W3A3", pub, "toolchains/finn/README.md: 13.0 us modeled on the pynq_z2 for its QONNX "
                                        "(FINN's own estimate with the input thresholding layer: 17.9 us); 82.5 % emulated DUT")
     rows += finn_rows("CNV-W1A1", pub, "not run: the published folding JSON names FINN 2022's layers "
-                                       "(StreamingFCLayer_Batch_i), not finn-plus's; see docs/toolchains.md C.p")
+                                       "(StreamingFCLayer_Batch_i), not finn-plus's; see docs/toolchains.md C.f")
     print(f"tiny_results_v0.7: {where}")
     print("| design | flow | board | published latency (measured) | modeled latency | difference | published resources "
           "| modeled resources (accelerator) | our accuracy (data) | emulator agreement |")
