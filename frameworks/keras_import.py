@@ -90,7 +90,8 @@ def fold(weights: dict[str, np.ndarray], epsilon: float, center: bool, scale: bo
 
 def load(path: Path) -> Imported:
     """The model of an .h5 file as a Keras 2 model of stock QKeras layers (each QDenseBatchnorm and
-    QConv2DBatchnorm folded into its plain layer, a trailing softmax dropped); a ConfigError with one line for a file that is not such a model."""
+    QConv2DBatchnorm folded into its plain layer, a trailing softmax dropped); a ConfigError with one line
+    for a file that is not such a model."""
     model, folded = _load(path)
     model, dropped = without_softmax(model)
     return Imported(model, folded, dropped)

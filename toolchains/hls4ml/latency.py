@@ -9,7 +9,7 @@ The basis of each number (hls4ml 1.3's templates, nnet_utils):
   ceil(log2(n_in / R)) levels and 2 cycles of registers (`dense_cycles`).
 - io_parallel (the MLPs): the top function is one pipeline; each Dense takes dense_cycles, an
   activation, batch norm or merge one cycle, and the accelerator reads its n_in input words and
-  writes its n_out output words one per cycle (as the published AD08 top, myproject_axi, moves them).
+  writes its n_out output words one per cycle.
 - io_stream (the CNNs): every layer is a process of a dataflow region, reading one packet (one
   pixel's channels) per initiation interval: under the Latency strategy a convolution's pixel loop is
   pipelined at II = R (nnet_conv2d_stream.h `PIPELINE II=reuse_factor`, Latency and
