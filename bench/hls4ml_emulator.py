@@ -6,7 +6,11 @@ simulation on every test input), and so is the C simulation's rate (it runs at a
 inferences/s, so it is not run again here).
 
     .venv/bin/python bench/hls4ml_emulator.py [--build-root build] [--board pynq_z2]
-        [--run TASK:MODEL[:TESTSET] ...] [--seconds 2]
+        [--run TASK:MODEL[:TESTSET] ...] [--seconds 2] [--rounds 3]
+
+The emulator and Keras are timed in turn, `rounds` times each, so that load from other processes
+falls on both alike: each cell is the median with the range of the rounds, the ratio the median of
+the rounds' ratios; the footer gives the machine's load average.
 
 Default runs: every task with its trained model and with the MLPerf reference model (kws on
 ../shared/datasets/kws01 when it is there). Build them with make task=... [model=reference] to=convert.
@@ -15,6 +19,8 @@ Default runs: every task with its trained model and with the MLPerf reference mo
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -43,7 +49,14 @@ def rate(fn, n: int, seconds: float) -> float:
             return calls * n / elapsed
 
 
-def row(spec: str, board: str, build_root: Path | None, seconds: float) -> list[str]:
+def spread(values: list[float], digits: int = 0) -> str:
+    """The median, and the range where there is more than one value."""
+    fmt = f"{{:,.{digits}f}}"
+    mid = fmt.format(statistics.median(values))
+    return mid if len(values) == 1 else f"{mid} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+def row(spec: str, board: str, build_root: Path | None, seconds: float, rounds: int) -> list[str]:
     from toolchains.hls4ml import emulator
 
     task, model, *testset = spec.split(":", 2)
@@ -63,11 +76,13 @@ def row(spec: str, board: str, build_root: Path | None, seconds: float) -> list[
     x = flow.recipe.model_inputs(flow.eembc(), trained)
     keras_model = flow.recipe.load_model(trained)
     lib = flow.artifacts("convert")["convert"] / emulator.LIBRARY
-    emu_rate = rate(lambda: emulator.run(lib, x, emu["n_out"]), len(x), seconds)
-    keras_rate = rate(lambda: keras_model.predict(x, batch_size=1024, verbose=0), len(x), seconds)
+    emu_rates, keras_rates = [], []
+    for _ in range(rounds):  # in turn, so that other processes' load falls on both
+        emu_rates.append(rate(lambda: emulator.run(lib, x, emu["n_out"]), len(x), seconds))
+        keras_rates.append(rate(lambda: keras_model.predict(x, batch_size=1024, verbose=0), len(x), seconds))
     exact = f"{emu['bit_identical_to_csim']:.0%} of {emu['inputs_checked']}"
-    return [name, f"{emu['csim_inferences_per_s']:,.1f}", f"{emu_rate:,.0f}", f"{keras_rate:,.0f}",
-            f"{emu_rate / keras_rate:.2f}",
+    return [name, f"{emu['csim_inferences_per_s']:,.1f}", spread(emu_rates), spread(keras_rates),
+            spread([e / k for e, k in zip(emu_rates, keras_rates, strict=True)], 2),
             f"{exact} test inputs bit-identical with the C simulation; {len(x)} inputs, {flow.eembc_kind()} data"]
 
 
@@ -77,15 +92,19 @@ def main() -> int:
     p.add_argument("--board", default="pynq_z2")
     p.add_argument("--run", nargs="+", default=DEFAULT_RUNS, help="TASK:MODEL[:TESTSET] (default: %(default)s)")
     p.add_argument("--seconds", type=float, default=2.0, help="time each rate over at least this long")
+    p.add_argument("--rounds", type=int, default=3, help="time the emulator and Keras in turn this many times")
     args = p.parse_args()
     from frameworks import keras2  # noqa: F401  (Keras 2 before anything loads Keras)
 
-    rows = [row(spec, args.board, args.build_root, args.seconds) for spec in args.run]
+    rows = [row(spec, args.board, args.build_root, args.seconds, max(args.rounds, 1)) for spec in args.run]
     print("| model | C simulation inf/s | emulator inf/s | Keras batched inf/s | emulator / Keras | note |")
     print("|---|---|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
-    print(f"\nhost CPU, {np.__name__} {np.__version__}; the emulator on every core (OpenMP), Keras predict at batch 1024; "
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"\nhost CPU ({os.cpu_count()} cores; load average over 1, 5, 15 min after the runs: {load}), "
+          f"{np.__name__} {np.__version__}; the emulator on every core (OpenMP), Keras predict at batch 1024, timed in turn "
+          f"{max(args.rounds, 1)} times x {args.seconds:g} s each: median (range); "
           "C simulation: the convert stage's measured rate (hls4ml predict, one core)")
     return 0
 

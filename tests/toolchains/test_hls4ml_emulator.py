@@ -168,6 +168,7 @@ def test_dense_layers_run_batched_and_stay_bit_identical(tmp_path):
     partial one and in the single-input tiles. The convert gate compares every input with the C
     simulation, and the C the DUT runs one input at a time is the unbatched one."""
     from frameworks.keras2 import keras
+    from toolchains.hls4ml import emulator
     from toolchains.hls4ml.settings import Hls4mlSettings
 
     L = keras.layers
@@ -197,6 +198,8 @@ def test_dense_layers_run_batched_and_stay_bit_identical(tmp_path):
         assert f"if (nb > 1) layer_{i}_batch(" in source
     assert "v = v - 1024.0 * fl((v - -512.0) * 0x1.0000000000000p-10); out[b * WORDS + e] = store_0(v);" in source
     assert len(set(map(tuple, np.load(out_dir / "emulated_outputs.npy")))) > 400  # the inputs were told apart
+    lib = out_dir / emulator.LIBRARY  # float inputs go in as they are, others as doubles: the same outputs
+    assert np.array_equal(emulator.run(lib, inputs, 8), emulator.run(lib, inputs.astype(np.float64), 8))
 
 
 @pytest.mark.slow

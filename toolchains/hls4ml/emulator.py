@@ -28,7 +28,14 @@ perform (nnet_utils, read for 1.3.0) is written here once, per layer:
 
 Anything else (softmax, tables, other activations, binary or exponent weights, ...) raises
 Unsupported with the layer's name: the convert stage then keeps hls4ml's C simulation as the DUT's
-model and says why."""
+model and says why.
+
+Speed (none of it changes a value): GCC vector types, register-blocked tiles, activations folded
+into the layer before them, only the nonzero inputs of a dense layer visited one input at a time,
+narrow wrapping accumulators in int32 lanes. Where dense layers do most of the work (the AD
+autoencoders), a batch of inputs goes through the model together and each dense layer takes them
+several at a time against each weight vector, so its weights are read once per batch rather than
+streamed from memory per input; the DUT runs its one input at a time through the same C."""
 
 from __future__ import annotations
 
@@ -920,8 +927,10 @@ def generate(hls_model, project: Path, out: Path) -> dict:
         f"#define HLS4ML_IN_FRAC {x.t.frac}\n#define HLS4ML_OUT_FRAC {y.t.frac}\n"
         "/* One inference: the input type's integers (value * 2^HLS4ML_IN_FRAC) in, the output type's out. */\n"
         "void hls4ml_model_raw(const int32_t *in, int64_t *out);\n"
-        "/* n inferences of real inputs (converted to the input type as the C simulation does), on every core. */\n"
-        "void hls4ml_model_batch(const double *x, int64_t *y, int n);\n#endif\n")
+        "/* n inferences of real inputs (converted to the input type as the C simulation does), on every core;\n"
+        " * the same of float inputs (each exact as a double). */\n"
+        "void hls4ml_model_batch(const double *x, int64_t *y, int n);\n"
+        "void hls4ml_model_batch_f32(const float *x, int64_t *y, int n);\n#endif\n")
     (out / SOURCE).write_text(
         "/* Generated from hls4ml's ModelGraph by toolchains/hls4ml/emulator.py: do not edit.\n"
         " * Every value is an ap_fixed integer (value * 2^frac) held exactly in a double. */\n" + PRELUDE +
@@ -934,19 +943,25 @@ def generate(hls_model, project: Path, out: Path) -> dict:
         "    static double ws[WORDS] __attribute__((aligned(64)));\n"
         f"    for (int i = 0; i < {n_in}; ++i) ws[{xo} + i] = {in_cast}((double)in[i]);\n"
         "    model(ws, 1, out);\n}\n\n"
-        "void hls4ml_model_batch(const double *xs, int64_t *ys, int n) {\n"
+        "/* n inferences of the inputs xd, or (xd NULL) xf */\n"
+        "static inline __attribute__((always_inline)) void batch(const double *xd, const float *xf, int64_t *ys, "
+        "const int n) {\n"
         "#ifdef _OPENMP\n#pragma omp parallel\n#endif\n    {\n"
         "        double *ws = aligned_alloc(64, sizeof(double) * WORDS * BATCH);\n"
         "        for (int i = 0; i < WORDS * BATCH; ++i) ws[i] = 0.0;\n"
-        "#ifdef _OPENMP\n#pragma omp for schedule(static)\n#endif\n"
+        "        /* dynamic: a core that other processes share takes fewer batches */\n"
+        "#ifdef _OPENMP\n#pragma omp for schedule(dynamic)\n#endif\n"
         "        for (int k = 0; k < n; k += BATCH) {\n"
         "            const int nb = n - k < BATCH ? n - k : BATCH;\n"
         "            for (int b = 0; b < nb; ++b) {\n"
-        f"                const double *xk = xs + (long)(k + b) * {n_in};\n"
-        f"                for (int i = 0; i < {n_in}; ++i) {{\n                    const double x = xk[i];\n"
+        f"                const long at = (long)(k + b) * {n_in};\n"
+        f"                for (int i = 0; i < {n_in}; ++i) {{\n"
+        f"                    const double x = xd ? xd[at + i] : (double)xf[at + i];\n"
         f"                    {_input_cast_c(x.t)}\n"
         f"                    ws[b * WORDS + {xo} + i] = v;\n                }}\n            }}\n"
-        f"            model(ws, nb, ys + (long)k * {n_out});\n        }}\n        free(ws);\n    }}\n}}\n")
+        f"            model(ws, nb, ys + (long)k * {n_out});\n        }}\n        free(ws);\n    }}\n}}\n\n"
+        "void hls4ml_model_batch(const double *xs, int64_t *ys, int n) { batch(xs, 0, ys, n); }\n"
+        "void hls4ml_model_batch_f32(const float *xs, int64_t *ys, int n) { batch(0, xs, ys, n); }\n")
     return {"n_in": n_in, "n_out": n_out, "input_type": str(x.t), "output_type": str(y.t),
             "in_width": x.t.width, "in_frac": x.t.frac, "out_width": y.t.width, "out_frac": y.t.frac,
             "functions": len(model.ops), "workspace_bytes": 8 * words, "batch": batch}
@@ -965,10 +980,14 @@ def compile_library(out: Path) -> Path:
 
 def run(lib: Path, inputs: np.ndarray, n_out: int) -> np.ndarray:
     """The emulator on every input (N x anything, real values) -> N x n_out output integers (int64:
-    the output type's value * 2^frac)."""
+    the output type's value * 2^frac). Float32 inputs go in as they are (a copy into doubles would
+    cost about as long as an MLP's emulation), anything else as doubles."""
     so = ctypes.CDLL(str(lib))
-    x = np.ascontiguousarray(np.asarray(inputs, dtype=np.float64).reshape(len(inputs), -1))
-    y = np.zeros((len(x), n_out), dtype=np.int64)
-    so.hls4ml_model_batch(x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-                          y.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)), ctypes.c_int(len(x)))
+    x = np.asarray(inputs).reshape(len(inputs), -1)
+    if x.dtype == np.float32 and hasattr(so, "hls4ml_model_batch_f32"):  # (not in a library from before it)
+        x, fn, ptr = np.ascontiguousarray(x), so.hls4ml_model_batch_f32, ctypes.c_float
+    else:
+        x, fn, ptr = np.ascontiguousarray(x, dtype=np.float64), so.hls4ml_model_batch, ctypes.c_double
+    y = np.empty((len(x), n_out), dtype=np.int64)  # every row written
+    fn(x.ctypes.data_as(ctypes.POINTER(ptr)), y.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)), ctypes.c_int(len(x)))
     return y
