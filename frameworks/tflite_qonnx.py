@@ -22,6 +22,10 @@ The passes, in order (docs/toolchains.md C.z has the trial behind each):
   unsigned_activations      an int8 activation quantizer with zero point -128 becomes uint8 with zero point 0:
                             clip(round(x/s) - 128, -128, 127) + 128 = clip(round(x/s), 0, 255), the same
                             values; FINN takes only zero point 0. Any other non-zero zero point is refused.
+  input_layout              a 4-D input that tf2onnx transposes to NCHW inside the graph is annotated NHWC, what
+                            TF Lite feeds: qonnx's layout inference otherwise assumes NCHW for the input, and once
+                            the transposes are absorbed FINN refuses the first thresholds as NCHW in, NHWC out (an
+                            input of one channel, reshaped rather than transposed, is NCHW-shaped from the reshape on)
 
 What stays inexact: TF Lite requantizes with a fixed-point multiplier and its own rounding; a Quant
 node rounds the float product, so an output on a rounding tie may differ by one step (measured, not
@@ -195,6 +199,16 @@ def unsigned_activations(m) -> None:
         next(a for a in node.attribute if a.name == "signed").i = 0
 
 
+def input_layout(m) -> None:
+    from qonnx.core.data_layout import NHWC
+
+    name = m.graph.input[0].name
+    first = m.find_consumer(name)
+    perm = next((list(a.ints) for a in first.attribute if a.name == "perm"), None) if first is not None else None
+    if len(m.get_tensor_shape(name)) == 4 and first.op_type == "Transpose" and perm == [0, 3, 1, 2]:
+        m.set_tensor_layout(name, NHWC)
+
+
 def convert(tflite: Path, out: Path) -> Converted:
     """Write out (QONNX) from the int8 TF Lite file; returns what left the graph."""
     import tf2onnx
@@ -215,6 +229,7 @@ def convert(tflite: Path, out: Path) -> Converted:
     m = cleanup_model(m).transform(QCDQToQuant())
     m = cleanup_model(m)
     unsigned_activations(m)
+    input_layout(m)
     left = sorted({n.op_type for n in m.graph.node} & {"QuantizeLinear", "DequantizeLinear"})
     if left:
         raise ConfigError(f"{Path(tflite).name}: {', '.join(left)} left after QCDQToQuant: a quantizer pair the passes "

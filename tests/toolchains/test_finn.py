@@ -68,7 +68,8 @@ def test_estimates_emulator_and_fit(tmp_path):
                         (tmp_path / "again"), tmp_path)  # the folding FINN chose, as a folding JSON: the same design
     assert again["critical_path_cycles"] == est["critical_path_cycles"] and again["lut"] == est["lut"]
     tiny = pynq.model_copy(update={"resources": pynq.resources.model_copy(update={"lut": 10})})
-    with pytest.raises(GateError, match=r"does not fit the pynq_z2 \(LUT [0-9,]+ > 10\): lower finn.target_fps \(now 100,000\)"):
+    with pytest.raises(GateError, match=r"does not fit the pynq_z2 \(LUT [0-9,]+ > 10, of which MVAU_\w+ layers "
+                       r"[0-9,]+\): lower finn.target_fps \(now 100,000\)"):
         build.check_fit(est, tiny, settings)
 
     streamlined = tmp_path / build.OUTPUT / build.STREAMLINED

@@ -77,6 +77,29 @@ def test_int8_activations_with_zero_point_minus_128_become_uint8_with_the_same_v
         unsigned_activations(_one_quant_graph(14, 1))
 
 
+def test_an_input_tf2onnx_transposes_is_annotated_nhwc_and_a_reshaped_one_is_not():
+    """vww's 96 x 96 x 3 input reaches its first convolution through a Transpose (NHWC -> NCHW): the
+    graph input is annotated NHWC, or qonnx assumes NCHW and FINN refuses the first thresholds once the
+    transposes are absorbed (NCHW in, NHWC out). kws's one-channel input is reshaped: no annotation."""
+    from onnx import TensorProto, helper
+    from qonnx.core.data_layout import NHWC
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    from frameworks.tflite_qonnx import input_layout
+
+    def graph(first):
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 96, 96, 3])
+        y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+        return ModelWrapper(helper.make_model(helper.make_graph([first], "g", [x], [y])))
+
+    transposed = graph(helper.make_node("Transpose", ["x"], ["y"], perm=[0, 3, 1, 2]))
+    input_layout(transposed)
+    assert transposed.get_tensor_layout("x") == NHWC
+    reshaped = graph(helper.make_node("Reshape", ["x", "s"], ["y"]))
+    input_layout(reshaped)
+    assert reshaped.get_tensor_layout("x") is None
+
+
 def test_flow_finn_takes_a_reference_only_where_the_task_has_an_int8_one(tmp_path):
     from pipeline.flow import Flow
 

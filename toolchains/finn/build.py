@@ -202,8 +202,22 @@ def summary(output: Path, board) -> dict:
 def check_fit(est: dict, board, settings: FinnSettings) -> None:
     """Fail early, with the numbers, when the estimate exceeds the board's budget."""
     budget = {"lut": board.resources.lut, "bram18": 2 * board.resources.bram36, "dsp": board.resources.dsp}
-    over = [f"{k.upper()} {est[k]:,.0f} > {v:,.0f}" for k, v in budget.items() if est[k] > v]
+    over = [f"{k.upper()} {est[k]:,.0f} > {v:,.0f}{_largest_kind(est, k)}" for k, v in budget.items() if est[k] > v]
     if over:
         hint = (f"lower finn.target_fps (now {settings.target_fps:,})" if settings.target_fps
                 else "fold more (lower PE/SIMD in the folding JSON)")
         raise FitError(f"the FINN design does not fit the {board.name} ({'; '.join(over)}): {hint}", est)
+
+
+def _largest_kind(est: dict, resource: str) -> str:
+    """', of which <kind> layers N': the kind of layer (FINN's op type) that takes most of a resource,
+    so that a user sees whether folding can help (MVAUs) or not (thresholds held in LUTs)."""
+    key = {"lut": "LUT", "bram18": "BRAM_18K", "dsp": "DSP"}[resource]
+    kinds: dict[str, float] = {}
+    for name, layer in est.get("layers", {}).items():
+        kind = name.rsplit("_", 1)[0] if name.rsplit("_", 1)[-1].isdigit() else name
+        kinds[kind] = kinds.get(kind, 0.0) + float(layer.get(key) or 0.0)
+    if not kinds:
+        return ""
+    kind, amount = max(kinds.items(), key=lambda item: item[1])
+    return f", of which {kind} layers {amount:,.0f}"
