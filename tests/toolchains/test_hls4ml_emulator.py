@@ -233,22 +233,26 @@ def _hls(model, io_type: str, layers: dict | None = None):
 
 
 def test_convolution_cycles_and_multipliers_follow_the_reuse_factor(tmp_path, monkeypatch):
-    """io_stream: a 3x3 convolution on 16 x 16 x 4 reads its 256 pixels at II = R; with R = 4 it
-    takes about 4 times the cycles and a quarter of the multipliers of R = 1."""
+    """io_stream: a 3x3 convolution on 16 x 16 x 1 reads its 256 pixels at II = R; with R = 4 it
+    takes about 4 times the cycles and a quarter of the multipliers of R = 1. With 4 channels the
+    board IP's top brings a pixel every 4 cycles (a 32-bit word a cycle), and R = 1 waits for them."""
     from frameworks.keras2 import keras
     from toolchains.hls4ml import convert
 
     monkeypatch.chdir(tmp_path)  # hls4ml's default output folder
-    x_in = keras.Input((16, 16, 4), name="x")
+    x_in = keras.Input((16, 16, 1), name="x")
     out = keras.layers.Conv2D(8, 3, name="c", kernel_initializer="ones")(x_in)
     model = keras.Model(x_in, out)
     one = convert.estimates(_hls(model, "io_stream"), 10.0)
     four = convert.estimates(_hls(model, "io_stream", {"c": {"ReuseFactor": 4}}), 10.0)
-    assert one["layers"]["c"]["multipliers"] == 3 * 3 * 4 * 8 and four["layers"]["c"]["multipliers"] == 3 * 3 * 4 * 8 // 4
+    assert one["layers"]["c"]["multipliers"] == 3 * 3 * 8 and four["layers"]["c"]["multipliers"] == 3 * 3 * 8 // 4
     assert one["layers"]["c"]["cycles"] == pytest.approx(256, abs=10)  # 256 input pixels at II 1, + the kernel's depth
     assert four["layers"]["c"]["cycles"] == pytest.approx(4 * 256, abs=12)
     assert four["accelerator_latency_us"] == pytest.approx(four["critical_path_cycles"] / 100)
     assert four["lut"] < one["lut"] and four["bram18"] >= 1  # the FIFOs of 196 pixels x 8 channels are BRAM
+    x_in = keras.Input((16, 16, 4), name="x")
+    wide = convert.estimates(_hls(keras.Model(x_in, keras.layers.Conv2D(8, 3, name="c")(x_in)), "io_stream"), 10.0)
+    assert wide["layers"]["c"]["cycles"] == pytest.approx(4 * 256, abs=12)  # R = 1, input-bound: 4 words a pixel
 
 
 def test_the_fit_gate_refuses_a_huge_reuse_1_network(tmp_path):

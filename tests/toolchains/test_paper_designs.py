@@ -121,24 +121,25 @@ def test_a_published_hls4ml_config_merges_over_hls4ml_1_3s():
 
 def test_a_strided_resource_convolution_costs_a_kernel_per_output_window(tmp_path, monkeypatch):
     """io_stream, Resource strategy: hls4ml 1.3's pixel loop is unpipelined and runs the dense kernel only
-    where a window completes; a 4x4 stride-4 convolution on 16 x 16 has 16 windows for 256 pixels."""
+    where a window completes; a 4x4 stride-4 convolution on 16 x 16 has 16 windows for 256 pixels (one
+    channel: a pixel arrives every cycle, faster than the loop takes it)."""
     import hls4ml
 
     from frameworks.keras2 import keras
     from toolchains.hls4ml import latency
 
     monkeypatch.chdir(tmp_path)
-    x_in = keras.Input((16, 16, 4), name="x")
+    x_in = keras.Input((16, 16, 1), name="x")
     model = keras.Model(x_in, keras.layers.Conv2D(8, 4, strides=4, name="c")(x_in))
     config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
     config["Model"]["Strategy"] = "Resource"
-    config["LayerName"]["c"]["ReuseFactor"] = 512  # its 4*4*4*8 weights: one multiplier
+    config["LayerName"]["c"]["ReuseFactor"] = 128  # its 4*4*1*8 weights: one multiplier
     hls_model = hls4ml.converters.convert_from_keras_model(model, hls_config=config, backend="Vitis", io_type="io_stream",
                                                            part="xc7z020clg400-1", clock_period=10,
                                                            output_dir=str(tmp_path / "prj"))
     timing = latency.model(hls_model)
     conv = next(layer for layer in timing["layers"] if layer["name"] == "c")
-    kernel = latency.dense_cycles(4 * 4 * 4, 512)
+    kernel = latency.dense_cycles(4 * 4 * 1, 128)
     assert conv["kernel_cycles"] == kernel
     # 16 kernels and 256 pixel steps, the last window completing with the last pixel (not 256 kernels: 131k cycles)
     assert timing["cycles"] == pytest.approx(16 * kernel + 256 * latency.PIXEL_CYCLES, abs=10)

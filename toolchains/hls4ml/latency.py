@@ -18,7 +18,9 @@ The basis of each number (hls4ml 1.3's templates, nnet_utils):
   only a pixel that completes an output window (one in stride^2 for a strided convolution) runs the
   dense kernel (`dense_cycles`), so a stride-4 convolution costs 1/16 of its input pixels' kernels.
   Pooling, activation, padding, add and clone layers take one packet per cycle; a dense layer or a
-  global pooling after them reads its whole input first. Every packet of every stream is followed
+  global pooling after them reads its whole input first. The model's input and output cross the board
+  IP's AXI-stream top one 32-bit word a cycle (accel_axis.cpp): an input packet of C channels arrives
+  every C cycles, and the last output packet takes its channels' cycles to leave. Every packet of every stream is followed
   through the graph (a layer takes a packet when it has arrived and the layer is free), so the
   outputs a convolution can compute only once the zero padding after the last real row has arrived
   (the last rows of a 'same' convolution) are counted after it, and the total is the time the last
@@ -61,6 +63,12 @@ def _packets(var) -> int:
     """Packets of a stream: one per pixel (all but the channel dimension)."""
     shape = [int(d) for d in var.shape]
     return math.prod(shape[:-1]) if len(shape) > 1 else 1
+
+
+def _words_per_packet(var) -> int:
+    """32-bit words of one packet (one pixel's channels) of a stream, as the board IP's top moves them."""
+    shape = [int(d) for d in var.shape]
+    return shape[-1] if shape else 1
 
 
 def model(hls_model) -> dict:
@@ -155,8 +163,9 @@ def _stream(hls_model) -> dict:
     for layer in hls_model.get_layers():
         kind, a = layer.class_name, layer.get_attr
         out = layer.get_output_variable()
-        if kind == "Input":
-            timing[layer.outputs[0]] = [float(i) for i in range(_packets(out))]  # one packet per cycle from the DMA
+        if kind == "Input":  # the board IP's top reads one 32-bit word a cycle: a packet per channels' worth
+            words = _words_per_packet(out)
+            timing[layer.outputs[0]] = [float(words * (i + 1) - 1) for i in range(_packets(out))]
             continue
         srcs = [timing[name] for name in layer.inputs if name in timing]
         if not srcs:
@@ -192,7 +201,8 @@ def _stream(hls_model) -> dict:
         entry.update(first_out=round(times[0]), last_out=round(times[-1]), cycles=round(times[-1] - arrive[0]))
         layers.append(entry)
     (out_name,) = hls_model.outputs
-    total = math.ceil(timing[out_name][-1]) + 1  # + writing the last packet out
+    # + writing the last packet out, a word a cycle (the board IP's top: toolchains/hls4ml/accel_axis.cpp)
+    total = math.ceil(timing[out_name][-1]) + _words_per_packet(hls_model.get_output_variables()[0])
     return {"cycles": total, "layers": layers,
             "basis": "io_stream: a dataflow of layers followed packet by packet (Latency convolutions II = R "
                      "over their padded input; Resource convolutions a dense kernel per completed window and "
