@@ -168,7 +168,8 @@ def test_ad08_converts_with_its_choices_and_the_emulator_matches_the_c_simulatio
                              Hls4mlSettings(**pd.ad08_settings(repo)), None)
     assert report["emulator"]["bit_identical_to_csim"] == 1.0 and report["io_type"] == "io_stream"
     assert report["max_abs_diff"] < 4.0  # its own types (16-bit accumulators, a ReLU with a half bit) vs QKeras, in dB
-    assert 700 < report["estimates"]["critical_path_cycles"] < 800  # five dense kernels of ~144 cycles and one of 8
+    # five dense kernels of ~144 cycles and one of 8, and the board IP's top moving the words in and out
+    assert 800 < report["estimates"]["critical_path_cycles"] < 900
 
 
 def test_rn07_converts_with_its_choices_and_its_modeled_latency_is_within_15_percent(tmp_path):
