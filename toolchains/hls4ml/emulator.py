@@ -902,7 +902,7 @@ def generate(hls_model, project: Path, out: Path) -> dict:
     batched = [op.batch is not None and op.pad is None for op in model.ops]
     batch = min(MAX_BATCH, BATCH_BYTES // (8 * words))
     dense = sum(op.macs for op, b in zip(model.ops, batched, strict=True) if b)
-    if batch < MIN_BATCH or 2 * dense < sum(op.macs for op in model.ops):
+    if batch < MIN_BATCH or not dense or 2 * dense < sum(op.macs for op in model.ops):
         batch, batched = 1, [False] * len(model.ops)
     calls = []
     for i, op in enumerate(model.ops):
