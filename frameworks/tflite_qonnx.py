@@ -21,7 +21,10 @@ The passes, in order (docs/toolchains.md C.z has the trial behind each):
   QCDQToQuant               qonnx: every QDQ pair becomes a Quant node
   unsigned_activations      an int8 activation quantizer with zero point -128 becomes uint8 with zero point 0:
                             clip(round(x/s) - 128, -128, 127) + 128 = clip(round(x/s), 0, 255), the same
-                            values; FINN takes only zero point 0. Any other non-zero zero point is refused.
+                            values; FINN takes only zero point 0
+  shifted_zero_points       any other zero point z (the ResNet-8's residual branches: no ReLU before them) is
+                            moved out of its quantizer: x + z*s, quantized with zero point 0 (the same clip to
+                            int8), then - z*s; the same values but for float rounding on an exact tie
   input_layout              a 4-D input that tf2onnx transposes to NCHW inside the graph is annotated NHWC, what
                             TF Lite feeds: qonnx's layout inference otherwise assumes NCHW for the input, and once
                             the transposes are absorbed FINN refuses the first thresholds as NCHW in, NHWC out (an
@@ -193,10 +196,33 @@ def unsigned_activations(m) -> None:
         if np.all(zero == 0):
             continue
         if not (np.all(zero == -128) and _attr(node, "signed", 1) == 1 and float(m.get_initializer(node.input[3])) == 8):
-            raise ConfigError(f"activation quantizer {node.name} has zero point {zero.ravel()[:4]}: FINN takes zero point 0, "
-                              f"and only int8 with -128 has an exact unsigned form")
+            continue  # another zero point: shifted_zero_points
         m.set_initializer(node.input[2], np.zeros_like(zero))
         next(a for a in node.attribute if a.name == "signed").i = 0
+
+
+def shifted_zero_points(m) -> None:
+    from onnx import helper
+
+    for node in list(m.graph.node):
+        if node.op_type != "Quant" or m.get_initializer(node.input[0]) is not None:
+            continue
+        zero, scale = m.get_initializer(node.input[2]), m.get_initializer(node.input[1])
+        if np.all(zero == 0):
+            continue
+        if zero.size != 1 or scale.size != 1:
+            raise ConfigError(f"activation quantizer {node.name} has per-channel zero points {zero.ravel()[:4]}: only a "
+                              f"tensor's one zero point is shifted out")
+        shift = np.float32(float(zero) * float(scale))
+        position = list(m.graph.node).index(node)
+        before, after = f"{node.name}_shifted_in", f"{node.name}_shifted_out"
+        m.set_initializer(f"{node.name}_zero_shift", np.array(shift, dtype=np.float32))
+        m.set_initializer(f"{node.name}_zero_unshift", np.array(-shift, dtype=np.float32))
+        m.graph.node.insert(position, helper.make_node("Add", [node.input[0], f"{node.name}_zero_shift"], [before]))
+        output = node.output[0]
+        node.input[0], node.output[0] = before, after
+        m.graph.node.insert(position + 2, helper.make_node("Add", [after, f"{node.name}_zero_unshift"], [output]))
+        m.set_initializer(node.input[2], np.zeros_like(zero))
 
 
 def input_layout(m) -> None:
@@ -229,6 +255,7 @@ def convert(tflite: Path, out: Path) -> Converted:
     m = cleanup_model(m).transform(QCDQToQuant())
     m = cleanup_model(m)
     unsigned_activations(m)
+    shifted_zero_points(m)
     input_layout(m)
     left = sorted({n.op_type for n in m.graph.node} & {"QuantizeLinear", "DequantizeLinear"})
     if left:

@@ -73,8 +73,30 @@ def test_int8_activations_with_zero_point_minus_128_become_uint8_with_the_same_v
     assert float(m.get_initializer("z")) == 0 and m.graph.node[0].attribute[0].i == 0  # signed=0
     assert np.array_equal(execute_onnx(m, {"x": x})["y"], before)
 
-    with pytest.raises(ConfigError, match="zero point .*14"):
-        unsigned_activations(_one_quant_graph(14, 1))
+
+def test_another_zero_point_moves_out_of_its_quantizer_with_the_same_values():
+    """The ResNet-8's residual branches are quantized with zero points 4, -17, 38, -2 (no ReLU before
+    them): x + z*s, quantized with zero point 0, then - z*s gives what the quantizer gave, clip included,
+    and FINN takes the quantizer (zero point 0); a per-channel zero point is refused."""
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    from frameworks.tflite_qonnx import shifted_zero_points, unsigned_activations
+
+    for zero in (14, -17):
+        m = _one_quant_graph(zero, 1)
+        x = np.linspace(-20, 20, 64, dtype=np.float32).reshape(1, 64) + 0.013  # both clips, no rounding tie
+        before = execute_onnx(m, {"x": x})["y"]
+        unsigned_activations(m)  # not its case: left alone
+        shifted_zero_points(m)
+        quant = next(n for n in m.graph.node if n.op_type == "Quant")
+        assert [n.op_type for n in m.graph.node] == ["Add", "Quant", "Add"] and float(m.get_initializer(quant.input[2])) == 0
+        assert np.allclose(execute_onnx(m.transform(InferShapes()), {"x": x})["y"], before, atol=1e-6)
+        assert before.min() == pytest.approx(0.1 * (-128 - zero)) and before.max() == pytest.approx(0.1 * (127 - zero))
+    m = _one_quant_graph(14, 1)
+    m.set_initializer("z", np.full((1, 64), 14, dtype=np.float32))
+    with pytest.raises(ConfigError, match="per-channel zero points"):
+        shifted_zero_points(m)
 
 
 def test_an_input_tf2onnx_transposes_is_annotated_nhwc_and_a_reshaped_one_is_not():
