@@ -12,7 +12,13 @@ show); default $TINY_RESULTS_V07 or ../shared/tiny_results_v0.7. Without it the 
 exits 0 (nothing is downloaded). AD08 and RN07 are converted here with their own hls4ml choices
 (tasks/published_designs.py) on the tasks' test sets (build/<task>/data: the data stage is run when
 missing; synthetic here, as no real ToyCar or CIFAR-10 is on this machine); converts are kept under
-build/bench/paper/. The FINN rows read the pipeline's own convert stages when they have run.
+build/bench/paper/. CNV-W1A1: its published .onnx is not in every copy (a mirror may leave it out), but
+its architecture is the harness's own `task=ic flow=finn` model; that model, trained by the pipeline's
+train stage (run it first: `python -m pipeline run --task ic --board pynq_z2 --flow finn --to train`),
+goes through the harness's FINN convert with the published folding JSON mapped onto its layers
+(toolchains/finn/folding_map.py), per board; its latency is given twice, FINN's critical path (the
+harness's model: every layer's cycles added up) and the layers overlapping as in the hardware
+(toolchains/finn/dataflow_latency.py). KWS-W3A3's row quotes toolchains/finn/README.md.
 """
 
 from __future__ import annotations
@@ -127,10 +133,96 @@ def hls4ml_rows(name: str, result: dict, pub: dict) -> list[list[str]]:
     return rows
 
 
+# the published CNV-W1A1's resources: Pynq-Z2 post-implementation, the whole design (accelerator, data movers,
+# FIFOs), docs/fpga-reference.md 2.4
+CNV_PUBLISHED_RESOURCES = "LUT 22,714 FF 31,508 BRAM36 100.5 (pynq_z2 implementation, whole design)"
+
+
+def cnv_w1a1(repo, root: Path, board_name: str) -> dict | str:
+    """CNV-W1A1 on a board: the harness's trained ic FINN model with the published folding (mapped by
+    layer order and kind), FINN's estimates, the overlapping-layers latency, and the emulator's checks;
+    kept under build/bench/paper/cnv-w1a1/<board> keyed by the trained model and the folding. A string
+    says why not, when the folding JSON or the trained model is missing."""
+    from boards import board as boards
+    from pipeline.artifacts import StageError
+    from pipeline.flow import Flow
+    from tasks import published_designs as pd
+    from tasks.ic import testset
+    from toolchains.finn import build, convert, dataflow_latency, folding_map
+    from toolchains.finn.settings import FinnSettings
+
+    published = pd.cnv_folding(repo, board_name)
+    if published is None:
+        return f"not run: this copy of tiny_results_v0.7 lacks {pd.FILES['cnv_folding']}"
+    flow = Flow(task="ic", board=board_name, flow="finn", build_root=root, modes=["accuracy"])
+    try:
+        trained_at = flow.manifest("train").get("finished")
+    except StageError:
+        return ("not run: no trained ic FINN model here (python -m pipeline run --task ic --board pynq_z2 --flow finn "
+                "--to train)")
+    board = boards.load(board_name)
+    out = root / "bench" / "paper" / "cnv-w1a1" / board_name
+    key = {"trained": trained_at, "folding": published, "part": board.part, "clock_ns": board.clock_period_ns}
+    kept = out / "result.json"
+    if kept.is_file() and json.loads(kept.read_text()).get("key") == key:
+        return json.loads(kept.read_text())["result"]
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "convert").mkdir(parents=True)
+    trained, eembc = flow.artifacts("train"), flow.eembc()
+    source = convert.from_brevitas(flow.recipe, trained, eembc, out / "names")
+    mapping = folding_map.map_folding(published, folding_map.layers_before_folding(source.onnx, board, out / "names" / "finn"))
+    (out / "folding.json").write_text(json.dumps(mapping.config, indent=1))
+    settings = FinnSettings(folding_config=str(out / "folding.json"))
+    report = convert.convert(flow.recipe, trained, eembc, board, out / "convert", settings)
+    overlap = dataflow_latency.latency(out / "convert" / build.OUTPUT / build.CODEGEN_MODEL)
+    _, labels = testset.read(eembc, flow.recipe.model_id, flow.recipe.input_bytes)
+    emulated = np.load(out / "convert" / "emulated_outputs.npy")
+    result = {"estimates": {k: v for k, v in report["estimates"].items() if k != "layers"},
+              "layer_cycles": {name: layer["cycles"] for name, layer in report["estimates"]["layers"].items()},
+              "overlap_cycles": overlap["cycles"], "overlap_layers": overlap["layers"],
+              "exact_fraction": report["exact_fraction"], "argmax_agreement": report["argmax_agreement"],
+              "checked": report["windows_checked"], "top1": float(np.mean(emulated.argmax(1) == labels)), "n": len(labels),
+              "data": str(flow.eembc_kind()), "pairs": mapping.pairs, "dropped": mapping.dropped, "pools": mapping.pools,
+              "unconfigured": mapping.unconfigured, "published_clock_mhz": pd.cnv_clock_mhz(repo, board_name)}
+    kept.write_text(json.dumps({"key": key, "result": result}, default=str, indent=1))
+    return result
+
+
+def cnv_rows(results: dict, pub: dict) -> list[list[str]]:
+    from boards import board as boards
+
+    rows = []
+    for b, result in results.items():
+        p = pub[("CNV-W1A1", b)]
+        if isinstance(result, str):
+            rows.append(["CNV-W1A1", "finn", b, f"{p['latency_us']:,.1f} us", "-", "-",
+                         CNV_PUBLISHED_RESOURCES if b == "pynq_z2" else "-", "-", "-", result])
+            continue
+        board = boards.load(b)
+        est, overhead = result["estimates"], board.call_overhead.us
+        path_us = est["critical_path_cycles"] / board.fabric_clock_mhz + overhead
+        overlap_us = result["overlap_cycles"] / board.fabric_clock_mhz + overhead
+        modeled = f"{path_us:,.0f} us FINN critical path; {overlap_us:,.0f} us layers overlapping"
+        difference = f"{100 * (path_us / p['latency_us'] - 1):+.0f} %; {100 * (overlap_us / p['latency_us'] - 1):+.0f} %"
+        clock = result["published_clock_mhz"]
+        if clock and abs(clock - board.fabric_clock_mhz) > 0.5:  # the published design ran at another clock than ours
+            at = result["overlap_cycles"] / clock + overhead
+            modeled += f" (at the published build's {clock:g} MHz, not our {board.fabric_clock_mhz:g}: {at:,.0f} us)"
+            difference += f" ({100 * (at / p['latency_us'] - 1):+.0f} %)"
+        rows.append(["CNV-W1A1", "finn", b, f"{p['latency_us']:,.1f} us", modeled, difference,
+                     CNV_PUBLISHED_RESOURCES if b == "pynq_z2" else "-",
+                     f"LUT {est['lut']:,.0f} BRAM18 {est['bram18']:,.0f} DSP {est['dsp']:,.0f} (FINN estimate, accelerator)",
+                     f"{100 * result['top1']:.1f} % ({result['data']} ic01, {result['n']} images; the harness's model trained "
+                     f"on {result['data']} data, not the published weights: not comparable with its 84.5 %)",
+                     f"emulator = execute_onnx on {result['exact_fraction']:.0%} of {result['checked']} images; argmax = "
+                     f"Brevitas on {result['argmax_agreement']:.1%}; folding: {len(result['pairs'])} layers mapped, dropped "
+                     f"{', '.join(name for name, _ in result['dropped']) or 'none'}"])
+    return rows
+
+
 def finn_rows(name: str, pub: dict, note: str) -> list[list[str]]:
-    return [[name, "finn", b, f"{pub[(name, b)]['latency_us']:,.1f} us", "-", "-",
-             "LUT 22,714 FF 31,508 BRAM36 100.5 (pynq_z2 implementation)" if name == "CNV-W1A1" and b == "pynq_z2" else "-",
-             "-", "-", note] for b in BOARDS if (name, b) in pub]
+    return [[name, "finn", b, f"{pub[(name, b)]['latency_us']:,.1f} us", "-", "-", "-", "-", "-", note]
+            for b in BOARDS if (name, b) in pub]
 
 
 def main() -> int:
@@ -150,16 +242,16 @@ def main() -> int:
     rows = hls4ml_rows("AD08", ad08(repo, root), pub) + hls4ml_rows("RN07", rn07(repo, root), pub)
     rows += finn_rows("KWS-W3A3", pub, "toolchains/finn/README.md: 13.0 us modeled on the pynq_z2 for its QONNX "
                                        "(FINN's own estimate with the input thresholding layer: 17.9 us); 82.5 % emulated DUT")
-    rows += finn_rows("CNV-W1A1", pub, "not run: the published folding JSON names FINN 2022's layers "
-                                       "(StreamingFCLayer_Batch_i), not finn-plus's; see docs/toolchains.md C.f")
+    rows += cnv_rows({b: cnv_w1a1(repo, root, b) for b in BOARDS if ("CNV-W1A1", b) in pub}, pub)
     print(f"tiny_results_v0.7: {where}")
     print("| design | flow | board | published latency (measured) | modeled latency | difference | published resources "
           "| modeled resources (accelerator) | our accuracy (data) | emulator agreement |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
-    print("\nmodeled: the harness's hls4ml latency/resource models (toolchains/hls4ml/latency.py, resources.py) at the "
-          "board's fabric clock + boards/*/board.yaml call_overhead; published: measured on hardware with real data")
+    print("\nmodeled: the harness's hls4ml latency/resource models (toolchains/hls4ml/latency.py, resources.py) and FINN's "
+          "estimates (CNV-W1A1: also toolchains/finn/dataflow_latency.py) at the board's fabric clock + boards/*/board.yaml "
+          "call_overhead; published: measured on hardware with real data")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -32,6 +33,8 @@ FILES = {
     "rn07_perf_samples": f"{RN07}/inference/perf_samples_idxs.npy",
     "cnv_folding": f"{CNV}/inference/pynq-z2/folding_config/cnv-w1a1_folding_config.json",
     "cnv_build": f"{CNV}/inference/pynq-z2/build.py",
+    "cnv_folding_arty": f"{CNV}/inference/arty-a7-100t/folding_config/cnv-w1a1_folding_config.json",
+    "cnv_build_arty": f"{CNV}/inference/arty-a7-100t/build.py",
     "cnv_onnx": f"{CNV}/training/cnv-w1a1.onnx",
 }
 
@@ -113,7 +116,21 @@ def rn07_settings(repo: TinyResults, layer_names: list[str]) -> dict:
     return {"io_type": c["IOType"], "config": config, "agreement": "argmax", "min_agreement": 0.01}
 
 
-def cnv_folding(repo: TinyResults) -> dict | None:
-    """CNV-W1A1's folding JSON for the Pynq-Z2 (FINN's layer names and PE/SIMD), or None where absent."""
-    data = repo.read(FILES["cnv_folding"])
+def _cnv_key(name: str, board: str) -> str:
+    keys = {"pynq_z2": name, "arty_a7": f"{name}_arty"}
+    if board not in keys:
+        raise ConfigError(f"CNV-W1A1 was published for pynq_z2 and arty_a7, not {board}")
+    return keys[board]
+
+
+def cnv_folding(repo: TinyResults, board: str = "pynq_z2") -> dict | None:
+    """CNV-W1A1's folding JSON for a board (FINN 2022's layer names and PE/SIMD), or None where absent."""
+    data = repo.read(FILES[_cnv_key("cnv_folding", board)])
     return None if data is None else json.loads(data)
+
+
+def cnv_clock_mhz(repo: TinyResults, board: str = "pynq_z2") -> float | None:
+    """The clock CNV-W1A1's FINN build was made for (its build.py's synth_clk_period_ns), or None where absent."""
+    data = repo.read(FILES[_cnv_key("cnv_build", board)])
+    found = re.search(r"^\s*synth_clk_period_ns\s*=\s*([0-9.]+)", data.decode(), re.M) if data else None
+    return None if found is None else 1000.0 / float(found.group(1))

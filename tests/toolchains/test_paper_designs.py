@@ -9,7 +9,12 @@
   window, not per input pixel;
 - with mlcommons/tiny_results_v0.7 present ($TINY_RESULTS_V07 or ../shared/tiny_results_v0.7): AD08
   and RN07 convert with their own choices, the emulator bit-identical with hls4ml's C simulation, and
-  RN07's modeled latency within 15 % of its measured 27.3 ms on the Pynq-Z2.
+  RN07's modeled latency within 15 % of its measured 27.3 ms on the Pynq-Z2;
+- CNV-W1A1's folding JSON (FINN 2022 names) maps onto the harness's CNV graph as finn-plus 1.6.1 names
+  its layers (by kind and order; max pools at the old layer's rate), and refuses, naming where, a graph
+  whose compute layers do not correspond or a factor that does not divide; the published build's clock;
+- a FINN dataflow's latency with overlapping layers (toolchains/finn/dataflow_latency.py), on real
+  finn-plus layers: an MLP by hand, a convolution well below FINN's critical path.
 """
 
 from __future__ import annotations
@@ -190,3 +195,135 @@ def test_rn07_converts_with_its_choices_and_its_modeled_latency_is_within_15_per
     assert report["argmax_agreement"] >= 0.75  # its own types vs QKeras (was 0 % with a stock conversion)
     measured_ms = 27.3  # published, Pynq-Z2 at 100 MHz (docs/fpga-reference.md 1)
     assert report["estimates"]["accelerator_latency_us"] / 1000 == pytest.approx(measured_ms, rel=0.15)
+
+
+# the harness's ic FINN graph (tasks/ic/model_brevitas.py) as finn-plus 1.6.1 names its layers at the folding step
+# (folding_map.layers_of of a build's step_apply_folding_config.onnx; a max pool is a sliding window + Pool)
+CNV_LAYERS = [("ConvolutionInputGenerator", {"IFMChannels": 3}), ("MVAU", {"MH": 64, "MW": 27}),
+              ("ConvolutionInputGenerator", {"IFMChannels": 64}), ("MVAU", {"MH": 64, "MW": 576}),
+              ("PoolWindow", {"IFMChannels": 64}), ("Pool", {"Channels": 64}),
+              ("ConvolutionInputGenerator", {"IFMChannels": 64}), ("MVAU", {"MH": 128, "MW": 576}),
+              ("ConvolutionInputGenerator", {"IFMChannels": 128}), ("MVAU", {"MH": 128, "MW": 1152}),
+              ("PoolWindow", {"IFMChannels": 128}), ("Pool", {"Channels": 128}),
+              ("ConvolutionInputGenerator", {"IFMChannels": 128}), ("MVAU", {"MH": 256, "MW": 1152}),
+              ("ConvolutionInputGenerator", {"IFMChannels": 256}), ("MVAU", {"MH": 256, "MW": 2304}),
+              ("MVAU", {"MH": 512, "MW": 256}), ("MVAU", {"MH": 512, "MW": 512}), ("MVAU", {"MH": 10, "MW": 512}),
+              ("ElementwiseMul", {}), ("ElementwiseAdd", {})]
+
+
+def _cnv_layers(drop: int | None = None):
+    from toolchains.finn.folding_map import Layer
+
+    op = {"ConvolutionInputGenerator": "ConvolutionInputGenerator_rtl", "PoolWindow": "ConvolutionInputGenerator_rtl",
+          "MVAU": "MVAU_hls", "Pool": "Pool_hls"}
+    count: dict[str, int] = {}
+    layers = []
+    for i, (kind, dims) in enumerate(CNV_LAYERS):
+        if i == drop:
+            continue
+        name = op.get(kind, f"{kind}_hls")
+        count[name] = count.get(name, -1) + 1
+        layers.append(Layer(f"{name}_{count[name]}", kind, dims))
+    return layers
+
+
+def test_cnv_w1a1s_published_folding_maps_onto_the_harness_cnv_by_kind_and_order():
+    from tasks import published_designs as pd
+    from toolchains.finn.folding_map import map_folding
+
+    repo = _repo()
+    published = pd.cnv_folding(repo, "pynq_z2")
+    assert published == pd.cnv_folding(repo, "arty_a7")  # both boards' builds used the same folding
+    mapping = map_folding(published, _cnv_layers())
+    pairs = dict(mapping.pairs)
+    assert len(pairs) == 15
+    assert pairs["StreamingFCLayer_Batch_4"] == "MVAU_hls_4"
+    assert mapping.config["MVAU_hls_4"] == {"PE": 4, "SIMD": 32, "ram_style": "auto"}
+    assert mapping.config["MVAU_hls_0"]["PE"] == 16 and mapping.config["MVAU_hls_0"]["SIMD"] == 3
+    # the sliding windows of the max pools are skipped: the third convolution's is the fourth window here
+    assert pairs["ConvolutionInputGenerator_2"] == "ConvolutionInputGenerator_rtl_3"
+    assert mapping.config["ConvolutionInputGenerator_rtl_2"] == {"SIMD": 64}  # a pool: all channels per cycle
+    assert mapping.config["Pool_hls_1"] == {"PE": 128}
+    assert [name for name, _ in mapping.dropped] == ["Thresholding_Batch_0", "LabelSelect_Batch_0"]
+    assert mapping.unconfigured == ["ElementwiseMul_hls_0", "ElementwiseAdd_hls_0"]
+    assert pd.cnv_clock_mhz(repo, "pynq_z2") == pd.cnv_clock_mhz(repo, "arty_a7") == 100.0  # synth_clk_period_ns=10.0
+
+
+def test_a_folding_for_another_network_is_refused_with_where_the_graphs_part():
+    from common.errors import ConfigError
+    from toolchains.finn.folding_map import map_folding
+
+    published = {"Defaults": {}, "Thresholding_Batch_0": {"PE": 1}}
+    published.update({f"ConvolutionInputGenerator_{i}": {"SIMD": 1} for i in range(6)})
+    published.update({f"StreamingFCLayer_Batch_{i}": {"PE": 1, "SIMD": 1} for i in range(9)})
+    order = [f"ConvolutionInputGenerator_{i // 2}" if i % 2 == 0 else f"StreamingFCLayer_Batch_{i // 2}" for i in range(12)]
+    in_order = {name: published[name] for name in ["Defaults", *order, "StreamingFCLayer_Batch_6", "StreamingFCLayer_Batch_7",
+                                                   "StreamingFCLayer_Batch_8"]}
+    assert len(map_folding(in_order, _cnv_layers()).pairs) == 15  # the same network: accepted
+    with pytest.raises(ConfigError, match=r"15 published \(6 ConvolutionInputGenerator, 9 MVAU\) against 14 here.*"
+                                          r"position 3 \(MVAU published, ConvolutionInputGenerator here\)"):
+        map_folding(in_order, _cnv_layers(drop=3))  # the second convolution's MVAU missing here
+    with pytest.raises(ConfigError, match="StreamingFCLayer_Batch_1 -> MVAU_hls_1: SIMD 5 does not divide MW 576"):
+        map_folding({**in_order, "StreamingFCLayer_Batch_1": {"PE": 1, "SIMD": 5}}, _cnv_layers())
+    with pytest.raises(ConfigError, match="'MVAU_hls_0' is not a FINN layer name"):
+        map_folding({**in_order, "MVAU_hls_0": {"PE": 1}}, _cnv_layers())
+    with pytest.raises(ConfigError, match="sets inFIFODepths"):
+        map_folding({**in_order, "StreamingFCLayer_Batch_8": {"PE": 1, "inFIFODepths": [2]}}, _cnv_layers())
+
+
+def _finn_graph(path, nodes, shape_in, shape_out):
+    from onnx import TensorProto, helper
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.util.basic import qonnx_make_model
+
+    from toolchains.finn import novivado  # noqa: F401  (before finn)
+
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape_in)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape_out)])
+    ModelWrapper(qonnx_make_model(graph)).save(str(path))
+    return path
+
+
+def _mvau(name, i, o, mw, mh, simd, pe, vectors):
+    from onnx import helper
+
+    return helper.make_node("MVAU_hls", [i, f"{name}_w"], [o], domain="finn.custom_op.fpgadataflow.hls",
+                            backend="fpgadataflow", name=name, MW=mw, MH=mh, SIMD=simd, PE=pe, numInputVectors=vectors,
+                            inputDataType="BINARY", weightDataType="BINARY", outputDataType="BINARY", noActivation=1,
+                            binaryXnorMode=1)
+
+
+def test_overlapping_layers_an_mlp_by_hand_and_a_convolution_below_finns_critical_path(tmp_path):
+    from onnx import helper
+
+    from toolchains.finn import dataflow_latency
+
+    # A: 8 -> 8, SIMD 2, PE 2 (SF 4, NF 4: 16 cycles); B: 8 -> 4, SIMD 2, PE 1 (16 cycles). The input's 4 words
+    # arrive at cycles 0-3, so A's 4 first-fold steps end at 1-4 and its outputs leave at 4, 8, 12, 16; B reads
+    # them as its first fold (steps ending 5, 9, 13, 17), then 3 more folds of 4: 29 (FINN adds up 16 + 16 = 32)
+    mlp = _finn_graph(tmp_path / "mlp.onnx", [_mvau("A", "x", "h", 8, 8, 2, 2, [1]), _mvau("B", "h", "y", 8, 4, 2, 1, [1])],
+                      [1, 8], [1, 4])
+    assert dataflow_latency.latency(mlp) == {"cycles": 29.0, "layers": {"A": 16.0, "B": 29.0}}
+
+    # a 3 x 3 convolution on 6 x 6 x 2: the window generator (159 cycles by FINN) and the MVAU (144) run together
+    window = helper.make_node("ConvolutionInputGenerator_rtl", ["x"], ["w"], domain="finn.custom_op.fpgadataflow.rtl",
+                              backend="fpgadataflow", name="S", ConvKernelDim=[3, 3], IFMChannels=2, IFMDim=[6, 6],
+                              OFMDim=[4, 4], SIMD=2, Stride=[1, 1], Dilation=[1, 1], inputDataType="BINARY",
+                              outputDataType="BINARY")
+    conv = _finn_graph(tmp_path / "conv.onnx", [window, _mvau("M", "w", "y", 18, 4, 2, 4, [1, 4, 4])], [1, 6, 6, 2],
+                       [1, 4, 4, 4])
+    got = dataflow_latency.latency(conv)
+    assert 144 < got["cycles"] <= 144 + 9 < 159 + 144  # the MVAU's 144 steps, waiting on little more than its last window
+
+
+def test_the_closed_form_is_the_step_by_step_recurrence():
+    from toolchains.finn.dataflow_latency import _run
+
+    rng = np.random.default_rng(0)
+    c = rng.integers(1, 4, 500).astype(float)
+    arrival = np.where(rng.random(500) < 0.3, -np.inf, np.sort(rng.uniform(0, 900, 500)))
+    t, expected = 0.0, []
+    for cj, aj in zip(c, arrival):
+        t = max(t, aj) + cj
+        expected.append(t)
+    assert np.array_equal(_run(c, arrival), np.array(expected))
