@@ -89,7 +89,11 @@ class Flow:
         self.task_root = self.build_root / self.task
         self.testset_root = eembc_testset(self.testset, self.recipe.model_id) if self.testset else None
         self.root = flow_root(self.task_root, self.flow, self.model, self.model_name, self.board, self.testset)
-        self.stages = [s for s in STAGES if not (s == "data" and self.model != "trained" and self.testset_root)]
+        # with a test folder of its own a model needs no data stage, unless it is a reference whose types are
+        # calibrated on the data stage's calibration set (tasks/calibration.py)
+        calibrated = self.model == "reference" and self.toolchain.framework in self.recipe.calibrated_frameworks
+        self.stages = [s for s in STAGES if not (s == "data" and self.model != "trained" and self.testset_root
+                                                  and not calibrated)]
         self.data_kind: str | None = None
         self.data_path: Path | None = None
         if "data" in self.stages:

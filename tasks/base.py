@@ -42,6 +42,9 @@ class RecipeBase(ABC):
     #: which frameworks take the task's model=reference: "qkeras" (the float Keras reference, for hls4ml),
     #: "brevitas" (the official int8 model, for FINN: int8_reference)
     reference_frameworks: ClassVar[tuple[str, ...]] = ()
+    #: which of those take the reference's post-training types from a calibration set (tasks/calibration.py)
+    #: that the data stage picks: for them the data stage runs even with a test folder of its own (testset=)
+    calibrated_frameworks: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, overrides: dict | None = None):
         self.cfg = self.load_config(overrides)
@@ -130,7 +133,18 @@ class RecipeBase(ABC):
     def train(self, model: str, data: dict[str, Path] | None, eembc: Path, data_kind: str, out: Path) -> dict:
         """Train the QKeras model, or import the reference model; gated, returns metrics.json's content."""
         if model == "reference":
-            return self.import_reference(eembc, data_kind, out)
+            metrics = self.import_reference(eembc, data_kind, out)
+            calibration = self.reference_calibration(data)
+            if calibration is None:
+                return metrics
+            from common.jsonio import write_json
+            from tasks import calibration as cal
+
+            inputs, what = calibration
+            cal.write(out / cal.FILE, inputs, what)
+            metrics = {**metrics, "calibration": what, "artifacts": {**metrics.get("artifacts", {}), "calibration": cal.FILE}}
+            write_json(out / "metrics.json", metrics)
+            return metrics
         return self.train_qkeras(data, eembc, data_kind, out)
 
     @abstractmethod
@@ -139,6 +153,30 @@ class RecipeBase(ABC):
 
     def import_reference(self, eembc: Path, data_kind: str, out: Path) -> dict:
         raise ConfigError(f"task {self.name} has no reference model")
+
+    def reference_calibration(self, data: dict[str, Path] | None) -> tuple[np.ndarray, dict] | None:
+        """The reference's calibration inputs as the accelerator receives them, and what they are (their
+        record: source, count, real or synthetic), from the data stage's calibration set; None where the
+        task's reference takes none or the data stage made none."""
+        if not self.calibrated_frameworks or data is None or "calibration" not in data:
+            return None
+        from tasks import calibration
+
+        samples, what = calibration.read(data["calibration"])
+        return self.calibration_inputs(samples), what
+
+    def calibration(self, trained: dict[str, Path]) -> tuple[np.ndarray, dict] | None:
+        """The train stage's calibration inputs (as the accelerator receives them) and their record, for a
+        toolchain's calibration pass; None where the train stage wrote none."""
+        if "calibration" not in trained:
+            return None
+        from tasks import calibration
+
+        return calibration.read(trained["calibration"])
+
+    def calibration_inputs(self, samples: np.ndarray) -> np.ndarray:
+        """The data stage's calibration samples (in the data's own encoding) as the reference model's inputs."""
+        raise ConfigError(f"task {self.name} has no calibration set for its reference")
 
     def reference_file(self) -> Path:
         return self.locate(self.cfg.reference)

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
 from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, RemoteFile, ToolchainSettings, TrainConfig
+from tasks.calibration import CalibrationConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 FLOAT_BYTES = 4  # an ad01 window is float32 little-endian (docs/mlperf-tiny.md 1.6)
@@ -97,6 +98,7 @@ class ReferenceConfig(RemoteFile):
     input_frac: int = Field(ge=0)
     int8: RemoteFile
     min_auc: float = Field(gt=0, le=1)  # the closed-division target on real data
+    calibration: CalibrationConfig  # the set its post-training types are calibrated on (tasks/calibration.py)
     hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain
     finn: ToolchainSettings  # read and validated by the FINN toolchain
 

@@ -55,9 +55,14 @@ def check_layout(root: Path) -> tuple[list[Path], list[TestFile]]:
     return train, normal + anomalous
 
 
+def file_windows(paths: list[Path], cfg: features.FeatureConfig) -> list[np.ndarray]:
+    """The windows of each WAV (float32), in the order given."""
+    return [features.windows(features.log_mel(p, cfg), cfg.frames).astype(np.float32)
+            for p in tqdm(paths, desc="train features", unit="wav")]
+
+
 def train_windows(paths: list[Path], cfg: features.FeatureConfig) -> np.ndarray:
-    parts = [features.windows(features.log_mel(p, cfg), cfg.frames) for p in tqdm(paths, desc="train features", unit="wav")]
-    return np.concatenate(parts).astype(np.float32)
+    return np.concatenate(file_windows(paths, cfg))
 
 
 def export_eembc(tests: list[TestFile], cfg: features.FeatureConfig, out: Path, window_bytes: int, stride_bytes: int) -> int:

@@ -26,9 +26,10 @@ class Recipe(RecipeBase):
     metric = "AUC"
     models = ("trained", "reference")
     reference_frameworks = ("qkeras", "brevitas")
+    calibrated_frameworks = ("qkeras",)
     dataset_name = "ToyCar dataset"
     firmware_sources = [HERE / "firmware" / "ad_model.c"]
-    data_modules = ["tasks.ad.dataset", "tasks.ad.synthetic"]
+    data_modules = ["tasks.ad.dataset", "tasks.ad.synthetic", "tasks.ad.calibration_set", "tasks.calibration"]
     origins = {"trained": "QKeras autoencoder trained by this recipe",
                "reference": "MLPerf Tiny float autoencoder ({file}), post-training types"}
 
@@ -45,8 +46,12 @@ class Recipe(RecipeBase):
         return dataset_fingerprint(root)
 
     def data_settings(self) -> dict:
+        from tasks import calibration
+        from tasks.ad import calibration_set
+
         return {"features": self.cfg.features.model_dump(), "window_bytes": self.cfg.window_bytes,
-                "stride_bytes": self.cfg.stride_bytes}
+                "stride_bytes": self.cfg.stride_bytes, "calibration": self.cfg.reference.calibration.model_dump(),
+                "calibration_list": calibration.file_digest(calibration_set.LIST)}
 
     def generate_synthetic(self, out: Path) -> tuple[Path, str]:
         from tasks.ad import synthetic
@@ -56,15 +61,20 @@ class Recipe(RecipeBase):
         return root, "synthetic ToyCar, generated in this stage (ToyCar/)"
 
     def prepare_data(self, root: Path, kind: str, out: Path) -> dict:
-        from tasks.ad import dataset
+        from tasks import calibration
+        from tasks.ad import calibration_set, dataset
 
         train, tests = dataset.check_layout(root)
-        windows = dataset.train_windows(train, self.cfg.features)
+        parts = dataset.file_windows(train, self.cfg.features)
+        windows = np.concatenate(parts)
         np.save(out / "train_windows.npy", windows)
+        samples, what = calibration_set.choose(train, parts, kind, self.cfg.reference.calibration)
+        calibration.write(out / calibration.FILE, samples, what)
         n_test = dataset.export_eembc(tests, self.cfg.features, out / EEMBC_DIR / self.model_id,
                                       self.cfg.window_bytes, self.cfg.stride_bytes)
         return {"train_files": len(train), "train_windows": int(windows.shape[0]), "test_files": n_test,
-                "artifacts": {"train_windows": "train_windows.npy", "eembc": EEMBC_DIR}}
+                "calibration": what,
+                "artifacts": {"train_windows": "train_windows.npy", "eembc": EEMBC_DIR, "calibration": calibration.FILE}}
 
     def test_files(self, eembc: Path):
         from tasks.ad import dataset
@@ -88,6 +98,11 @@ class Recipe(RecipeBase):
         from tasks.ad import reference
 
         return reference.import_model(self.cfg, self.reference_file(), self.test_files(eembc), data_kind, out)
+
+    def calibration_inputs(self, samples: np.ndarray) -> np.ndarray:
+        """Float dB windows on the reference's input grid (its input map: offset 0, scale 2^0)."""
+        r = self.cfg.reference
+        return InputMap(offset=0, scale_log2=0, width=r.input_width, frac=r.input_frac).to_model(samples)
 
     @property
     def sources(self) -> dict[str, dict[str, list[str]]]:

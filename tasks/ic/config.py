@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
 from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, ToolchainSettings, TrainConfig
+from tasks.calibration import CalibrationConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 
@@ -80,6 +81,7 @@ class BrevitasCNV(Strict):
 class ReferenceConfig(RemoteFile):
     input_shift: Literal[0] = 0  # the reference takes raw pixels 0..255 (its first BatchNorm normalises them)
     min_top1: float = Field(gt=0, le=1)  # on real CIFAR-10 test files only: synthetic shapes are not its classes
+    calibration: CalibrationConfig  # the set its post-training types are calibrated on (tasks/calibration.py)
     hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain (toolchains/hls4ml/settings.py)
 
 

@@ -22,8 +22,9 @@ class Recipe(RecipeBase):
     models = ("trained", "reference")
     dataset_name = "CIFAR-10"
     firmware_sources = [HERE / "firmware" / "ic_model.c"]
-    data_modules = ["tasks.ic.cifar", "tasks.ic.synthetic", "tasks.ic.testset"]
+    data_modules = ["tasks.ic.cifar", "tasks.ic.synthetic", "tasks.ic.testset", "tasks.ic.calibration_set", "tasks.calibration"]
     reference_frameworks = ("qkeras",)
+    calibrated_frameworks = ("qkeras",)
     origins = {"reference": "MLPerf Tiny reference ResNet-8 ({file}), softmax dropped",
                "trained": "QKeras ResNet-8 trained by this recipe"}
 
@@ -42,8 +43,12 @@ class Recipe(RecipeBase):
         return cifar.fingerprint(root)
 
     def data_settings(self) -> dict:
+        from tasks import calibration
+        from tasks.ic import calibration_set
+
         return {"classes": self.cfg.classes, "testset": self.cfg.testset.model_dump(),
-                "validation_fraction": VALIDATION_FRACTION}
+                "validation_fraction": VALIDATION_FRACTION, "calibration": self.cfg.reference.calibration.model_dump(),
+                "calibration_list": calibration.file_digest(calibration_set.LIST)}
 
     def generate_synthetic(self, out: Path) -> tuple[Path, str]:
         from tasks.ic import synthetic
@@ -53,7 +58,8 @@ class Recipe(RecipeBase):
         return root, "synthetic shapes, generated in this stage (cifar-10-batches-py/)"
 
     def prepare_data(self, root: Path, kind: str, out: Path) -> dict:
-        from tasks.ic import cifar, testset
+        from tasks import calibration
+        from tasks.ic import calibration_set, cifar, testset
 
         sets = cifar.read(root)
         x, y, _ = sets["train"]
@@ -66,8 +72,11 @@ class Recipe(RecipeBase):
         else:
             indices = testset.choose(labels, len(self.cfg.classes), self.cfg.testset.per_class)
         n_test = testset.export(images, labels, names, indices, len(self.cfg.classes), out / EEMBC_DIR / self.model_id)
-        return {"test_files": n_test, "train_images": int(len(x) - n_val), "validation_images": n_val,
-                "artifacts": {"train": "train.npz", "validation": "validation.npz", "eembc": EEMBC_DIR}}
+        samples, what = calibration_set.choose(sets, kind, np.asarray(indices), self.cfg.reference.calibration)
+        calibration.write(out / calibration.FILE, samples, what)
+        return {"test_files": n_test, "train_images": int(len(x) - n_val), "validation_images": n_val, "calibration": what,
+                "artifacts": {"train": "train.npz", "validation": "validation.npz", "eembc": EEMBC_DIR,
+                              "calibration": calibration.FILE}}
 
     def perf_samples_file(self) -> Path:
         return self.locate(self.cfg.testset.perf_samples)
@@ -90,6 +99,11 @@ class Recipe(RecipeBase):
         from tasks.ic import reference
 
         return reference.import_model(self.cfg, self.reference_file(), eembc, data_kind, out)
+
+    def calibration_inputs(self, samples: np.ndarray) -> np.ndarray:
+        from tasks.ic import reference
+
+        return reference.calibration_inputs(self.cfg, samples)
 
     # ---- the FINN model ---------------------------------------------------------------------
     def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:

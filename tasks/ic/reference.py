@@ -31,6 +31,11 @@ def logits_model(original):
     return model
 
 
+def calibration_inputs(cfg, samples: np.ndarray) -> np.ndarray:
+    """The data stage's calibration images (uint8 HWC) as the reference takes them: raw pixels (input_shift 0)."""
+    return (samples.astype(np.float32) / 2.0**cfg.reference.input_shift).astype(np.float32)
+
+
 def import_model(cfg, path: Path, eembc: Path, data_kind: str, out: Path) -> dict:
     from frameworks.keras2 import keras
 

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from common.config import Strict, load_yaml
 from frameworks.schema import BrevitasQuant, Gate, Pruning, Quant, RemoteFile, ToolchainSettings, TrainConfig
+from tasks.calibration import CalibrationConfig
 
 TASK_YAML = Path(__file__).with_name("task.yaml")
 
@@ -103,6 +104,7 @@ class ReferenceConfig(Strict):
     sha256: str | None
     url: str
     min_top1: float = Field(gt=0, le=1)
+    calibration: CalibrationConfig  # the set its post-training types are calibrated on (tasks/calibration.py)
     hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain (toolchains/hls4ml/settings.py)
     int8: RemoteFile | None = None  # the official int8 model, FINN's reference (tasks/reference_int8.py)
     finn: ToolchainSettings | None = None  # read and validated by the FINN toolchain

@@ -21,11 +21,13 @@ class Recipe(RecipeBase):
     models = ("trained", "reference")
     dataset_name = "Speech Commands v2"
     firmware_sources = [HERE / "firmware" / "kws_model.c"]
-    data_modules = ["tasks.kws.speech_commands", "tasks.kws.synthetic", "tasks.kws.features", "tasks.kws.testset"]
+    data_modules = ["tasks.kws.speech_commands", "tasks.kws.synthetic", "tasks.kws.features", "tasks.kws.testset",
+                    "tasks.kws.calibration_set", "tasks.calibration"]
     origins = {"reference": "MLPerf Tiny reference DS-CNN ({file}), rebuilt in Keras",
                "trained": "QKeras DS-CNN trained by this recipe"}
     imports_models = True
     reference_frameworks = ("qkeras", "brevitas")
+    calibrated_frameworks = ("qkeras",)
 
     def load_config(self, overrides: dict | None):
         return task_config.load(overrides=overrides)
@@ -43,7 +45,8 @@ class Recipe(RecipeBase):
 
     def data_settings(self) -> dict:
         return {"features": self.cfg.features.model_dump(), "input": self.cfg.input.model_dump(),
-                "mix": self.cfg.training_mix.model_dump(), "classes": self.cfg.classes}
+                "mix": self.cfg.training_mix.model_dump(), "classes": self.cfg.classes,
+                "calibration": self.cfg.reference.calibration.model_dump()}
 
     def generate_synthetic(self, out: Path) -> tuple[Path, str]:
         from tasks.kws import synthetic
@@ -53,13 +56,18 @@ class Recipe(RecipeBase):
         return root, "synthetic speech (espeak-ng), generated in this stage (speech_commands/)"
 
     def prepare_data(self, root: Path, kind: str, out: Path) -> dict:
-        from tasks.kws import speech_commands, testset
+        from tasks import calibration
+        from tasks.kws import calibration_set, speech_commands, testset
 
         sets = speech_commands.features(root, self.cfg, out)
         n_test = testset.export(sets["test"][0], sets["test"][1], self.cfg.classes, out / EEMBC_DIR / self.model_id,
                                 self.cfg.input)
+        samples, what = calibration_set.choose(sets, kind, self.cfg.reference.calibration)
+        calibration.write(out / calibration.FILE, samples, what)
         return {"test_files": n_test, **{f"{name}_clips": int(len(y)) for name, (_, y) in sets.items()},
-                "artifacts": {"train": "train.npz", "validation": "validation.npz", "eembc": EEMBC_DIR}}
+                "calibration": what,
+                "artifacts": {"train": "train.npz", "validation": "validation.npz", "eembc": EEMBC_DIR,
+                              "calibration": calibration.FILE}}
 
     # ---- train / import ---------------------------------------------------------------------
     def train_params(self, model: str) -> dict:
@@ -79,6 +87,11 @@ class Recipe(RecipeBase):
         from tasks.kws import reference
 
         return reference.import_model(self.cfg, self.reference_file(), eembc, data_kind, out)
+
+    def calibration_inputs(self, samples: np.ndarray) -> np.ndarray:
+        from tasks.kws import reference
+
+        return reference.calibration_inputs(self.cfg, samples)
 
     # ---- the FINN model ---------------------------------------------------------------------
     def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:

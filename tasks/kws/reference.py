@@ -118,6 +118,15 @@ def tflite_logits(path: Path, q: np.ndarray) -> np.ndarray:
     return interpreter.get_tensor(out["index"])
 
 
+def calibration_inputs(cfg, samples: np.ndarray) -> np.ndarray:
+    """The data stage's calibration clips (float MFCCs) as the rebuilt model takes them: the kws01 int8
+    encoding, minus the zero point."""
+    from tasks.kws import testset
+
+    q = testset.encode(samples, cfg.input).astype(np.float32)
+    return (q - cfg.input.zero_point).reshape(-1, FRAMES, COEFFS, 1)
+
+
 MIN_TFLITE_AGREEMENT = 0.95  # the rebuilt Keras model vs the reference interpreter (C.x measured 99.5 %)
 
 

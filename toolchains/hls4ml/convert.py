@@ -3,7 +3,8 @@ simulation and against QKeras.
 
 Steps: config from the model (granularity 'name'), types fixed where hls4ml 1.3 would silently
 lose exactness (toolchains.md Part C), then the recipe's own types (settings.py: e.g. the reference
-DS-CNN's, chosen from its activation ranges), convert for the board's part and clock, compile() the
+DS-CNN's weights) and those the calibration pass chooses from the Keras model's activation ranges on the
+train stage's calibration inputs (calibration.py; never the test inputs), convert for the board's part and clock, compile() the
 C++ model (hls4ml's C simulation; this also write()s the project), generate the fast emulator from
 the converted ModelGraph (emulator.py) and check it bit for bit against the C simulation on every
 test input, compare the emulation with the Keras model on every test input (bit-identical, or argmax
@@ -31,9 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import BuildError, FitError, GateError
+from common.errors import BuildError, ConfigError, FitError, GateError
 from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
 from toolchains.base import Accelerator, write_accel_model
+from toolchains.hls4ml import calibration as calibration_pass
 from toolchains.hls4ml import emulator, latency, resources
 from toolchains.hls4ml.settings import Hls4mlSettings
 
@@ -75,15 +77,26 @@ def _fix_precisions(model, hls_config: dict) -> list[str]:
 
 
 def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, out: Path,
-            settings: Hls4mlSettings | None = None, board=None) -> dict:
+            settings: Hls4mlSettings | None = None, board=None, calibration: tuple[np.ndarray, dict] | None = None) -> dict:
     """Convert, emulate and check; everything is written under out. Raises when the emulation
     does not agree with the Keras model as the settings require. With a board, its board project
-    too: the board IP's AXI-stream top and its Vitis HLS script in the project (board_project.py)."""
+    too: the board IP's AXI-stream top and its Vitis HLS script in the project (board_project.py).
+    calibration: (the calibration inputs, their record), for the settings' calibration pass."""
     import hls4ml
 
     settings = settings or Hls4mlSettings()
     hls_config = hls4ml.utils.config_from_keras_model(keras_model, granularity="name", backend="Vitis")
     fixes = _fix_precisions(keras_model, hls_config) + settings.apply(keras_model, hls_config)
+    calibrated = None
+    if settings.calibrate:
+        if calibration is None:
+            raise ConfigError("hls4ml calibrate needs calibration inputs, and the train stage wrote none (only a reference "
+                              "model's train stage does, from the data stage's calibration set)")
+        calibrated = calibration_pass.apply(keras_model, hls_config, settings, *calibration)
+        fixes += [f"{name}: result <- {c['result']} (calibrated: {c['min']:.4g} .. {c['max']:.4g})"
+                  for name, c in calibrated["layers"].items()]
+        log.info("hls4ml: calibrated %d result types on %d calibration inputs (%s)", len(calibrated["layers"]),
+                 calibrated["inputs"], calibrated.get("source"))
     project_dir = out / PROJECT
     hls_model = hls4ml.converters.convert_from_keras_model(
         keras_model,
@@ -175,6 +188,8 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         "input_type": str(in_t),
         "output_type": str(out_t),
         "precision_fixes": fixes,
+        "calibration": calibrated or {"source": "none: every type as task.yaml sets it"
+                                      + ("" if calibration is None else " (the train stage's calibration set unused)")},
         "windows_checked": int(inputs.shape[0]),
         "exact_fraction": exact,
         "argmax_agreement": argmax,

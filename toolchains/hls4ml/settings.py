@@ -5,6 +5,10 @@ Types are hls4ml precision strings (`fixed<16,6,RND,SAT>`), set per layer name (
 patterns allowed) on the keys hls4ml's `granularity='name'` config has: weight, bias, accum,
 result; a softmax's table types are layer-level keys, not Precision keys (toolchains.md C.x).
 
+A float model (an MLPerf reference) may have some result types chosen by the calibration pass instead
+(`calibrate`, toolchains/hls4ml/calibration.py): from the largest magnitude each named layer's Keras output
+reaches on the train stage's calibration inputs.
+
 A model trained elsewhere may bring its own hls4ml configuration (`config`: hls4ml's HLSConfig,
 `Model:` and `LayerName:` as `config_from_keras_model` writes them and as published conversions kept
 them, e.g. the hls4ml-FINN submission's `hls4ml_config.yml`): it is merged over the model's own config
@@ -17,7 +21,7 @@ import fnmatch
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from common.config import Strict
 from common.errors import ConfigError
@@ -30,6 +34,33 @@ LAYER_KEYS = {"exp_table_t", "inv_table_t", "table_size", "ReuseFactor", "Strate
 MODEL_CONFIG_KEYS = {"Precision", "ReuseFactor", "Strategy", "BramFactor", "ConvImplementation"}
 LAYER_CONFIG_KEYS = {"Precision", "ReuseFactor", "Strategy", "ConvImplementation", "accum_t", "table_size",
                      "exp_table_t", "inv_table_t"}
+
+
+class CalibrateSettings(Strict):
+    """The calibration pass: each layer a pattern names gets the result type fixed<width, I, RND, SAT>
+    (ufixed where its output is never negative on the calibration inputs), I the integer bits of the
+    largest magnitude it reaches plus margin_bits. Weights, biases and accumulators keep their types."""
+
+    # name pattern -> the type's total width (None: `width`); a list of patterns: all at `width`
+    layers: dict[str, int | None] = Field(min_length=1)
+    width: int = Field(16, ge=2, le=64)
+    margin_bits: int = Field(1, ge=0, le=16)  # integer bits above the largest magnitude seen (headroom)
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _list_of_patterns(cls, value):
+        return dict.fromkeys(value) if isinstance(value, list) else value
+
+    @field_validator("layers")
+    @classmethod
+    def _widths(cls, value):
+        bad = {k: w for k, w in value.items() if w is not None and not 2 <= w <= 64}
+        if bad:
+            raise ValueError(f"layer widths must be 2..64 bits: {bad}")
+        return value
+
+    def width_of(self, pattern: str) -> int:
+        return self.layers[pattern] or self.width
 
 
 class Hls4mlSettings(Strict):
@@ -49,6 +80,8 @@ class Hls4mlSettings(Strict):
     fit: Literal["refuse", "warn"] = "warn"
     # hls4ml's own HLSConfig for the model (Model: / LayerName:), merged over config_from_keras_model's
     config: dict = Field(default_factory=dict)
+    # the calibration pass over some layers' result types (needs the train stage's calibration inputs)
+    calibrate: CalibrateSettings | None = None
 
     @model_validator(mode="after")
     def _tolerance_with_close(self):
@@ -87,6 +120,13 @@ class Hls4mlSettings(Strict):
                         layers[name][key] = value
                     changed.append(f"{name}: {key} <- {value}")
         return changed + _clamp_reuse(keras_model, layers)
+
+    def results_set(self, names, input_name: str) -> set[str]:
+        """Which of the layer names get a result type from `input` or `layers` (the calibration pass must not
+        choose one for them too)."""
+        named = {n for n in names for pattern, keys in self.layers.items()
+                 if "result" in keys and fnmatch.fnmatchcase(n, pattern)}
+        return named | ({input_name} if self.input else set())
 
     def what(self) -> str:
         if self.agreement == "close":

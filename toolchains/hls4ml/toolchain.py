@@ -41,7 +41,7 @@ class Toolchain(ToolchainBase):
 
         inputs = recipe.model_inputs(eembc, trained)
         return convert.convert(recipe.load_model(trained), board.part, board.clock_period_ns, inputs, out,
-                               self.settings(recipe, model), board)
+                               self.settings(recipe, model), board, calibration=recipe.calibration(trained))
 
     def accelerator(self, convert_dir: Path) -> Accelerator:
         from toolchains.hls4ml import convert
