@@ -144,6 +144,7 @@ def cnv_w1a1(repo, root: Path, board_name: str) -> dict | str:
     kept under build/bench/paper/cnv-w1a1/<board> keyed by the trained model and the folding. A string
     says why not, when the folding JSON or the trained model is missing."""
     from boards import board as boards
+    from common.errors import GateError
     from pipeline.artifacts import StageError
     from pipeline.flow import Flow
     from tasks import published_designs as pd
@@ -167,13 +168,18 @@ def cnv_w1a1(repo, root: Path, board_name: str) -> dict | str:
     if kept.is_file() and json.loads(kept.read_text()).get("key") == key:
         return json.loads(kept.read_text())["result"]
     shutil.rmtree(out, ignore_errors=True)
-    (out / "convert").mkdir(parents=True)
+    for folder in ("names", "convert"):
+        (out / folder).mkdir(parents=True)
     trained, eembc = flow.artifacts("train"), flow.eembc()
     source = convert.from_brevitas(flow.recipe, trained, eembc, out / "names")
     mapping = folding_map.map_folding(published, folding_map.layers_before_folding(source.onnx, board, out / "names" / "finn"))
     (out / "folding.json").write_text(json.dumps(mapping.config, indent=1))
     settings = FinnSettings(folding_config=str(out / "folding.json"))
     report = convert.convert(flow.recipe, trained, eembc, board, out / "convert", settings)
+    applied = json.loads((out / "convert" / build.OUTPUT / "report" / "applied_folding_config.json").read_text())
+    missed = folding_map.not_applied(mapping.config, applied)
+    if missed:
+        raise GateError(f"CNV-W1A1: the FINN build did not apply the mapped folding: {'; '.join(missed)}")
     overlap = dataflow_latency.latency(out / "convert" / build.OUTPUT / build.CODEGEN_MODEL)
     _, labels = testset.read(eembc, flow.recipe.model_id, flow.recipe.input_bytes)
     emulated = np.load(out / "convert" / "emulated_outputs.npy")
@@ -207,7 +213,8 @@ def cnv_rows(results: dict, pub: dict) -> list[list[str]]:
         clock = result["published_clock_mhz"]
         if clock and abs(clock - board.fabric_clock_mhz) > 0.5:  # the published design ran at another clock than ours
             at = result["overlap_cycles"] / clock + overhead
-            modeled += f" (at the published build's {clock:g} MHz, not our {board.fabric_clock_mhz:g}: {at:,.0f} us)"
+            modeled += f" (layers overlapping at the published build's {clock:g} MHz, not our {board.fabric_clock_mhz:g}: " \
+                       f"{at:,.0f} us)"
             difference += f" ({100 * (at / p['latency_us'] - 1):+.0f} %)"
         rows.append(["CNV-W1A1", "finn", b, f"{p['latency_us']:,.1f} us", modeled, difference,
                      CNV_PUBLISHED_RESOURCES if b == "pynq_z2" else "-",

@@ -249,6 +249,17 @@ def test_cnv_w1a1s_published_folding_maps_onto_the_harness_cnv_by_kind_and_order
     assert pd.cnv_clock_mhz(repo, "pynq_z2") == pd.cnv_clock_mhz(repo, "arty_a7") == 100.0  # synth_clk_period_ns=10.0
 
 
+def test_a_folding_the_build_did_not_apply_is_named():
+    from toolchains.finn.folding_map import not_applied
+
+    config = {"Defaults": {}, "MVAU_hls_0": {"PE": 16, "SIMD": 3}, "Pool_hls_0": {"PE": 64}}
+    applied = {"Defaults": {}, "MVAU_hls_0": {"PE": 16, "SIMD": 3, "ram_style": "auto"}, "Pool_hls_0": {"PE": 1}}
+    assert not_applied(config, applied) == ["Pool_hls_0.PE 64 (applied: 1)"]
+    assert not_applied(config, {**applied, "Pool_hls_0": {"PE": 64}}) == []
+    # FINN 2022's names configure nothing in finn-plus: every entry is reported
+    assert len(not_applied({"StreamingFCLayer_Batch_0": {"PE": 16, "SIMD": 3}}, applied)) == 2
+
+
 def test_a_folding_for_another_network_is_refused_with_where_the_graphs_part():
     from common.errors import ConfigError
     from toolchains.finn.folding_map import map_folding

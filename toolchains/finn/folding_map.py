@@ -200,5 +200,13 @@ def map_folding(published: dict, layers: list[Layer]) -> Mapping:
     return Mapping(config, pairs, dropped, unconfigured, pools)
 
 
+def not_applied(config: dict, applied: dict) -> list[str]:
+    """What of a mapped config the build did not apply (its report/applied_folding_config.json): empty when
+    every layer got every attribute, as a name FINN did not match would not."""
+    return [f"{name}.{attr} {value!r} (applied: {applied.get(name, {}).get(attr)!r})"
+            for name, entry in config.items() if name != "Defaults"
+            for attr, value in entry.items() if applied.get(name, {}).get(attr) != value]
+
+
 def _count(kinds: list[str]) -> str:
     return ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
