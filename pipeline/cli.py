@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -59,6 +60,17 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) <= 0:
         raise argparse.ArgumentTypeError(f"expected a whole number > 0, got '{text}'")
     return int(text)
+
+
+def _seconds(text: str) -> float:
+    """A window length: float() also takes nan, inf and negatives, which the runner's calibration cannot use."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got '{text}'")
+    return value
 
 
 def _program(flow: Flow, energy: bool, flash: bool) -> int:
@@ -102,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--to", dest="stop", choices=STAGES, help="stop after this stage")
     r.add_argument("--force", action="store_true", help="re-run stages even when their inputs are unchanged")
     r.add_argument("--iterations", type=_positive, help="measured inferences per performance window (default: calibrated)")
-    r.add_argument("--window-seconds", type=float, default=10.0, help="calibrated window length (run rules: >= 10 s)")
+    r.add_argument("--window-seconds", type=_seconds, default=10.0, help="calibrated window length (run rules: >= 10 s)")
     r.add_argument("--modes", nargs="+", default=DEFAULT_MODES, choices=RUN_MODES,
                    help="runner modes (default: performance accuracy; energy: modeled, with timing=modeled)")
     r.add_argument("--resume", action="store_true", help="go on with the run (every mode) an interruption left in run.partial")
@@ -119,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
+        if args.build_root is not None and args.build_root.exists() and not args.build_root.is_dir():
+            raise ConfigError(f"--build-root {args.build_root} is a file, not a folder")
         flow = Flow(task=args.task, board=args.board, flow=args.flow, data=args.data, model=args.model, testset=args.testset,
                     input_scale=args.input_scale, input_zero_point=args.input_zero_point,
                     build_root=args.build_root or build_root(), overrides=_overrides(args.set),

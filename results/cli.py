@@ -54,8 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--build-root", type=Path, default=None, help="default: $BUILD_ROOT or build/ in the repository")
     r.add_argument("--out", type=Path, default=None, help="default: <build root>/report")
     args = p.parse_args(argv)
+    try:
+        return _command(args)
+    except HarnessError as err:
+        print(f"results: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a path given that cannot be read or written: --out a file, --csv in a missing folder
+        print(f"results: {err.strerror or err}: {err.filename or ''}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "report":
         root = args.build_root or build_root()
+        if not root.is_dir():
+            raise HarnessError(f"--build-root {root} is not a folder: give the build tree the pipeline wrote (build/)")
         written = page.write(root, args.out or root / "report")
         print(f"runs used ({len(written['runs'])}):" + "".join(f"\n  {r}" for r in written["runs"]) if written["runs"]
               else f"no finished runs under {root}: the table holds the published results only")
@@ -64,18 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {written['page']} with {len(written['figures'])} plots"
               + (f"; {len(written['broken'])} broken run(s) listed on the page" if written["broken"] else ""))
         return 0
-    try:
-        if args.command == "export":
-            out = args.out or build_root() / "submission"
-            root = submission.export(args.run, out, args.organization, args.division, args.status, args.dry_run,
-                                     args.build_root)
-            print(f"wrote {root}{' (PRACTICE: not a submission)' if args.dry_run else ''}")
-            report = checker.check(out)
-        else:
-            report = checker.check(args.input, args.csv)
-    except HarnessError as err:
-        print(f"results: {err}", file=sys.stderr)
-        return 1
+    if args.command == "export":
+        out = args.out or build_root() / "submission"
+        root = submission.export(args.run, out, args.organization, args.division, args.status, args.dry_run, args.build_root)
+        print(f"wrote {root}{' (PRACTICE: not a submission)' if args.dry_run else ''}")
+        report = checker.check(out)
+    else:
+        report = checker.check(args.input, args.csv)
     for finding in report.findings:
         print(finding, file=sys.stderr if finding.level == "error" else sys.stdout)
     for row in report.rows:

@@ -23,6 +23,7 @@ BENCHMARKS = {"ad01": "ad", "ic01": "ic", "kws01": "kws", "vww01": "vww"}
 SUMMARIES = ("performance", "accuracy", "energy")  # a mode's summary in the run manifest's outputs
 RUNNER_CLI = "python -m runner"  # the made_by of a command-line run's manifest (runner/run_manifest.py)
 BUILD_KEY = re.compile(r"^[0-9a-f]{64}$")
+FOLDER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a task, flow or board: one folder of the repository
 
 
 class BrokenRun(HarnessError):
@@ -46,6 +47,10 @@ def _manifest(path: Path) -> dict:
     for key in ("flow", *SUMMARIES):
         if not isinstance(outputs.get(key) or {}, dict):
             raise BrokenRun(f"{file}: its '{key}' output is not a mapping")
+    for key, value in (outputs.get("flow") or {}).items():  # names of folders: task, flow, board, model
+        if not isinstance(value, str) or not value or (key != "model" and not FOLDER_NAME.match(value)):
+            raise BrokenRun(f"{file}: its flow's {key} {value!r:.60} is not a name (the pipeline records task, flow, board "
+                            "and model as the words given to it)")
     try:
         Provenance.model_validate(outputs.get("provenance"))
     except ValidationError as e:

@@ -235,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             summary.update(made)
         _record(out, summary, args, argv)
     except HarnessError as e:
-        print(f"runner: {e}", file=sys.stderr)
+        kept = out.is_dir() and any(out.glob("*.journal.jsonl"))  # a mode had begun: its records are journaled
+        print(f"runner: {e}" + (f"; what was done is kept in {out}: add --resume to go on" if kept else ""), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"runner: interrupted; what was done is kept in {out}: add --resume to go on", file=sys.stderr)

@@ -23,6 +23,7 @@ DUT_TIMINGS = ("modeled", "clock")
 # the link's own clock when the DUT's time is not modeled (common/provenance.py's makers)
 MAKERS: dict[str, Callable[..., prov.Provenance]] = {"host-emulation": prov.emulated, "qemu": prov.qemu, "board": prov.board}
 LAP = re.compile(r"^m-lap-us-([0-9]+)$")
+MAX_LAP_US = 2**64 - 1
 RESULTS = re.compile(r"^m-results-\[([^]]+)\]$")
 DB_CHUNK_BYTES = SerialTransport.db_chunk  # the MLC runner's chunk when talking to the DUT directly
 # The MLC runner's wait for the reply to `infer` (docs/mlperf-tiny.md 3.5): the DUT is silent between its two
@@ -126,6 +127,9 @@ def _match(pattern: re.Pattern, lines: list[str], command: str) -> re.Match:
 
 def parse_infer(lines: list[str], iterations: int, warmups: int) -> InferResult:
     laps = [int(m.group(1)) for m in map(LAP.match, lines) if m]
+    if any(lap > MAX_LAP_US for lap in laps):  # the firmware's counter is 64 bits: more digits are a garbled line
+        raise DutError(f"malformed reply to 'infer {iterations} {warmups}': an m-lap-us beyond a 64-bit microsecond count "
+                       f"({max(laps)})")
     found = [m.group(1) for m in map(RESULTS.match, lines) if m]
     command = f"infer {iterations} {warmups}"
     if "m-infer-done" not in lines or not found:

@@ -26,7 +26,11 @@ def throughput(result: InferResult) -> float:
     if result.elapsed_us is None:
         raise DutError(f"the DUT printed no m-lap-us pair for 'infer {result.iterations} {result.warmups}': "
                        "performance mode needs the performance build (EE_CFG_ENERGY_MODE=0)")
-    return result.iterations / (result.elapsed_us / 1_000_000) if result.elapsed_us > 0 else 0.0
+    if result.elapsed_us <= 0:  # the MLC runner would divide by it: a throughput of 0, or negative, would pass as one
+        raise DutError(f"the DUT's m-lap-us pair for 'infer {result.iterations} {result.warmups}' gives {result.elapsed_us} us "
+                       f"(from {result.start_us} to {result.end_us}): {result.iterations} inferences take time; its timer "
+                       "stopped, wrapped or runs backwards (check TIMER_HZ/GTIMER_HZ and the firmware's timer)")
+    return result.iterations / (result.elapsed_us / 1_000_000)
 
 
 def _kept_window(record: dict, entry: Entry) -> str | None:
