@@ -34,7 +34,8 @@ def flow_table(task: str, flow: str, board: str, train: dict, convert: dict, run
     if est:  # a toolchain's estimates: modeled, never measured
         rows.append({**base, "quantity": "accelerator latency (us)", "value": round(est["accelerator_latency_us"], 2),
                      "where": "modeled",
-                     "what": f"critical path {est['critical_path_cycles']} cycles / fabric clock; {est['what']}"})
+                     "what": f"{est.get('accelerator_cycles', est['critical_path_cycles'])} cycles / fabric clock; "
+                             f"{est['what']}"})
         rows.append({**base, "quantity": "latency (us)", "value": round(est["modeled_latency_us"], 2), "where": "modeled",
                      "what": f"accelerator latency + {est['call_overhead_us']:g} us firmware overhead per call "
                              f"(the board's call_overhead model, boards/{board}/board.yaml)"})
