@@ -32,16 +32,20 @@ TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 division ?= open
 status   ?= available
 
+# a make variable as one shell word: single-quoted, its own single quotes escaped, so that
+# make task="ad; echo X" names the task "ad; echo X" (refused by the pipeline) instead of running a command
+sq = '$(subst ','\'',$(1))'
+
 .PHONY: all setup test dut program download bench export report sweep clean
 all: $(STAMP)
 ifeq ($(task),)
 	@echo "usage: make task=<kws|ad|ic|vww> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [data=auto|synthetic|PATH] [model=trained|reference|MODEL.onnx] [testset=EEMBC_FOLDER] [input_scale=S] [input_zero_point=Z] [dut=emulated|qemu|usb|PORT] [timing=host|modeled] [from=STAGE] [to=STAGE] [set=\"KEY=VALUE ...\"]"; exit 2
 else
-	$(PY) -m pipeline run --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) --dut $(dut) \
-	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
-	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(from),--from $(from)) $(if $(to),--to $(to)) \
-	  $(if $(resume),--resume) $(if $(timing),--timing $(timing)) $(if $(modes),--modes $(modes)) \
-	  $(foreach s,$(set),--set '$(s)')
+	$(PY) -m pipeline run --task $(call sq,$(task)) --board $(call sq,$(board)) --flow $(call sq,$(flow)) --data $(call sq,$(data)) --model $(call sq,$(model)) --dut $(call sq,$(dut)) \
+	  $(if $(testset),--testset $(call sq,$(testset))) $(if $(input_scale),--input-scale $(call sq,$(input_scale))) \
+	  $(if $(input_zero_point),--input-zero-point $(call sq,$(input_zero_point))) $(if $(from),--from $(call sq,$(from))) $(if $(to),--to $(call sq,$(to))) \
+	  $(if $(resume),--resume) $(if $(timing),--timing $(call sq,$(timing))) $(if $(modes),--modes $(foreach m,$(modes),$(call sq,$(m)))) \
+	  $(foreach s,$(set),--set $(call sq,$(s)))
 endif
 
 setup: $(STAMP)
@@ -67,30 +71,30 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 dut: $(STAMP)
-	$(PY) -m pipeline dut --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
-	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
-	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(energy),--energy)
+	$(PY) -m pipeline dut --task $(call sq,$(task)) --board $(call sq,$(board)) --flow $(call sq,$(flow)) --data $(call sq,$(data)) --model $(call sq,$(model)) \
+	  $(if $(testset),--testset $(call sq,$(testset))) $(if $(input_scale),--input-scale $(call sq,$(input_scale))) \
+	  $(if $(input_zero_point),--input-zero-point $(call sq,$(input_zero_point))) $(if $(energy),--energy)
 
 program: $(STAMP)
-	@test -n "$(task)" || { echo 'usage: make program task=<kws|ad|ic> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [energy=1] [flash=1] [hw_server=HOST:PORT]'; exit 2; }
-	$(if $(hw_server),HW_SERVER=$(hw_server)) $(PY) -m pipeline program --task $(task) --board $(board) --flow $(flow) --data $(data) --model $(model) \
-	  $(if $(testset),--testset $(testset)) $(if $(input_scale),--input-scale $(input_scale)) \
-	  $(if $(input_zero_point),--input-zero-point $(input_zero_point)) $(if $(energy),--energy) $(if $(flash),--flash)
+	@test -n $(call sq,$(task)) || { echo 'usage: make program task=<kws|ad|ic> board=<pynq_z2|arty_a7|zedboard> [flow=hls4ml|finn] [energy=1] [flash=1] [hw_server=HOST:PORT]'; exit 2; }
+	$(if $(hw_server),HW_SERVER=$(call sq,$(hw_server))) $(PY) -m pipeline program --task $(call sq,$(task)) --board $(call sq,$(board)) --flow $(call sq,$(flow)) --data $(call sq,$(data)) --model $(call sq,$(model)) \
+	  $(if $(testset),--testset $(call sq,$(testset))) $(if $(input_scale),--input-scale $(call sq,$(input_scale))) \
+	  $(if $(input_zero_point),--input-zero-point $(call sq,$(input_zero_point))) $(if $(energy),--energy) $(if $(flash),--flash)
 
 export: $(STAMP)
-	@test -n "$(runs)" -a -n "$(org)" || { echo 'usage: make export runs="build/<task>/<flow>/<board>/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]'; exit 2; }
-	$(PY) -m results export $(foreach r,$(runs),--run $(r)) --organization $(org) --division $(division) --status $(status) 	  $(if $(dry_run),--dry-run)
+	@test -n $(call sq,$(runs)) -a -n $(call sq,$(org)) || { echo 'usage: make export runs="build/<task>/<flow>/<board>/run ..." org=ORG [division=open|closed] [status=available|preview|rdi] [dry_run=1]'; exit 2; }
+	$(PY) -m results export $(foreach r,$(runs),--run $(call sq,$(r))) --organization $(call sq,$(org)) --division $(call sq,$(division)) --status $(call sq,$(status)) 	  $(if $(dry_run),--dry-run)
 
 download: $(STAMP)
-	$(PY) -m tasks.download $(task)
+	$(PY) -m tasks.download $(call sq,$(task))
 
 report: $(STAMP)
 	$(PY) -m results report
 
 sweep: $(STAMP)
-	@test -n "$(task)" -a -n "$(space)" || { echo 'usage: make sweep task=<kws|ad|ic> space=FILE [flow=hls4ml|finn] [board=pynq_z2|arty_a7|zedboard] [data=auto|synthetic|PATH] [trials=N] [workers=N] [cluster=ADDRESS] [resume=1 [retry_failed=1]]'; exit 2; }
-	$(PY) -m sweep --task $(task) --flow $(flow) --board $(board) --data $(data) --space $(space) \
-	  $(if $(trials),--trials $(trials)) $(if $(workers),--workers $(workers)) $(if $(cluster),--cluster $(cluster)) \
+	@test -n $(call sq,$(task)) -a -n $(call sq,$(space)) || { echo 'usage: make sweep task=<kws|ad|ic> space=FILE [flow=hls4ml|finn] [board=pynq_z2|arty_a7|zedboard] [data=auto|synthetic|PATH] [trials=N] [workers=N] [cluster=ADDRESS] [resume=1 [retry_failed=1]]'; exit 2; }
+	$(PY) -m sweep --task $(call sq,$(task)) --flow $(call sq,$(flow)) --board $(call sq,$(board)) --data $(call sq,$(data)) --space $(call sq,$(space)) \
+	  $(if $(trials),--trials $(call sq,$(trials))) $(if $(workers),--workers $(call sq,$(workers))) $(if $(cluster),--cluster $(call sq,$(cluster))) \
 	  $(if $(resume),--resume) $(if $(retry_failed),--retry-failed)
 
 bench: $(STAMP)

@@ -123,3 +123,20 @@ def test_pipeline_build_root_a_file_is_one_line(tmp_path, capsys):
     assert pipeline_main(["run", "--task", "ad", "--board", "pynq_z2", "--build-root", str(tmp_path / "afile"), "--from", "run",
                           "--to", "run"]) == 1  # was NotADirectoryError
     assert f"--build-root {tmp_path / 'afile'} is a file, not a folder" in capsys.readouterr().err
+
+
+def test_make_passes_each_variable_as_one_word_and_runs_nothing_else():
+    """make task="ad; echo PWNED" pasted the value into the shell line: the echo ran (the probe's last silently
+    wrong case). Each variable is now one single-quoted word, its own quotes escaped; PY stands in for the
+    pipeline and prints the arguments it gets."""
+    import subprocess
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    ran = subprocess.run(["make", "-s", "-o", ".venv/.installed", "task=ad; echo PWNED", "testset=it's here",
+                          "set=a=1 b='2'", "modes=performance energy", "PY=printf [%s]"],
+                         cwd=repo, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == ("[-m][pipeline][run][--task][ad; echo PWNED][--board][pynq_z2][--flow][hls4ml][--data][auto]"
+                          "[--model][trained][--dut][emulated][--testset][it's here][--modes][performance][energy]"
+                          "[--set][a=1][--set][b='2']")
