@@ -200,11 +200,16 @@ class Found:
 
 
 def scan(build_root: Path) -> Found:
-    """Every run stage under build/<task>/<flow>/<board>/run: the readable ones, and the others with why."""
+    """Every run stage under build/<task>/<flow>/<board>/run and every `python -m runner` run in its default
+    place, build/runs/<date_time> (with a manifest.json: an interrupted one has none): the readable ones, and
+    the others with why."""
     runs, broken = [], []
-    for folder in sorted(p for p in Path(build_root).glob("*/*/*/run") if p.is_dir()):
+    root = Path(build_root)
+    stages = sorted(p for p in root.glob("*/*/*/run") if p.is_dir())
+    command_line = sorted(p.parent for p in root.glob("runs/*/manifest.json"))
+    for folder in stages + command_line:
         try:
-            runs.append(Run.load(folder))
+            runs.append(Run.load(folder, root))
         except HarnessError as e:
             broken.append((folder, str(e)))
     return Found(runs, broken)

@@ -215,3 +215,18 @@ def test_a_programming_record_of_another_build_is_refused(bench, capsys):
     capsys.readouterr()
     assert _export(bench, out) == 1
     assert "was last programmed with build cdcdcdcdcdcd, but the DUT reports build" in capsys.readouterr().err
+
+
+def test_the_report_finds_runner_runs_in_their_default_place(bench, capsys):
+    """make report lists every run: a runner run in <build root>/runs/<name> (runner --out's default place) is
+    read with its flow from the build key; one that cannot be tied to a build is listed as broken, with why."""
+    from results.runs import scan
+
+    out = bench["root"] / "runs" / "20261204_230000"
+    assert _runner(bench, _dut(bench, pace=0.2), out, "p") == 0
+    stranger = bench["root"] / "runs" / "20261204_230500"
+    assert _runner(bench, _dut(bench, build="f" * 64, pace=0.2), stranger, "p") == 0
+    found = scan(bench["root"])
+    mine = [r for r in found.runs if r.path == out.resolve()]
+    assert len(mine) == 1 and (mine[0].task, mine[0].flow, mine[0].board) == ("ad", "hls4ml", "pynq_z2")
+    assert [(path, "which no finished build stage" in why) for path, why in found.broken] == [(stranger, True)]
