@@ -31,6 +31,8 @@ def build(cfg: BrevitasMobileNet, classes: int) -> nn.Sequential:
         layers += [bq.conv(q, channels, channels, 3, padding=1, stride=stride, groups=channels), nn.BatchNorm2d(channels),
                    bq.activation(q), bq.conv(q, channels, filters, 1), nn.BatchNorm2d(filters), bq.activation(q)]
         channels = filters
-    side = cfg.final_side()
-    layers += [nn.AvgPool2d(side), nn.Flatten(), bq.linear(q, channels, classes, bias=True)]
+    # the average over the whole final map as a global pool: exported as GlobalAveragePool, which FINN builds as an
+    # accumulator and a 1/N scale absorbed downstream (toolchains/finn/steps.py); an AvgPool2d(side), the same values,
+    # exports as AveragePool, which FINN leaves unmapped (with the Flatten and MatMul after it)
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), bq.linear(q, channels, classes, bias=True)]
     return nn.Sequential(*layers)

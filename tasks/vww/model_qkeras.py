@@ -20,7 +20,7 @@ from tasks.vww.config import CHANNELS, SIDE, ModelConfig
 
 
 def build(cfg: ModelConfig, classes: int, batchnorm: bool = False) -> keras.Model:
-    from qkeras import QActivation, QConv2D, QDense, QDepthwiseConv2D, quantized_bits, quantized_relu
+    from qkeras import QActivation, QConv2D, QDense, QDepthwiseConv2D, quantized_bits
 
     def q(quant: Quant):
         return quantized_bits(quant.bits, quant.integer, alpha=1)
@@ -28,7 +28,12 @@ def build(cfg: ModelConfig, classes: int, batchnorm: bool = False) -> keras.Mode
     def relu(x, name: str):
         if batchnorm:
             x = keras.layers.BatchNormalization(name=f"bn_{name}")(x)
-        return QActivation(quantized_relu(cfg.relu_bits, cfg.relu_integer), name=f"relu_{name}")(x)
+        # The quantized ReLU as an unsigned quantized_bits: the same values as quantized_relu(bits, integer) (round half
+        # to even, clipped to 0 .. 2^integer - 2^-fraction), but hls4ml folds a quantized_bits activation into the
+        # convolution before it (the convolution's result type, ufixed with RND_CONV and SAT, is the ReLU: recipe.py),
+        # where a quantized_relu stays a layer of its own with a FIFO as deep as its tensor (BRAM: README)
+        return QActivation(quantized_bits(cfg.relu_bits, cfg.relu_integer, keep_negative=False, alpha=1),
+                           name=f"relu_{name}")(x)
 
     # With BatchNorm the convolutions have no bias (the BatchNorm's beta is one), without they have a quantized one
     bias = {"use_bias": False} if batchnorm else {"bias_quantizer": q(cfg.bias_quant)}

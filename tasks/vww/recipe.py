@@ -5,6 +5,7 @@ vww01 test files, and what the toolchains and the firmware need (the interface: 
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,32 @@ from tasks.vww import config as task_config
 HERE = Path(__file__).resolve().parent
 VALIDATION_FRACTION = 0.1  # of each class's training images, the first in name order (Keras' validation_split)
 TEST_SPLIT = "val2014"  # synthetic data: the images named COCO_val2014_* are the test files
+
+
+def relu_types(m: task_config.ModelConfig) -> dict[str, dict[str, str]]:
+    """Each convolution's result type is its ReLU (model_qkeras.py: an unsigned quantized_bits, which hls4ml 1.3
+    maps to a signed, truncating, wrapping fixed): ufixed<relu_bits, relu_integer>, rounding half to even as
+    QKeras' tf.round (RND_CONV) and saturating (a negative sum is 0, a large one the maximum), cast from the
+    exact accumulator. The activation layer given the same type is then a no-op hls4ml removes, so no
+    FIFO of the wide sums (20 to 22 bits) and none of the ReLU's own: every io_stream FIFO is as deep as its
+    tensor (48 x 48 packets after the stem), and their widths are most of a design's BRAM."""
+    relu = {"result": f"ufixed<{m.relu_bits},{m.relu_integer},RND_CONV,SAT>"}
+    # conv0 also has a linear activation layer with a type of its own in hls4ml's config (fixed<16,6>)
+    return {"conv0": relu, "conv0_linear": relu, "dw[0-9]*": relu, "pw[0-9]*": relu, "relu_*": relu}
+
+
+def layer_names(blocks: int) -> list[str]:
+    """The QKeras MobileNet's layer names hls4ml's config has (model_qkeras.py) with `blocks` blocks."""
+    return ["conv0", *(f"{kind}{i}" for i in range(1, blocks + 1) for kind in ("dw", "pw")), "logits"]
+
+
+def kept_layer_patterns(layers: dict, blocks: int) -> dict:
+    """task.yaml's hls4ml layer settings (reuse factors per block, for all 13) without the patterns that name only
+    blocks a model with fewer `blocks` does not have (e.g. the tests' 2-block model); a pattern that names no layer
+    of the 13-block model either stays, and hls4ml's settings refuse it as a typo."""
+    have, full = layer_names(blocks), layer_names(len(task_config.MOBILENET_V1_BLOCKS))
+    return {p: keys for p, keys in layers.items()
+            if any(fnmatch.fnmatchcase(n, p) for n in have) or not any(fnmatch.fnmatchcase(n, p) for n in full)}
 
 
 class Recipe(RecipeBase):
@@ -153,6 +180,15 @@ class Recipe(RecipeBase):
 
         images, _ = testset.read(eembc, self.model_id, self.input_bytes)
         return images.astype(np.float32) / (1 << int(self.input_mapping(trained)["input_shift"]))
+
+    def toolchain_settings(self, flow: str, model: str) -> dict:
+        settings = super().toolchain_settings(flow, model)
+        if flow == "hls4ml" and model == "trained":  # task.yaml's own layer types win over these
+            layers = relu_types(self.cfg.model)
+            for pattern, keys in kept_layer_patterns(settings.get("layers", {}), self.cfg.model.blocks).items():
+                layers[pattern] = {**layers.get(pattern, {}), **keys}
+            settings = {**settings, "layers": layers}
+        return settings
 
     def task_defines(self, trained: dict[str, Path] | None) -> dict[str, int | str]:
         mapping = self.input_mapping(trained)

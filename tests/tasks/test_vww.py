@@ -200,6 +200,35 @@ def test_task_yaml_errors_name_the_field(overrides, message):
 
 
 
+def test_hls4ml_settings_keep_the_reuse_factors_of_the_blocks_a_model_has_and_make_each_conv_its_relu():
+    """task.yaml sets reuse factors for all 13 blocks: a 2-block model keeps those of conv0, blocks 1-2 and
+    the logits and drops the rest (hls4ml's settings would refuse a pattern that names no layer), a typo is
+    kept (and refused there); every convolution's result is its ReLU's type (unsigned, rounding half to
+    even, saturating), so hls4ml removes the ReLU layers and their FIFOs."""
+    from tasks.vww.recipe import kept_layer_patterns
+
+    layers = load_recipe("vww", {"model.blocks": 2}).toolchain_settings("hls4ml", "trained")["layers"]
+    assert {"conv0", "dw1", "pw1", "dw2", "pw2", "logits"} <= set(layers) and not {"dw3", "pw13", "dw[7-9]"} & set(layers)
+    relu = "ufixed<4,2,RND_CONV,SAT>"  # model.relu_bits 4, relu_integer 2
+    assert layers["pw2"] == {"ReuseFactor": 64, "Strategy": "Resource"}
+    assert all(layers[p] == {"result": relu} for p in ("conv0_linear", "dw[0-9]*", "pw[0-9]*", "relu_*"))
+    assert layers["conv0"] == {"result": relu, "ReuseFactor": 27, "Strategy": "Resource"}  # both sources merged
+    assert kept_layer_patterns({"pw1[01]": {}, "pw7": {}, "pw99": {}, "dw[1-2]": {}}, 2) == {"pw99": {}, "dw[1-2]": {}}
+    assert "relu_*" not in load_recipe("vww").toolchain_settings("hls4ml", "reference").get("layers", {})
+
+
+def test_the_relu_is_an_unsigned_quantized_bits_with_quantized_relus_values():
+    """model_qkeras.py's ReLU (an unsigned quantized_bits, which hls4ml folds into the convolution) gives
+    the values of QKeras' quantized_relu: half to even at the fraction bits, 0 below, the maximum above."""
+    from qkeras import quantized_bits, quantized_relu
+
+    x = np.concatenate([np.arange(-80, 80) / 32, np.arange(-80, 80) / 32 + 1 / 64, [1e3, -1e3]]).astype(np.float32)
+    for bits, integer in ((4, 2), (8, 3)):
+        ours = quantized_bits(bits, integer, keep_negative=False, alpha=1)(x).numpy()
+        assert (ours == quantized_relu(bits, integer)(x).numpy()).all()
+        assert ours.min() == 0 and ours.max() == 2 ** integer - 2.0 ** (integer - bits)
+
+
 def test_the_firmware_feeds_the_accelerator_each_pixel_exactly(tmp_path):
     """The stub accelerator returns its first 2 inputs as logits: the DUT's softmax then shows which
     values th_load_tensor made of the first pixel bytes (pixel / 256 for the trained model)."""
@@ -261,6 +290,8 @@ def test_a_tiny_synthetic_flow_runs_end_to_end(tmp_path):
     assert convert["exact_fraction"] == 1.0 and convert["windows_checked"] == 20
     assert abs(run_out["accuracy"]["top1"] - train["host_value"]) < 1e-9  # the DUT runs the very same model
     assert run_out["accuracy"]["files"] == 20 and run_out["provenance"]["data"] == "synthetic"
+    # the ReLUs are the convolutions' result types: no layer (and no FIFO) of their own
+    assert not [name for name in convert["estimates"]["layers"] if name.startswith("relu")]
 
 
 @pytest.mark.slow
