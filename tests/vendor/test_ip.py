@@ -41,11 +41,15 @@ def component(folder: Path, vendor: str, library: str, name: str, streams: dict[
 
 
 def test_accelerator_ip_from_the_build_artifacts(tmp_path):
-    hls = tmp_path / "board_prj/myproject_prj/solution1/impl/ip"
-    component(hls, "xilinx.com", "hls", "myproject_axi", {"in_r": ("slave", True), "out_r": ("master", True)})
-    ip = block_ip.block_design_ip(HLS4ML.vendor_ip(ARTY, {"ip": hls}, None))
+    hls = tmp_path / "hls4ml_prj/accel_axis_prj/solution1/impl/ip"  # hls4ml's board IP: no TLAST on its output
+    component(hls, "xilinx.com", "hls", "accel_axis", {"in_r": ("slave", False), "out_r": ("master", False)})
+    with pytest.raises(BuildError, match="no TLAST and its toolchain declares no words per inference"):
+        block_ip.block_design_ip(HLS4ML.vendor_ip(ARTY, {"ip": hls}, tmp_path / "convert"))
+    (tmp_path / "convert/hls4ml_prj").mkdir(parents=True)
+    (tmp_path / "convert/hls4ml_prj/accel_axis.h").write_text("#define ACCEL_N_IN 640\n#define ACCEL_N_OUT 640\n")
+    ip = block_ip.block_design_ip(HLS4ML.vendor_ip(ARTY, {"ip": hls}, tmp_path / "convert"))
     assert (ip.vlnv, ip.stream_in, ip.stream_out, ip.clock, ip.reset, ip.last_after) == \
-        ("xilinx.com:hls:myproject_axi:1.0", "in_r", "out_r", "ap_clk", "ap_rst_n", 0)
+        ("xilinx.com:hls:accel_axis:1.0", "in_r", "out_r", "ap_clk", "ap_rst_n", 640)
 
     stitched = tmp_path / "finn_build/stitched_ip"
     component(stitched / "ip", "xilinx_finn", "finn", "finn_design",
@@ -57,7 +61,6 @@ def test_accelerator_ip_from_the_build_artifacts(tmp_path):
         f"set_property ip_repo_paths [list {layer} /gone/StreamingFIFO_0] [current_project]\n")
     with pytest.raises(BuildError, match="no TLAST"):
         block_ip.block_design_ip(FINN.vendor_ip(ARTY, {"stitched_ip": stitched}, tmp_path / "convert"))
-    (tmp_path / "convert").mkdir()
     (tmp_path / "convert/finn_io.h").write_text("#define FINN_OUT_WORDS 12\n#define FINN_OUT_WORD_BYTES 1\n")
     ip = block_ip.block_design_ip(FINN.vendor_ip(ARTY, {"stitched_ip": stitched}, tmp_path / "convert"))
     assert (ip.vlnv, ip.stream_in, ip.stream_out, ip.last_after) == \

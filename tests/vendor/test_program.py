@@ -128,14 +128,13 @@ def test_the_pynq_programs_hls4mls_ip_in_our_zynq_design_and_finns_in_its_shell(
 
 def test_our_zynq_design_takes_the_ip_and_its_platform_programs_the_board(tmp_path, no_vendor_tools):
     record = stand_ins(no_vendor_tools, tmp_path, "ps7/Data", [("axi_dma_0_Reg", 0x40400000, "64K")])
-    ip = tmp_path / "build/board_prj/myproject_prj/solution1/impl/ip"
-    component(ip, "xilinx.com", "hls", "myproject_axi", {"in_r": ("slave", True), "out_r": ("master", True)})
-    artifacts = {"ip": ip, "board_performance": elf(tmp_path / "build/board/fw.elf")}
+    artifacts = {"ip": hls4ml_ip(tmp_path, outputs=12), "board_performance": elf(tmp_path / "build/board/fw.elf")}
     b = zynq_board(tmp_path)
-    program.program(b, artifacts, tmp_path / "vivado", toolchain=toolchains.load("hls4ml"))
+    program.program(b, artifacts, tmp_path / "vivado", toolchain=toolchains.load("hls4ml"), convert_dir=tmp_path / "convert")
     design, jtag = calls(record)
     assert design[design.index("-source") + 1].endswith("common/zynq7000/vivado/block_design.tcl")
-    assert design[design.index("-ip_vlnv") + 1] == "xilinx.com:hls:myproject_axi:1.0"
+    named = dict(zip(design[design.index("-tclargs") + 1::2], design[design.index("-tclargs") + 2::2]))
+    assert (named["-ip_vlnv"], named["-last_after"]) == ("xilinx.com:hls:accel_axis:1.0", "12")
     assert jtag[1].endswith("common/zynq7000/vivado/program_jtag.tcl")
     assert jtag[jtag.index("-bit") + 1] == str(tmp_path / "vivado/zynq_system/zynq_system.bit")
     assert jtag[jtag.index("-xsa") + 1] == str(tmp_path / "vivado/zynq_system/zynq_system.xsa")

@@ -1,7 +1,7 @@
 # The hardware platform (XSA, with the bitstream) of an implemented Vivado project: what xsct
 # builds the Zynq FSBL from (boot.tcl) and what holds the PS initialisation (ps7_init.tcl) the
-# JTAG programming runs. A toolchain's own Zynq design (hls4ml's VivadoAccelerator design, FINN's
-# Zynq shell) leaves a project with a bitstream but exports no XSA itself.
+# JTAG programming runs. A toolchain's own Zynq design (FINN's Zynq shell) leaves a project with a
+# bitstream but exports no XSA itself.
 #
 #   vivado -mode batch -source export_xsa.tcl -tclargs -xpr PROJECT.xpr -xsa OUT.xsa
 
