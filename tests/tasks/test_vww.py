@@ -229,6 +229,26 @@ def test_the_relu_is_an_unsigned_quantized_bits_with_quantized_relus_values():
         assert ours.min() == 0 and ours.max() == 2 ** integer - 2.0 ** (integer - bits)
 
 
+def test_the_finn_model_trains_to_the_same_weights_every_time(tmp_path):
+    """train_brevitas.py seeds the initial weights from brevitas.train.seed: two trainings give the same model
+    (torch's own seed is random per process, and unseeded runs of the default settings scored 81.5 % and 92.5 %)."""
+    import torch
+
+    recipe = load_recipe("vww", {"data.synthetic.train_per_class": 10, "data.synthetic.test_per_class": 2,
+                                 "brevitas.blocks": 1, "brevitas.train.epochs": 1, "brevitas.min_top1.synthetic": 0.01})
+    (tmp_path / "data").mkdir()
+    outputs = recipe.data("synthetic", None, tmp_path / "data")
+    data = {name: tmp_path / "data" / rel for name, rel in outputs["artifacts"].items()}
+    weights = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        torch.manual_seed(len(weights))  # the state a process may be in: what ran before, or its random seed
+        recipe.train_brevitas(data, data["eembc"], "synthetic", tmp_path / folder)
+        weights.append(torch.load(tmp_path / folder / "model.pt", weights_only=True))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
 def test_the_firmware_feeds_the_accelerator_each_pixel_exactly(tmp_path):
     """The stub accelerator returns its first 2 inputs as logits: the DUT's softmax then shows which
     values th_load_tensor made of the first pixel bytes (pixel / 256 for the trained model)."""
