@@ -1,8 +1,10 @@
 """How many inferences make one measured window (performance) or trial (energy) last long enough,
 and how long the runner waits for one.
 
-Calibration: probes of n = 10, 40, 160, ... until one lasts a second, then N scaled to the target
-with a margin. Performance probes are timed by the DUT's m-lap-us, energy probes by the power
+Calibration: probes of n = 1, 10, 40, 160, ... until one lasts a second, then N scaled to the target
+with a margin (the first probe is one inference and its warm-up, so that a DUT taking seconds per
+inference, e.g. the MobileNet in QEMU, answers it within the floor; each later wait follows its pace).
+Performance probes are timed by the DUT's m-lap-us, energy probes by the power
 monitor's events (an energy build prints no m-lap-us). Probes are not reported; the last
 performance probe's m-lap-us interval is checked against the host's clock (clock_check.py).
 
@@ -11,7 +13,7 @@ timing counts the modeled board's time, yet takes the host's, which may be a hun
 Each probe, window and trial gives the host's time per inference (its `pace`, link and warm-ups
 included) and the next `infer` may take DEADLINE_FACTOR times that, never less than the floor the
 mode had before (the MLC runner's 30 s wait). When N is given and nothing has been timed yet, a
-short `infer 10 1` gives the pace (`host_pace`)."""
+short `infer 1 1` gives the pace (`host_pace`)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from runner.dut import INFER_TIMEOUT_S, Dut, InferResult
 MAX_ITERATIONS = 10_000_000  # the firmware's bound on `infer` counts (EE_MAX_ITERATIONS)
 CALIBRATION_MARGIN = 1.2  # a DUT may run faster in a long window than in a probe (seen: 10 % on the emulated board)
 DEADLINE_FACTOR = 3  # an `infer` may take this many times what its pace says before the DUT is given up
-PACE_PROBE = 10  # inferences in the probe that times a DUT when N is given
+PACE_PROBE = 1  # inferences in the probe that times a DUT when N is given (with one warm-up: 2 within the floor)
+FIRST_PROBES = (1, 10)  # calibration's first probes (then x4): one inference first, however slow the DUT
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,9 @@ def timed_infer(dut: Dut, n: int, warmups: int, timeout_s: float) -> tuple[Infer
 
 
 def grown(probe: Callable[[int, float], Probe], target_s: float, probe_s: float, floor_s: float) -> Calibration:
-    """Iterations for a window of at least target_s, from probe(n, timeout_s) for n = 10, 40, 160, ...
+    """Iterations for a window of at least target_s, from probe(n, timeout_s) for n = 1, 10, 40, ...
     until a probe lasts probe_s by the DUT's clock; each probe's wait follows the one before it."""
-    n, pace = 10, None
+    n, pace = FIRST_PROBES[0], None
     while True:
         p = probe(n, deadline_s(n + 1, pace, floor_s))
         pace = p.host_s / (n + 1)
@@ -67,7 +70,7 @@ def grown(probe: Callable[[int, float], Probe], target_s: float, probe_s: float,
         if elapsed >= probe_s or n * 4 > MAX_ITERATIONS:
             return Calibration(min(MAX_ITERATIONS, max(10, math.ceil(target_s * CALIBRATION_MARGIN * n / elapsed))),
                                pace, p.clock)
-        n *= 4
+        n = FIRST_PROBES[1] if n == FIRST_PROBES[0] else 4 * n
 
 
 def calibrate(dut: Dut, window: bytes, target_s: float, probe_s: float = 1.0) -> Calibration:
@@ -98,7 +101,7 @@ def calibrate_energy(dut: Dut, monitor, window: bytes, target_s: float, probe_s:
 
 
 def host_pace(dut: Dut, window: bytes, floor_s: float, monitor=None) -> float:
-    """The host's seconds per inference of `infer 10 1` (through the monitor's trial on an energy build,
+    """The host's seconds per inference of `infer 1 1` (through the monitor's trial on an energy build,
     so its events are consumed before the first trial)."""
     dut.load(window)
     if monitor is not None:

@@ -186,7 +186,7 @@ def test_performance_resumes_after_the_windows_it_finished(data, tmp_path):
     finally:
         fresh.close()
     # (modeled timing: a short probe first times the host, whose time is not the DUT's clock)
-    assert [c for c in fresh.commands if c.startswith("infer")] == ["infer 10 1"] + ["infer 50 10"] * 2
+    assert [c for c in fresh.commands if c.startswith("infer")] == ["infer 1 1"] + ["infer 50 10"] * 2
     assert _performance(tmp_path / "out") == _performance(tmp_path / "whole")
     assert len(set(summary["performance"]["window_throughputs"])) == 5  # five different windows, in order
     assert "resuming: 3 of 5 windows already done" in (tmp_path / "out" / "performance" / "log.txt").read_text()
@@ -197,7 +197,7 @@ def test_performance_resumes_after_the_windows_it_finished(data, tmp_path):
         run(other.port, data, tmp_path / "out", ["performance"], MODELED, iterations=60, resume=True)
     finally:
         other.close()
-    assert [c for c in other.commands if c.startswith("infer")] == ["infer 10 1"] + ["infer 60 10"] * 5
+    assert [c for c in other.commands if c.startswith("infer")] == ["infer 1 1"] + ["infer 60 10"] * 5
     assert ("5 earlier record(s) of other files or another N run again"
             in (tmp_path / "out" / "performance" / "log.txt").read_text())
 
@@ -293,7 +293,7 @@ def test_kept_performance_windows_are_checked_not_trusted(data, tmp_path, tamper
         summary = run(fresh.port, data, out, ["performance"], MODELED, iterations=50, resume=True)
     finally:
         fresh.close()
-    assert [c for c in fresh.commands if c.startswith("infer")] == ["infer 10 1"] + ["infer 50 10"] * 4  # the tampered window on
+    assert [c for c in fresh.commands if c.startswith("infer")] == ["infer 1 1"] + ["infer 50 10"] * 4  # the tampered window on
     assert _performance(out) == _performance(tmp_path / "whole")
     assert 9999.0 not in summary["performance"]["window_throughputs"]
     log = (out / "performance" / "log.txt").read_text()

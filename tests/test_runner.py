@@ -281,9 +281,26 @@ def test_calibration_targets_the_window_length(fake):
     dut = fake(us_per_inference=100)
     with SerialTransport(dut.port) as t:
         n = calibration.calibrate(Dut(t), b"\0" * 2560, target_s=10.0).iterations
-    # probes 10, 40, ..., 10240 inferences; 10240 x 100 us = 1.024 s >= 1 s; then 10 s with the margin
-    assert [c for c in dut.commands if c.startswith("infer")] == [f"infer {10 * 4**k} 1" for k in range(6)]
+    # probes 1, 10, 40, ..., 10240 inferences; 10240 x 100 us = 1.024 s >= 1 s; then 10 s with the margin
+    assert [c for c in dut.commands if c.startswith("infer")] == ["infer 1 1"] + [f"infer {10 * 4**k} 1" for k in range(6)]
     assert n == math.ceil(10.0 * calibration.CALIBRATION_MARGIN * 10240 * 1e6 / 1_024_000)
+
+
+def test_calibration_of_a_dut_taking_seconds_per_inference_starts_with_one():
+    """vww's MobileNet in QEMU takes 4-6 s an inference: a first probe of `infer 10 1` (55 s) outran the
+    30 s floor and the run stopped. The first probe is one inference and its warm-up; it lasts over a
+    second, so it calibrates, and the waits after it follow its pace."""
+    asked = []
+
+    def probe(n: int, timeout_s: float) -> calibration.Probe:
+        asked.append((n, timeout_s))
+        if 5.0 * (n + 1) > timeout_s:
+            raise AssertionError(f"infer {n} 1 takes {5.0 * (n + 1)} s, past its wait of {timeout_s} s")
+        return calibration.Probe(n, 5.0 * n, 5.0 * (n + 1))
+
+    c = calibration.grown(probe, target_s=10.0, probe_s=1.0, floor_s=30.0)
+    assert asked == [(1, 30.0)] and c.iterations == 10 and c.pace == 5.0  # 10: the fewest a window runs
+    assert calibration.deadline_s(c.iterations + 1, c.pace, 30.0) == 3 * 11 * 5.0  # the window's wait follows its pace
 
 
 def test_calibration_respects_the_firmware_bound(fake):

@@ -114,8 +114,8 @@ def test_performance_with_modeled_timing_waits_for_the_hosts_time(tmp_path, monk
     finally:
         dut.close()
     assert summary["performance"]["window_throughputs"] == [1e6] * 5  # the modeled board's throughput
-    assert [c for c in dut.commands if c.startswith("infer")] == ["infer 10 1"] + ["infer 5000 10"] * 5
-    assert re.search(r"modeled timing: the host takes [0-9.]+ ms per inference \(infer 10 1, not recorded\)",
+    assert [c for c in dut.commands if c.startswith("infer")] == ["infer 1 1"] + ["infer 5000 10"] * 5
+    assert re.search(r"modeled timing: the host takes [0-9.]+ ms per inference \(infer 1 1, not recorded\)",
                      (tmp_path / "out" / "performance" / "log.txt").read_text())
 
 
@@ -143,7 +143,7 @@ def test_energy_with_given_trials_waits_for_the_hosts_time(tmp_path, monkeypatch
     assert len(result["trials"]) == 5 and result["error"] is None
     assert result["trials"] == pytest.approx([0.25 * 3e-3 / 3000 * 1e6] * 5)  # 0.25 W for the 3 modeled ms
     log = (tmp_path / "out" / "energy" / "log.txt").read_text()
-    assert re.search(r"the host takes [0-9.]+ ms per inference \(infer 10 1, not recorded\)", log)
+    assert re.search(r"the host takes [0-9.]+ ms per inference \(infer 1 1, not recorded\)", log)
 
 
 def test_energy_calibrated_on_a_modeled_clock_waits_for_the_hosts_time(tmp_path, monkeypatch):
