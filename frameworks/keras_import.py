@@ -38,6 +38,9 @@ def _plain_config(class_name: str, config: dict) -> dict:
     """The keys of a folded layer's config that its plain layer takes (the rest configure its batch norm)."""
     import inspect
 
+    from frameworks import keras2  # noqa: F401  (Keras 2 set up before QKeras loads Keras)
+
+    # isort: split
     from qkeras import QConv2D, QDense
 
     plain = {"QDense": QDense, "QConv2D": QConv2D}[FOLDED[class_name]]

@@ -58,7 +58,7 @@ def test_a_malformed_hw_server_is_named_before_any_tool_runs(tmp_path, monkeypat
 def test_make_program_passes_hw_server():
     lines = subprocess.run(["make", "-n", "program", "task=ad", "board=pynq_z2", "hw_server=lab-pc:3122"], cwd=ROOT,
                            capture_output=True, text=True, check=True).stdout
-    assert any(line.startswith("HW_SERVER=lab-pc:3122 ") and "-m pipeline program" in line for line in lines.splitlines())
+    assert any(line.startswith("HW_SERVER='lab-pc:3122' ") and "-m pipeline program" in line for line in lines.splitlines())
     plain = subprocess.run(["make", "-n", "program", "task=ad", "board=pynq_z2"], cwd=ROOT, capture_output=True, text=True,
                            check=True).stdout
     assert "HW_SERVER" not in plain

@@ -31,12 +31,14 @@ class Raw:
         self.name = f"m-name-dut-[{vendor}]\r\n".encode()
         self.platform = platform  # what its build says it is (m-platform-[...])
         self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
-        # the boot banner: over QEMU's link it comes after we connect, as the guest boots (slowly on
-        # a busy machine); over a pty it was printed before and pyserial's open dropped it
-        banner, deadline = b"", time.monotonic() + 5.0
-        while READY not in banner and time.monotonic() < deadline:
+        # the boot banner: over QEMU's socket it comes after we connect, as the guest boots (it started
+        # waiting for us; seconds on a busy machine, so wait for it); over a pty it was printed before and
+        # pyserial's open dropped it
+        booting = url.startswith("socket://")
+        banner, start = b"", time.monotonic()
+        while READY not in banner and time.monotonic() < start + (60.0 if booting else 5.0):
             chunk = self.port.read(256)
-            if not chunk and banner == b"" and time.monotonic() > deadline - 4.0:
+            if not chunk and banner == b"" and not booting and time.monotonic() > start + 1.0:
                 break  # nothing within 1 s: no banner is coming
             banner += chunk
         self.port.reset_input_buffer()

@@ -105,8 +105,8 @@ def test_block_design_puts_the_peripherals_where_the_firmware_looks(arty, tmp_pa
     assert all("-offset 0x80000000 -range 0x10000000 mig_7series_0/memmap/memaddr" in c for c in dma_spaces)
     assert "set_property CONFIG.C_BAUDRATE 115200 axi_uartlite_0" in calls
     assert any("-board_interface usb_uart" in c for c in calls)
-    # the published design's processor: 16 KB caches over DDR (write-back data cache, 32-byte lines) and the FPU
-    assert any("CONFIG.C_USE_BARREL 1" in c and "CONFIG.C_USE_FPU 2" in c and "CONFIG.C_USE_DCACHE 1" in c
+    # the published design's processor: 16 KB caches over DDR (write-back data cache, 32-byte lines)
+    assert any("CONFIG.C_USE_BARREL 1" in c and "CONFIG.C_USE_DCACHE 1" in c
                and "CONFIG.C_CACHE_BYTE_SIZE 16384" in c and "CONFIG.C_DCACHE_USE_WRITEBACK 1" in c
                and "CONFIG.C_DCACHE_LINE_LEN 8" in c and "CONFIG.C_DCACHE_HIGHADDR 0x8FFFFFFF" in c and "CONFIG.C_I_AXI 0" in c
                for c in calls_of(calls, "set_property"))
