@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 from common.paths import build_root  # noqa: E402
 from runner.monitors.simulated import SimulatedLpm01a  # noqa: E402
 from tests.fake_dut import READY, FakeDut, write_ad_dataset  # noqa: E402
+from tests.runs import edit_json, edit_records  # noqa: E402
 
 PY = sys.executable
 TRACEBACK = "Traceback (most recent call last)"
@@ -307,28 +308,23 @@ def _silent(command: str) -> bytes | None:
     return b"" if command.startswith("name") else None
 
 
-def _results(text: str) -> Callable[[str], bytes | None]:
+def _answer(prefix: str, lines: str) -> Callable[[str], bytes | None]:
+    """A fault: the DUT answers a command starting with `prefix` with `lines`, then m-ready."""
     def fault(command: str) -> bytes | None:
-        if command.startswith("infer"):
-            return f"m-lap-us-1\r\nm-lap-us-101\r\nm-infer-done\r\nm-results-[{text}]\r\n".encode() + READY
-        return None
+        return lines.encode() + READY if command.startswith(prefix) else None
     return fault
+
+
+def _results(text: str) -> Callable[[str], bytes | None]:
+    return _answer("infer", f"m-lap-us-1\r\nm-lap-us-101\r\nm-infer-done\r\nm-results-[{text}]\r\n")
 
 
 def _laps(start: str, end: str) -> Callable[[str], bytes | None]:
-    def fault(command: str) -> bytes | None:
-        if command.startswith("infer"):
-            return f"m-lap-us-{start}\r\nm-lap-us-{end}\r\nm-infer-done\r\nm-results-[1.0]\r\n".encode() + READY
-        return None
-    return fault
+    return _answer("infer", f"m-lap-us-{start}\r\nm-lap-us-{end}\r\nm-infer-done\r\nm-results-[1.0]\r\n")
 
 
 def _profile(line: str) -> Callable[[str], bytes | None]:
-    def fault(command: str) -> bytes | None:
-        if command.startswith("profile"):
-            return f"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[ad01]\r\n{line}\r\n".encode() + READY
-        return None
-    return fault
+    return _answer("profile", f"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[ad01]\r\n{line}\r\n")
 
 
 def _name_bytes(command: str) -> bytes | None:
@@ -698,33 +694,21 @@ def _edit(path: Path, pattern: str, new: str) -> None:
     path.write_text(re.sub(pattern, new, path.read_text()))
 
 
-def _json_edit(path: Path, fn) -> None:
-    data = json.loads(path.read_text())
-    fn(data)
-    path.write_text(json.dumps(data))
-
-
-def _both(run: Path, mode: str, fn) -> None:
-    _json_edit(run / mode / "results.json", fn)
-    j = run / f"{mode}.journal.jsonl"
-    rs = [json.loads(x) for x in j.read_text().splitlines()]
-    fn(rs)
-    j.write_text("".join(json.dumps(r) + "\n" for r in rs))
 
 
 _export_case("a valid board run", None, None, expect="ok")
 _export_case("manifest truncated", lambda r: (r / "manifest.json").write_text('{"stage": "run", "sta'), "not valid JSON")
 _export_case("manifest not UTF-8", lambda r: (r / "manifest.json").write_bytes(b"\xff\xfe{}"), "not valid JSON|UTF")
 _export_case("manifest a list", lambda r: (r / "manifest.json").write_text("[1, 2]"), "not a finished run")
-_export_case("manifest provenance of wrong types", lambda r: _json_edit(
+_export_case("manifest provenance of wrong types", lambda r: edit_json(
     r / "manifest.json", lambda m: m["outputs"]["provenance"].update(link=5)), "provenance")
-_export_case("manifest performance a scalar", lambda r: _json_edit(
+_export_case("manifest performance a scalar", lambda r: edit_json(
     r / "manifest.json", lambda m: m["outputs"].update(performance="fast")), "performance")
-_export_case("manifest model a number", lambda r: _json_edit(r / "manifest.json",
+_export_case("manifest model a number", lambda r: edit_json(r / "manifest.json",
              lambda m: m["outputs"].update(model=7)), "model")
-_export_case("manifest flow.board a list", lambda r: _json_edit(
+_export_case("manifest flow.board a list", lambda r: edit_json(
     r / "manifest.json", lambda m: m["outputs"]["flow"].update(board=["x"])), "board")
-_export_case("manifest flow.board another folder", lambda r: _json_edit(
+_export_case("manifest flow.board another folder", lambda r: edit_json(
     r / "manifest.json", lambda m: m["outputs"]["flow"].update(board="../../../etc")), "board")
 _export_case("no performance/", lambda r: shutil.rmtree(r / "performance"), "performance")
 _export_case("median edited", lambda r: _edit(r / "performance" / "results.txt", r"Median throughput is\s+\S+",
@@ -736,25 +720,27 @@ _export_case("results.json a folder", lambda r: ((r / "accuracy" / "results.json
                                                  (r / "accuracy" / "results.json").mkdir()), "results.json")
 _export_case("log.txt empty", lambda r: (r / "performance" / "log.txt").write_text(""), "empty")
 _export_case("results.json not UTF-8", lambda r: (r / "accuracy" / "results.json").write_bytes(b"\xff[]"), "results.json")
-_export_case("records: elapsed NaN", lambda r: _both(r, "performance",
+_export_case("records: elapsed NaN", lambda r: edit_records(r, "performance",
              lambda rs: rs[0]["infer"].update(elapsed_time=float("nan"))),
              "elapsed|not|nan")
-_export_case("records: elapsed negative", lambda r: _both(r, "performance", lambda rs: rs[0]["infer"].update(
+_export_case("records: elapsed negative", lambda r: edit_records(r, "performance", lambda rs: rs[0]["infer"].update(
     elapsed_time=-int(rs[0]["infer"]["elapsed_time"]))), "elapsed|negative|not")
-_export_case("records: elapsed a string", lambda r: _both(r, "performance", lambda rs: rs[0]["infer"].update(elapsed_time="abc")),
+_export_case("records: elapsed a string",
+             lambda r: edit_records(r, "performance", lambda rs: rs[0]["infer"].update(elapsed_time="abc")),
              "malformed|elapsed")
-_export_case("records: iterations 0", lambda r: _both(r, "performance", lambda rs: rs[0]["infer"].update(iterations=0)),
+_export_case("records: iterations 0", lambda r: edit_records(r, "performance", lambda rs: rs[0]["infer"].update(iterations=0)),
              "iterations|throughput|not")
-_export_case("records: class a word", lambda r: _both(r, "accuracy", lambda rs: rs[0].update({"class": "cat"})),
+_export_case("records: class a word", lambda r: edit_records(r, "accuracy", lambda rs: rs[0].update({"class": "cat"})),
              "malformed|class")
-_export_case("records: results inf", lambda r: _both(r, "accuracy", lambda rs: rs[0]["infer"].update(results=[float("inf")])),
+_export_case("records: results inf",
+             lambda r: edit_records(r, "accuracy", lambda rs: rs[0]["infer"].update(results=[float("inf")])),
              "results|inf|finite|not")
-_export_case("energy: samples removed", lambda r: _both(r, "energy", lambda rs: rs[0]["power"].update(samples=[])),
+_export_case("energy: samples removed", lambda r: edit_records(r, "energy", lambda rs: rs[0]["power"].update(samples=[])),
              "energy|sample", energy_trials=5)
-_export_case("energy: absurd samples", lambda r: _both(r, "energy", lambda rs: rs[0]["power"].update(
+_export_case("energy: absurd samples", lambda r: edit_records(r, "energy", lambda rs: rs[0]["power"].update(
     samples=[1e100] * len(rs[0]["power"]["samples"]))), "energy|not a measured", energy_trials=5)
 _export_case("energy: 4 trials", None, "5 trials|trials", energy_trials=4)
-_export_case("energy: negative samples", lambda r: _both(r, "energy", lambda rs: rs[0]["power"].update(
+_export_case("energy: negative samples", lambda r: edit_records(r, "energy", lambda rs: rs[0]["power"].update(
     samples=[-x for x in rs[0]["power"]["samples"]])), "energy|not a measured|negative", energy_trials=5)
 _export_case("emulated run", None, "not a physical board", link="host-emulation", timing="host-clock")
 _export_case("synthetic data", None, "synthetic", data="synthetic")

@@ -174,3 +174,20 @@ def make_run(root: Path, link="board", timing="board-timer", data="real", window
     _upstream_stages(run, task, flow, model)
     _stage(run, "run", _key(f"run {run}"), {"build": _key(f"build {run}")}, params, summary)
     return run
+
+
+def edit_json(path: Path, edit) -> None:
+    """Change a JSON file in place: edit(data) mutates what it read."""
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+def edit_records(run: Path, mode: str, edit) -> None:
+    """An edit of a mode's results.json and of the journal beside it alike (a run of make_run's, tampered
+    with): edit(records) mutates the list of records."""
+    edit_json(run / mode / "results.json", edit)
+    journal = run / f"{mode}.journal.jsonl"
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    edit(records)
+    journal.write_text("".join(json.dumps(r) + "\n" for r in records))

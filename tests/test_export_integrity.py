@@ -13,28 +13,13 @@ import pytest
 from results import checker, integrity, submission
 from results.cli import main as results_main
 from results.records import RecordsError
-from tests.runs import GOLDEN, make_run
+from tests.runs import GOLDEN, edit_json, edit_records, make_run
 
 
 def _sub(path: Path, pattern: str, new: str) -> None:
     text = path.read_text()
     assert re.search(pattern, text), pattern
     path.write_text(re.sub(pattern, new, text))
-
-
-def _edit_records(path: Path, edit) -> None:
-    records = json.loads(path.read_text())
-    edit(records)
-    path.write_text(json.dumps(records))
-
-
-def _both(run: Path, mode: str, edit) -> None:
-    """An edit of results.json and of the journal beside it alike: the records no longer give the figures."""
-    _edit_records(run / mode / "results.json", edit)
-    journal = run / f"{mode}.journal.jsonl"
-    records = [json.loads(line) for line in journal.read_text().splitlines()]
-    edit(records)
-    journal.write_text("".join(json.dumps(r) + "\n" for r in records))
 
 
 def _longer_window(records: list[dict]) -> None:
@@ -58,15 +43,15 @@ TAMPERS = {
     "AUC": (lambda r: _sub(r / "accuracy" / "results.txt", r"AUC = \S+", "AUC = 0.999"), "auc 0.999 is not"),
     "a second median line": (lambda r: (r / "performance" / "results.txt").open("a").write(
         "0101.000000 ulp-mlperf: Median throughput is   9999.000 inf./sec.\n"), "throughput 9999.000 is not 952.1995"),
-    "a window's time in the records": (lambda r: _both(r, "performance", _longer_window), "window 3 says"),
-    "results.json alone": (lambda r: _edit_records(r / "performance" / "results.json", _longer_window),
+    "a window's time in the records": (lambda r: edit_records(r, "performance", _longer_window), "window 3 says"),
+    "results.json alone": (lambda r: edit_json(r / "performance" / "results.json", _longer_window),
                            "does not hold the records its journal received"),
     "the manifest's median": (_manifest_throughput, "the run manifest: median throughput 9999.0 is not"),
     "truncated results.json": (lambda r: (r / "accuracy" / "results.json").write_text(
         (r / "accuracy" / "results.json").read_text()[:500]), "accuracy/results.json is truncated or not JSON"),
     "empty log.txt": (lambda r: (r / "performance" / "log.txt").write_text(""), "performance/log.txt is empty"),
     "missing results.txt": (lambda r: (r / "accuracy" / "results.txt").unlink(), "accuracy/results.txt is missing"),
-    "a record without its inference": (lambda r: _both(r, "accuracy", _no_infer), "a record is malformed"),
+    "a record without its inference": (lambda r: edit_records(r, "accuracy", _no_infer), "a record is malformed"),
 }
 
 
