@@ -19,6 +19,8 @@ The passes, in order (docs/toolchains.md C.z has the trial behind each):
   adjacent_qdq              Quantize -> Reshape -> Dequantize becomes Quantize -> Dequantize -> Flatten, so the
                             pair becomes one Quant node
   QCDQToQuant               qonnx: every QDQ pair becomes a Quant node
+  average_pool_rounding     the requantization after a whole-map average pool rounds TF Lite's way: half away
+                            from the int8 zero (a tie-break scaling of the mean about that point, see its docstring)
   unsigned_activations      an int8 activation quantizer with zero point -128 becomes uint8 with zero point 0:
                             clip(round(x/s) - 128, -128, 127) + 128 = clip(round(x/s), 0, 255), the same
                             values; FINN takes only zero point 0
@@ -188,6 +190,42 @@ def adjacent_qdq(m) -> None:
         m.graph.node.insert(position, helper.make_node("Flatten", [dequantize.output[0]], [final], axis=1))
 
 
+def average_pool_rounding(m) -> None:
+    """TF Lite's int8 AVERAGE_POOL_2D rounds the mean of the int8 values q half away from zero (measured on the
+    ResNet-8's pool: all of 12 800 pooled channels, 211 of them ties), a Quant node rounds half to even and
+    FINN's thresholds half up. The mean x goes through c + (1 + eps)(x - c) before its quantizer, c the real
+    value of q = 0 (-zero_point * scale): a tie moves away from c, so it rounds away from q = 0, and no other
+    mean crosses a rounding boundary. The means of n integers are 1/n apart (in steps of q), so a mean that
+    is not a tie is at least gap = 1/n from a boundary (1/(2n) for an odd n, which has no ties); the largest
+    move, 2^(bits-1) * eps at the end of the range, must stay below that, the smallest tie's move is eps/2:
+    eps = 2 gap / (2^bits + 1) makes both margins gap / (2^bits + 1). On FINN's integer sums that is 1/257 of
+    a sum step, and the thresholds fall on the right side of every tie; in the float graph it is 6e-5 of a
+    step for the 8 x 8 pool, about the float32 error of the mean (7e-5 at most, measured), so there a tie
+    can still go either way. TF Lite's pool keeps its input's scale and zero point: other ones are refused."""
+    from onnx import helper
+
+    for pool in [n for n in m.graph.node if n.op_type == "GlobalAveragePool"]:
+        quant = _only_consumer(m, pool.output[0], "Quant", "an average pool")
+        before = m.find_producer(pool.input[0])
+        params = [tuple(float(m.get_initializer(t)) for t in node.input[1:4]) for node in (quant, before)
+                  if node is not None and node.op_type == "Quant"]
+        if len(params) != 2 or params[0] != params[1]:
+            raise ConfigError(f"{pool.name}: the average pool's input and output quantizers differ ({params}): TF Lite's "
+                              f"int8 pool keeps its input's scale and zero point")
+        scale, zero, bits = params[0]
+        n = int(np.prod(m.get_tensor_shape(pool.input[0])[2:]))
+        gap = 1.0 / n if n % 2 == 0 else 0.5 / n
+        eps = 2 * gap / (2 ** bits + 1)
+        centre = -zero * scale
+        name = f"{quant.name}_tie_break"
+        m.set_initializer(f"{name}_scale", np.array(1.0 + eps, dtype=np.float32))
+        m.set_initializer(f"{name}_shift", np.array(-eps * centre, dtype=np.float32))
+        position = list(m.graph.node).index(quant)
+        m.graph.node.insert(position, helper.make_node("Mul", [pool.output[0], f"{name}_scale"], [f"{name}_scaled"]))
+        m.graph.node.insert(position + 1, helper.make_node("Add", [f"{name}_scaled", f"{name}_shift"], [f"{name}_out"]))
+        quant.input[0] = f"{name}_out"
+
+
 def unsigned_activations(m) -> None:
     for node in m.graph.node:
         if node.op_type != "Quant" or m.get_initializer(node.input[0]) is not None:
@@ -254,6 +292,7 @@ def convert(tflite: Path, out: Path) -> Converted:
     adjacent_qdq(m)
     m = cleanup_model(m).transform(QCDQToQuant())
     m = cleanup_model(m)
+    average_pool_rounding(m)
     unsigned_activations(m)
     shifted_zero_points(m)
     input_layout(m)

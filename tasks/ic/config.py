@@ -83,6 +83,8 @@ class ReferenceConfig(RemoteFile):
     min_top1: float = Field(gt=0, le=1)  # on real CIFAR-10 test files only: synthetic shapes are not its classes
     calibration: CalibrationConfig  # the set its post-training types are calibrated on (tasks/calibration.py)
     hls4ml: ToolchainSettings  # read and validated by the hls4ml toolchain (toolchains/hls4ml/settings.py)
+    int8: RemoteFile | None = None  # the official int8 model, FINN's reference (tasks/reference_int8.py)
+    finn: ToolchainSettings | None = None  # read and validated by the FINN toolchain
 
 
 class ICTask(Strict):

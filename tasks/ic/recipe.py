@@ -23,7 +23,7 @@ class Recipe(RecipeBase):
     dataset_name = "CIFAR-10"
     firmware_sources = [HERE / "firmware" / "ic_model.c"]
     data_modules = ["tasks.ic.cifar", "tasks.ic.synthetic", "tasks.ic.testset", "tasks.ic.calibration_set", "tasks.calibration"]
-    reference_frameworks = ("qkeras",)
+    reference_frameworks = ("qkeras", "brevitas")
     calibrated_frameworks = ("qkeras",)
     origins = {"reference": "MLPerf Tiny reference ResNet-8 ({file}), softmax dropped",
                "trained": "QKeras ResNet-8 trained by this recipe"}
@@ -105,6 +105,9 @@ class Recipe(RecipeBase):
 
         return reference.calibration_inputs(self.cfg, samples)
 
+    def int8_reference(self):
+        return self.cfg.reference.int8
+
     # ---- the FINN model ---------------------------------------------------------------------
     def train_brevitas(self, data: dict[str, Path], eembc: Path, data_kind: str, out: Path) -> dict:
         from tasks.ic import train_brevitas
@@ -126,11 +129,30 @@ class Recipe(RecipeBase):
     def brevitas_input_frac(self, trained: dict[str, Path]) -> int:
         return 0  # the pixel integers themselves
 
+    # ---- the int8 reference's input (tasks/reference_int8.py) ---------------------------------
+    def external_inputs(self, eembc: Path, zero_point: int) -> tuple[np.ndarray, np.ndarray]:
+        """(the integers q - zero_point the firmware gives the accelerator, 3072 per file; labels), q being the
+        int8 the reference DUT makes of a pixel (pixel - 128; the int8 ResNet-8's input scale is 1): with its
+        zero point -128 that is the pixel itself."""
+        from tasks.ic import testset
+
+        images, labels = testset.read(eembc, self.model_id, self.input_bytes)
+        return images.reshape(len(images), -1).astype(np.int64) - 128 - zero_point, labels
+
+    def external_range(self, zero_point: int) -> tuple[int, int]:
+        return -128 - zero_point, 127 - zero_point
+
     # ---- what toolchains and firmware need ---------------------------------------------------
     @staticmethod
-    def input_shift(trained: dict[str, Path] | None) -> int:
-        """The model sees pixel / 2**input_shift (the train stage records it: 8 trained, 0 the reference)."""
-        return 8 if trained is None else int(read_json(trained["input"])["input_shift"])
+    def input_mapping(trained: dict[str, Path] | None) -> dict:
+        """How the accelerator's input relates to a pixel byte p (the train stage records it): p / 2**input_shift
+        (8 trained, 0 the Keras reference), or the integer p - 128 - zero_point (the int8 reference's QONNX)."""
+        return {"input_shift": 8} if trained is None else read_json(trained["input"])
+
+    @classmethod
+    def input_shift(cls, trained: dict[str, Path] | None) -> int:
+        """The model sees pixel / 2**input_shift (0 for the int8 reference's integers)."""
+        return int(cls.input_mapping(trained).get("input_shift", 0))
 
     def model_inputs(self, eembc: Path, trained: dict[str, Path]) -> np.ndarray:
         """Every test image as the accelerator receives it: pixel / 2**input_shift, 32 x 32 x 3 (HWC)."""
@@ -152,7 +174,9 @@ class Recipe(RecipeBase):
         return settings
 
     def task_defines(self, trained: dict[str, Path] | None) -> dict[str, int | str]:
-        return {"TASK_CLASSES": len(self.cfg.classes), "IC_INPUT_SHIFT": self.input_shift(trained)}
+        mapping = self.input_mapping(trained)
+        offset = 128 + int(mapping["zero_point"]) if "zero_point" in mapping else 0  # the int8 reference: p - offset
+        return {"TASK_CLASSES": len(self.cfg.classes), "IC_INPUT_SHIFT": self.input_shift(trained), "IC_INPUT_OFFSET": offset}
 
     def stub_accelerator(self) -> dict[str, int]:
         """A stand-in for protocol tests: the first 10 pixels / 256 come back as logits."""
