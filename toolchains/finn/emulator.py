@@ -1,15 +1,16 @@
 """A fast, bit-exact emulator of a streamlined FINN graph: C generated from the graph's integer
 MatMuls (and XNOR-popcount MatMuls of binary layers), MultiThresholds, Im2Col (depthwise too: its
-MatMul holds the zeros), NHWC max pooling, global accumulation (GlobalAccPool), transposes and final
-per-channel Mul/Add, compiled into the emulated DUT (behind accel.h,
+MatMul holds the zeros), NHWC max pooling, global accumulation (GlobalAccPool), transposes, per-channel
+Mul/Add and the residual adds of two tensors, compiled into the emulated DUT (behind accel.h,
 accel_finn.c) and, as a shared library, called from Python to check it against qonnx's
 execute_onnx on every test input.
 
 Exactness: the graph's tensors are float32 holding integers (execute_onnx's arithmetic). Here a
 MatMul accumulates in int64, equal to float32 as long as every sum stays below 2^24 (else
-execute_onnx itself rounds, and the check says so); thresholds compare the same values; the final
-Mul/Add are single float32 operations, as numpy does them (compiled with -ffp-contract=off).
-Supported: the ops of the KWS/AD MLPs, of CNV-style networks and of the MLPerf int8 DS-CNN; any other
+execute_onnx itself rounds, and the check says so); thresholds compare the same values; the
+Mul/Add (a residual branch's scale and shift, its join, the final ones) are single float32 operations, as numpy does
+them (compiled with -ffp-contract=off).
+Supported: the ops of the KWS/AD MLPs, of CNV-style networks and of the MLPerf int8 DS-CNN and ResNet-8; any other
 op stops the build with its name."""
 
 from __future__ import annotations
@@ -154,13 +155,19 @@ class _Writer:
                          f"        {dst}[e] = (float)count * {scale!r}f + {bias!r}f;\n    }}\n")
 
     def elementwise(self, i: int, node) -> None:
-        c = self.const(node).astype(np.float32).ravel()
         shape = self.shape(node.input[0])
+        op = "*" if node.op_type == "Mul" else "+"
+        if self.m.get_initializer(node.input[1]) is None:  # a join (a residual add): two tensors of one shape
+            if node.input[1] not in self.var or self.shape(node.input[1]) != shape:
+                raise BuildError(f"{node.name}: a join of {node.input[1]} (not computed yet, or of another shape)")
+            a, b, dst = self.var[node.input[0]], self.var[node.input[1]], self.buffer(node.output[0])
+            self.body.append(f"    for (int e = 0; e < {int(np.prod(shape))}; ++e) {dst}[e] = {a}[e] {op} {b}[e];\n")
+            return
+        c = self.const(node).astype(np.float32).ravel()
         if c.size not in (1, shape[-1]):
             raise BuildError(f"{node.name}: a constant of {c.size} values for a tensor of shape {shape}")
         self.data.append(_c_array(f"c{i}", c, "float"))
         src, dst = self.var[node.input[0]], self.buffer(node.output[0])
-        op = "*" if node.op_type == "Mul" else "+"
         idx = "0" if c.size == 1 else f"e % {c.size}"
         self.body.append(f"    for (int e = 0; e < {int(np.prod(shape))}; ++e) {dst}[e] = {src}[e] {op} c{i}[{idx}];\n")
 
