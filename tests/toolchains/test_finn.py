@@ -165,3 +165,29 @@ def test_a_design_too_large_for_the_pynq_z2_fails_the_fit_check(tmp_path):
     est = build.build(path, pynq, settings, x[:1], bq.predict(model, x[:1]), tmp_path, tmp_path)
     with pytest.raises(GateError, match=r"does not fit the pynq_z2 \(LUT [0-9,]+ > 53,200.*lower finn.target_fps"):
         build.check_fit(est, pynq, settings)
+
+
+def test_a_recipe_sets_a_layers_implementation_and_attributes_over_the_folding(tmp_path):
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.custom_op.registry import getCustomOp
+
+    from boards import board
+    from toolchains.finn import build
+    from toolchains.finn.settings import FinnSettings
+
+    model, x = _trained_mlp(BrevitasQuant(weight_bits=3, act_bits=3))
+    path = export.export(model, x, tmp_path)
+    pynq = board.load("pynq_z2")
+    settings = FinnSettings(target_fps=100_000, implementation={"MVAU_0": "hls"},
+                            layers={"MVAU_hls_0": {"PE": 1, "SIMD": 1, "ram_style": "distributed"}})
+    est = build.build(path, pynq, settings, x[:1], bq.predict(model, x[:1]), tmp_path, tmp_path)
+    nodes = {n.name: getCustomOp(n) for n in ModelWrapper(str(tmp_path / build.OUTPUT / build.CODEGEN_MODEL)).graph.node}
+    first = nodes["MVAU_hls_0"]  # target_fps alone folds it wider (PE 24 x SIMD 30 at 100 000/s)
+    assert (first.get_nodeattr("PE"), first.get_nodeattr("SIMD"), first.get_nodeattr("ram_style")) == (1, 1, "distributed")
+    assert est["layers"]["MVAU_hls_0"]["cycles"] == 30 * 24
+    for key, value in (("layers", {"MVAU_hls_9": {"PE": 1}}), ("implementation", {"MVAU_7": "rtl"})):
+        (tmp_path / key).mkdir()
+        with pytest.raises(ConfigError, match=rf"finn.{key} names {next(iter(value))}, which this FINN graph does not have "
+                                              r"\(its layers: .*MVAU_"):
+            build.build(path, pynq, FinnSettings(target_fps=100_000, **{key: value}), x[:1], bq.predict(model, x[:1]),
+                        tmp_path / key, tmp_path)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import BuildError, ConfigError, FitError, GateError
-from toolchains.finn import dataflow_latency
+from toolchains.finn import dataflow_latency, dsp_lanes
 from toolchains.finn.settings import FinnSettings
 
 log = logging.getLogger(__name__)
@@ -55,13 +55,7 @@ def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, ver
 
     np.save(out / "verify_in.npy", verify_in.astype(np.float32))
     np.save(out / "verify_out.npy", verify_out.astype(np.float32))
-    if settings.target_fps:
-        folding = {"target_fps": settings.target_fps}
-    else:
-        path = (task_dir / settings.folding_config).resolve()
-        if not path.is_file():
-            raise ConfigError(f"finn.folding_config: no such file {path}")
-        folding = {"folding_config_file": path}
+    folding = _folding(settings, task_dir, out)
     cfg = fc.DataflowBuildConfig(
         output_dir=str(out / OUTPUT), synth_clk_period_ns=board.clock_period_ns, fpga_part=board.part,
         steps=_steps(fc.hw_codegen_dataflow_steps), generate_outputs=[fc.DataflowOutputType.ESTIMATE_REPORTS],
@@ -77,12 +71,49 @@ def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, ver
         code = build_dataflow_cfg(str(model), cfg)
     if code != 0:
         raise BuildError(f"the FINN build failed: see {out / OUTPUT / 'build_dataflow.log'}")
+    _check_layer_names(settings, out / OUTPUT)
     failed = sorted(p.name for p in (out / OUTPUT / "verification_output").glob("*FAIL*"))
     if failed:
         raise GateError(f"FINN's Python verification failed after {', '.join(failed)}: the exported graph does not "
                         f"compute what the source model computes")
     _keep_generated_code(out / OUTPUT)
     return summary(out / OUTPUT, board)
+
+
+def _folding(settings: FinnSettings, task_dir: Path, out: Path) -> dict:
+    """FINN's folding arguments: target_fps and/or a folding JSON (the recipe's, with its `layers` over
+    it), and the specialisation JSON of its `implementation`, written into the stage folder."""
+    folding: dict = {"target_fps": settings.target_fps} if settings.target_fps else {}
+    layers: dict = {}
+    if settings.folding_config:
+        path = (task_dir / settings.folding_config).resolve()
+        if not path.is_file():
+            raise ConfigError(f"finn.folding_config: no such file {path}")
+        layers = json.loads(path.read_text())
+    for name, attrs in settings.layers.items():  # over the JSON's, attribute by attribute
+        layers[name] = {**layers.get(name, {}), **attrs}
+    if layers:  # FINN applies a folding JSON after target_fps's folding, so the two combine
+        (out / "folding.json").write_text(json.dumps(layers, indent=1))
+        folding["folding_config_file"] = out / "folding.json"
+    if settings.implementation:
+        styles = {"Defaults": {}, **{name: {"preferred_impl_style": style} for name, style in settings.implementation.items()}}
+        (out / "specialize.json").write_text(json.dumps(styles, indent=1))
+        folding["specialize_layers_config_file"] = out / "specialize.json"
+    return folding
+
+
+def _check_layer_names(settings: FinnSettings, output: Path) -> None:
+    """FINN only warns about a configured layer it does not have; a recipe naming one is wrong."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    after = {n.name for n in ModelWrapper(str(output / CODEGEN_MODEL)).graph.node}
+    # the names before specialisation: FINN lists them in its template of the specialisation JSON
+    before = set(json.loads((output / "template_specialize_layers_config.json").read_text())) - {"Defaults"}
+    for key, names, have in (("layers", settings.layers, after), ("implementation", settings.implementation, before)):
+        unknown = sorted(set(names) - have)
+        if unknown:
+            raise ConfigError(f"finn.{key} names {', '.join(unknown)}, which this FINN graph does not have "
+                              f"(its layers: {', '.join(sorted(have))})")
 
 
 def _keep_generated_code(output: Path) -> None:
@@ -186,7 +217,10 @@ def summary(output: Path, board) -> dict:
     report = output / "report"
     perf = json.loads((report / "estimate_network_performance.json").read_text())
     resources = json.loads((report / "estimate_layer_resources.json").read_text())
-    total = resources.pop("total")
+    total = dict(resources.pop("total"))
+    # the RTL MVU's DSP slices as its RTL packs them (dsp_lanes.py: FINN's estimate assumes 4 lanes per slice)
+    resources = dsp_lanes.corrected(output / CODEGEN_MODEL, resources, board.part)
+    total["DSP"] += sum(layer["DSP"] - layer["DSP_finn"] for layer in resources.values() if "DSP_finn" in layer)
     cycles = json.loads((report / "estimate_layer_cycles.json").read_text())
     # one inference's latency with the layers overlapping as in the hardware (a lower bound); FINN's
     # critical path, every layer's whole frame in series, is kept as the upper bound
@@ -203,7 +237,8 @@ def summary(output: Path, board) -> dict:
         "layers": {name: {"cycles": cycles.get(name), **res} for name, res in resources.items()},
         "what": f"FINN estimates (modeled, not synthesised) for {board.part} at {board.fabric_clock_mhz:g} MHz; latency: "
                 f"the layers overlapping (toolchains/finn/dataflow_latency.py, a lower bound), FINN's critical path "
-                f"{int(perf['critical_path_cycles'])} cycles the upper bound",
+                f"{int(perf['critical_path_cycles'])} cycles the upper bound; RTL MVU DSPs counted as its RTL packs them "
+                f"(toolchains/finn/dsp_lanes.py)",
     }
 
 

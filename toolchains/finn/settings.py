@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from common.config import Strict
@@ -14,6 +16,12 @@ class FinnSettings(Strict):
     # thresholds as layers of their own (FINN's Thresholding_rtl: a binary search over thresholds in BRAM) rather than
     # inside each MVAU/VVAU (compared in parallel, in LUTs): 8-bit activations (255 thresholds per channel) fit only so
     standalone_thresholds: bool = False
+    # a layer's implementation where FINN's default does not fit, by its name before specialisation (MVAU_0, ...):
+    # rtl (FINN's RTL MVU: DSP slices) or hls (with resType lut: LUT multipliers)
+    implementation: dict[str, Literal["hls", "rtl"]] = {}
+    # FINN node attributes set over the folding (target_fps's or the JSON's), by layer name after specialisation
+    # (MVAU_hls_0, Thresholding_rtl_1, ...): e.g. ram_style, resType, depth_trigger_bram, PE, SIMD
+    layers: dict[str, dict[str, int | str]] = {}
     # how many test inputs execute_onnx checks the emulator on (None: all; it runs about 50 inputs/s),
     # evenly spread over the test set
     check_inputs: int | None = Field(None, gt=0)
