@@ -277,6 +277,7 @@ def convert(tflite: Path, out: Path) -> Converted:
     """Write out (QONNX) from the int8 TF Lite file; returns what left the graph."""
     import tf2onnx
     from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.infer_shapes import InferShapes
     from qonnx.transformation.qcdq_to_qonnx import QCDQToQuant
     from qonnx.util.cleanup import cleanup_model
 
@@ -295,6 +296,7 @@ def convert(tflite: Path, out: Path) -> Converted:
     average_pool_rounding(m)
     unsigned_activations(m)
     shifted_zero_points(m)
+    m = m.transform(InferShapes())  # the tensors those two passes added
     input_layout(m)
     left = sorted({n.op_type for n in m.graph.node} & {"QuantizeLinear", "DequantizeLinear"})
     if left:
