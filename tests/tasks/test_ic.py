@@ -92,6 +92,25 @@ def test_the_firmware_feeds_the_accelerator_each_pixel_exactly(tmp_path):
     assert summary["accuracy"]["top1"] == 100.0
 
 
+def test_the_int8_reference_input_is_pixel_minus_offset_and_the_trained_models_pixel_over_256(tmp_path):
+    """The int8 reference's input is q - zero_point, q = pixel - 128 (as the reference DUT makes it): the
+    recipe's defines give the firmware that offset (0 for the official model's zero point -128); the trained
+    model keeps pixel / 2^8 (offset 0, shift 8)."""
+    recipe = load_recipe("ic")
+    assert recipe.task_defines(None)["IC_INPUT_SHIFT"] == 8 and recipe.task_defines(None)["IC_INPUT_OFFSET"] == 0
+    for zero_point, offset in ((-128, 0), (-100, 28)):
+        (tmp_path / "input.json").write_text(json.dumps({"scale": 1.0, "zero_point": zero_point}))
+        defines = recipe.task_defines({"input": tmp_path / "input.json"})
+        assert (defines["IC_INPUT_SHIFT"], defines["IC_INPUT_OFFSET"]) == (0, offset)
+    folder = tmp_path / "eembc" / "ic01"
+    folder.mkdir(parents=True)
+    pixels = np.arange(3072) % 256
+    (folder / "a.bin").write_bytes(pixels.astype(np.uint8).tobytes())
+    (folder / "y_labels.csv").write_text("a.bin,10,3\n")
+    k, labels = recipe.external_inputs(tmp_path / "eembc", -128)
+    assert (k[0] == pixels).all() and labels.tolist() == [3] and recipe.external_range(-128) == (0, 255)
+
+
 SMALL = {"data.synthetic.images_per_batch": 500, "train.epochs": 10, "min_top1.synthetic": 0.5,
          "model.pruning.sparsity": 0.5}
 
