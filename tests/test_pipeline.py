@@ -25,8 +25,6 @@ def test_a_missing_board_port_stops_before_any_stage(tmp_path, capsys):
         (["--set", "train.epochs.x=1"], "cannot set 'train.epochs.x'"),
         (["--set", "epochs"], "--set expects KEY=VALUE"),
         (["--flow", "vitis"], "unknown flow 'vitis'"),
-        (["--flow", "finn", "--task", "ic", "--model", "reference"], "task ic has no reference model for flow=finn (its "
-                                                                     "reference takes flow=hls4ml)"),
         (["--task", "nosuch"], "unknown task 'nosuch'"),
         (["--board", "zcu104"], "unknown board 'zcu104'"),
         (["--model", "retrained"], "task ad has no model 'retrained'"),
