@@ -4,14 +4,14 @@ qonnx's own transformations."""
 
 from __future__ import annotations
 
-# FINN's reorderings that carry a residual network's scales and layout changes through its forks and joins,
-# with its default streamlining between them (which absorbs what arrives at a MultiThreshold or MatMul)
+# how often _streamline_residual repeats its reorderings at most (each round carries an op past a fork or join)
 _RESIDUAL_ROUNDS = 8  # a bound on the rounds; the MLPerf ResNet-8 is done after 2 (a third changes nothing)
 
 
 def step_accumulate_global_pools(model, cfg):
     """The streamlining FINN's step_streamline leaves to the project, then FINN's Python verification of
     the result (as after FINN's own streamlining: a failure leaves a *FAIL* file, which build.py reports).
+    (The name is build.py's, from when global pools were all it did.)
 
     - Residual forks and joins (`_streamline_residual`), for a graph that forks.
     - Global average pooling as FINN builds it: an accumulator (GlobalAccPool) and a 1/N scale, then
