@@ -64,9 +64,12 @@ def read_tflite(path: Path) -> Tensors:
     return Tensors(layers, shape)
 
 
-def build_keras(tensors: Tensors, input_scale: float, pool: tuple[int, int] = (25, 5)):
+def build_keras(tensors: Tensors, input_scale: float):
     """The DS-CNN in Keras, input (q - zp) integers, logits out. Conv and ReLU are separate layers so
-    each has its own fixed-point type in hls4ml (a fused activation would share the conv's)."""
+    each has its own fixed-point type in hls4ml (a fused activation would share the conv's). The
+    reference's 25 x 5 average pool covers the whole 25 x 5 map: it is the global average, and built as
+    one, hls4ml streams it through 64 accumulators; as a 25 x 5 pooling window hls4ml holds the whole
+    window, 125 x 64 values, in registers (toolchains/hls4ml/resources.py: 129 k FF, 27 k LUT)."""
     from frameworks.keras2 import keras
 
     L = keras.layers
@@ -91,8 +94,9 @@ def build_keras(tensors: Tensors, input_scale: float, pool: tuple[int, int] = (2
             x = L.Activation("relu", name=f"relu_dw{dw_i}")(x)
             dw_i += 1
         else:
-            x = L.AveragePooling2D(pool, name="pool")(x)
-            x = L.Flatten(name="flatten")(x)
+            if tuple(x.shape[1:3]) != (25, 5):  # 49 x 10 after the stride-2 first convolution
+                raise ConfigError(f"the DS-CNN's last map is {tuple(x.shape[1:3])}, not the 25 x 5 its average pool covers")
+            x = L.GlobalAveragePooling2D(name="pool")(x)
             layer = L.Dense(w.shape[0], name="logits")
             x = layer(x)
             layer.set_weights([w.T, b])

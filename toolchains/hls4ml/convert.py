@@ -36,7 +36,7 @@ from common.errors import BuildError, ConfigError, FitError, GateError
 from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
 from toolchains.base import Accelerator, write_accel_model
 from toolchains.hls4ml import calibration as calibration_pass
-from toolchains.hls4ml import emulator, latency, resources
+from toolchains.hls4ml import emulator, fifo_depths, latency, resources
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,11 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         clock_period=clock_period_ns,
         io_type=settings.io_type,
     )
+    fifos = {}
+    if settings.fifo_depth == "modeled":
+        fifos = fifo_depths.apply(hls_model, latency.model(hls_model))
+        log.info("hls4ml: %d FIFO depths from the modeled timeline (tensor -> modeled: %s)", len(fifos),
+                 ", ".join(f"{d['tensor']}->{d['modeled']}" for d in fifos.values()))
     est = estimates(hls_model, clock_period_ns, board)
     log.info("hls4ml estimates (modeled): %d cycles = %.1f us per inference at %.0f MHz; LUT %.0f, FF %.0f, BRAM18 %.0f, "
              "DSP %.0f", est["critical_path_cycles"], est["accelerator_latency_us"], 1000 / clock_period_ns, est["lut"],
@@ -190,6 +195,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         "precision_fixes": fixes,
         "calibration": calibrated or {"source": "none: every type as task.yaml sets it"
                                       + ("" if calibration is None else " (the train stage's calibration set unused)")},
+        "fifo_depths": {"source": settings.fifo_depth, "changed": fifos},
         "windows_checked": int(inputs.shape[0]),
         "exact_fraction": exact,
         "argmax_agreement": argmax,

@@ -113,52 +113,61 @@ def _windows(layer, n: int, kind: str) -> list[bool]:
     return done
 
 
-def _sliding(arrive: list[float], windows: list[bool], pixel: float, kernel: float, pipelined: bool) -> list[float]:
-    """Output packet times of a layer that reads one packet per iteration and computes when a window is
-    complete: pipelined at II = `pixel` (every iteration takes it, the kernel's depth `kernel` after it),
-    or unpipelined (every iteration takes `pixel`, a window's iteration `kernel` more)."""
-    out, t = [], -math.inf
+def _sliding(arrive: list[float], windows: list[bool], pixel: float, kernel: float,
+             pipelined: bool) -> tuple[list[float], list[float]]:
+    """Output packet times, and the times each input packet is read, of a layer that reads one packet per
+    iteration and computes when a window is complete: pipelined at II = `pixel` (every iteration takes
+    it, the kernel's depth `kernel` after it), or unpipelined (every iteration takes `pixel`, a window's
+    iteration `kernel` more)."""
+    out, reads, t = [], [], -math.inf
     for when, full in zip(arrive, windows):
         if pipelined:
             t = max(t + pixel, when)
+            reads.append(t)
             if full:
                 out.append(t + kernel)
         else:
-            t = max(t, when) + pixel + (kernel if full else 0)
+            reads.append(max(t, when))
+            t = reads[-1] + pixel + (kernel if full else 0)
             if full:
                 out.append(t)
-    return out
+    return out, reads
 
 
-def _elementwise(arrive: list[float], depth: float) -> list[float]:
-    """One packet per cycle, each `depth` cycles after it arrives (activations, batch norm, merges, clones)."""
-    out, t = [], -math.inf
+def _elementwise(arrive: list[float], depth: float) -> tuple[list[float], list[float]]:
+    """One packet per cycle, each `depth` cycles after it is read (activations, batch norm, merges,
+    clones, and the reading of a dense layer or global pooling): output and read times."""
+    reads, t = [], -math.inf
     for when in arrive:
         t = max(t + 1, when)
-        out.append(t + depth)
-    return out
+        reads.append(t)
+    return [r + depth for r in reads], reads
 
 
-def _padding(layer, arrive: list[float]) -> list[float]:
+def _padding(layer, arrive: list[float]) -> tuple[list[float], list[float]]:
     """ZeroPadding2D/1D: the padded image in raster order, a pad packet one cycle after the one before,
-    a real packet when it has arrived."""
+    a real packet when it has arrived (and is read); output and read times."""
     a = layer.get_attr
     ow = a("out_width")
     oh = a("out_height") or 1
     top, left = (a("pad_top", 0) or 0), (a("pad_left", 0) or 0)
     iw, ih = a("in_width"), (a("in_height") or 1)
-    out, t, k = [], -math.inf, 0
+    out, reads, t, k = [], [], -math.inf, 0
     for y in range(oh):
         for x in range(ow):
             real = top <= y < top + ih and left <= x < left + iw
             t = max(t + 1, arrive[k]) if real else (t + 1 if out else (arrive[0] if arrive else 0.0))
+            if real:
+                reads.append(t)
             k += real
             out.append(t)
-    return out
+    return out, reads
 
 
 def _stream(hls_model) -> dict:
     timing: dict[str, list[float]] = {}  # tensor -> the cycle each of its packets is written
+    reads: dict[str, list[float]] = {}  # stream -> the cycle its reader takes each packet
+    stream_of: dict[str, str] = {}  # a reshape's tensor -> the stream it aliases
     layers = []
     for layer in hls_model.get_layers():
         kind, a = layer.class_name, layer.get_attr
@@ -175,25 +184,30 @@ def _stream(hls_model) -> dict:
         if kind == "Reshape":
             for name in layer.outputs:
                 timing[name] = arrive  # an alias of the same stream (io_stream reshapes copy nothing)
+                stream_of[name] = stream_of.get(layer.inputs[0], layer.inputs[0])
             continue
         r = _reuse(layer)
         entry = {"name": layer.name, "kind": kind, "reuse_factor": r, "packets_in": n}
         if kind in CONV_KINDS:
             kernel = dense_cycles(_kernel_inputs(layer), r)
             resource = str(a("strategy", "latency")).lower().startswith("resource")
-            times = _sliding(arrive, _windows(layer, n, kind), PIXEL_CYCLES if resource else r, kernel, not resource)
+            times, taken = _sliding(arrive, _windows(layer, n, kind), PIXEL_CYCLES if resource else r, kernel, not resource)
             entry.update(kernel_cycles=kernel, pixel_loop="unpipelined" if resource else f"II={r}")
         elif kind in ("Pooling1D", "Pooling2D"):
             depth = math.ceil(math.log2(max((a("pool_height", 1) or 1) * a("pool_width"), 2))) + 3
-            times = _sliding(arrive, _windows(layer, n, kind), 1, depth, True)
-        elif kind in ("GlobalPooling1D", "GlobalPooling2D"):
-            times = [max(arrive[-1], arrive[0] + n - 1) + 3]
+            times, taken = _sliding(arrive, _windows(layer, n, kind), 1, depth, True)
+        elif kind in ("GlobalPooling1D", "GlobalPooling2D"):  # reads its whole input a packet a cycle
+            _, taken = _elementwise(arrive, 0)
+            times = [taken[-1] + 3]
         elif kind == "Dense":  # reads its whole input, then one dense kernel
-            times = [max(arrive[-1], arrive[0] + n - 1) + dense_cycles(_kernel_inputs(layer), r)] * _packets(out)
+            _, taken = _elementwise(arrive, 0)
+            times = [taken[-1] + dense_cycles(_kernel_inputs(layer), r)] * _packets(out)
         elif kind in ("ZeroPadding1D", "ZeroPadding2D"):
-            times = _padding(layer, arrive)
+            times, taken = _padding(layer, arrive)
         else:
-            times = _elementwise(arrive, 3 if kind == "BatchNormalization" else 1)
+            times, taken = _elementwise(arrive, 3 if kind == "BatchNormalization" else 1)
+        for name in layer.inputs:
+            reads[stream_of.get(name, name)] = taken
         if len(times) != _packets(out):
             raise ValueError(f"{layer.name} ({kind}): {len(times)} output packets modeled, its tensor has {_packets(out)}")
         for name in layer.outputs:
@@ -203,7 +217,8 @@ def _stream(hls_model) -> dict:
     (out_name,) = hls_model.outputs
     # + writing the last packet out, a word a cycle (the board IP's top: toolchains/hls4ml/accel_axis.cpp)
     total = math.ceil(timing[out_name][-1]) + _words_per_packet(hls_model.get_output_variables()[0])
-    return {"cycles": total, "layers": layers,
+    return {"cycles": total, "layers": layers, "writes": {k: v for k, v in timing.items() if k not in stream_of},
+            "reads": reads,
             "basis": "io_stream: a dataflow of layers followed packet by packet (Latency convolutions II = R "
                      "over their padded input; Resource convolutions a dense kernel per completed window and "
                      f"{PIXEL_CYCLES} cycles per input pixel, unpipelined; other layers one packet per cycle); "

@@ -28,7 +28,7 @@ only parses a synthesis report. The coefficients and where they come from:
 - Memories (FIFOs, ROMs): up to DISTRIBUTED_MAX_DEPTH words in LUTs (SRL32 / 64-deep LUT-RAM), deeper
   in BRAM18, the cheapest of its aspect ratios 16K x 1 ... 512 x 36 (UG473).
 - Activations, padding, clones, adds: about one LUT and one FF per bit of a packet (compare, mux,
-  register).
+  register); a global pooling also an accumulator (adder and register) per channel.
 """
 
 from __future__ import annotations
@@ -108,6 +108,10 @@ def model(hls_model) -> dict:
         else:  # activations, padding, clone, add, pooling: per packet bit a compare/mux/adder and a register
             bits = in_packet * in_width
             cost = {"lut": bits, "ff": bits, "bram18": 0, "dsp": 0}
+            if kind.startswith("GlobalPooling"):  # and a running sum per channel: an accumulator's adder and register
+                acc = in_packet * (_width(a("accum_t").precision) if a("accum_t") is not None else in_width)
+                cost["lut"] += acc
+                cost["ff"] += acc
         if stream and kind in MAC_KINDS + ("Pooling1D", "Pooling2D") and (a("filt_height") or a("pool_height") or 1) > 1:
             kh = a("filt_height") or a("pool_height")
             kw = a("filt_width") or a("pool_width")

@@ -82,11 +82,20 @@ class Hls4mlSettings(Strict):
     config: dict = Field(default_factory=dict)
     # the calibration pass over some layers' result types (needs the train stage's calibration inputs)
     calibrate: CalibrateSettings | None = None
+    # io_stream FIFO depths: tensor (hls4ml's, every FIFO as deep as its tensor's pixels) or modeled (each chain
+    # stream's largest occupancy on the modeled timeline, fifo_depths.py; forks and joins keep hls4ml's)
+    fifo_depth: Literal["tensor", "modeled"] = "tensor"
 
     @model_validator(mode="after")
     def _tolerance_with_close(self):
         if (self.agreement == "close") != (self.tolerance is not None):
             raise ValueError("agreement: close needs a tolerance, and only close takes one")
+        return self
+
+    @model_validator(mode="after")
+    def _fifo_depth_in_a_stream(self):
+        if self.fifo_depth == "modeled" and self.io_type != "io_stream":
+            raise ValueError("fifo_depth: modeled is for io_stream (io_parallel has no FIFOs between layers)")
         return self
 
     @model_validator(mode="after")
