@@ -26,7 +26,8 @@ The basis of each number (hls4ml 1.3's templates, nnet_utils):
   (the last rows of a 'same' convolution) are counted after it, and the total is the time the last
   layer writes its last packet: one inference's latency, as the EEMBC loop runs one inference at a
   time, not the initiation interval. FIFOs are taken to be deep enough not to stall (hls4ml sizes
-  each to its tensor's packets).
+  each to its tensor's packets; fifo_depths.py to the occupancy this timeline gives them). Each packet's
+  read time is kept beside its write time (`reads`, `writes`) for that.
 """
 
 from __future__ import annotations
