@@ -36,7 +36,7 @@ from common.errors import BuildError, ConfigError, FitError, GateError
 from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
 from toolchains.base import Accelerator, write_accel_model
 from toolchains.hls4ml import calibration as calibration_pass
-from toolchains.hls4ml import emulator, fifo_depths, latency, resources
+from toolchains.hls4ml import emulator, fifo_depths, latency, resources, reuse
 from toolchains.hls4ml.settings import Hls4mlSettings
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,10 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     settings = settings or Hls4mlSettings()
     hls_config = hls4ml.utils.config_from_keras_model(keras_model, granularity="name", backend="Vitis")
     fixes = _fix_precisions(keras_model, hls_config) + settings.apply(keras_model, hls_config)
+    if settings.reuse == "fit":
+        if board is None:
+            raise ConfigError("hls4ml reuse: fit chooses reuse factors for a board's resources, and no board was given")
+        fixes += reuse.resource_strategy(keras_model, hls_config, settings.given("Strategy", hls_config["LayerName"]))
     calibrated = None
     if settings.calibrate:
         if calibration is None:
@@ -98,16 +102,26 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         log.info("hls4ml: calibrated %d result types on %d calibration inputs (%s)", len(calibrated["layers"]),
                  calibrated["inputs"], calibrated.get("source"))
     project_dir = out / PROJECT
-    hls_model = hls4ml.converters.convert_from_keras_model(
-        keras_model,
-        hls_config=hls_config,
-        output_dir=str(project_dir),
-        project_name=TOP,
-        backend="Vitis",
-        part=part,
-        clock_period=clock_period_ns,
-        io_type=settings.io_type,
-    )
+
+    def graph():
+        return hls4ml.converters.convert_from_keras_model(keras_model, hls_config=hls_config, output_dir=str(project_dir),
+                                                          project_name=TOP, backend="Vitis", part=part,
+                                                          clock_period=clock_period_ns, io_type=settings.io_type)
+
+    hls_model = graph()
+    folding = None
+    if settings.reuse == "fit":  # chosen on this graph, then converted again with them: hls4ml checks and lays them out
+        folding = reuse.fit(hls_model, reuse.budget(board, settings.reuse_budget),
+                            settings.given("ReuseFactor", hls_config["LayerName"]), settings.fifo_depth == "modeled")
+        for name, chosen in folding["layers"].items():
+            hls_config["LayerName"].setdefault(name, {})["ReuseFactor"] = chosen["reuse_factor"]
+        log.info("hls4ml: reuse factors for %.0f%% of the %s at %d cycles a layer (modeled): %s%s",
+                 100 * settings.reuse_budget, board.name, folding["target_cycles"],
+                 ", ".join(f"{n} {c['reuse_factor']}" for n, c in folding["layers"].items()),
+                 "" if folding["fits"] else f"; over the budget ({'; '.join(folding['over'])}"
+                + (f"; {', '.join(k.upper() for k in folding['beyond'])} over whatever the reuse factors)" if folding["beyond"]
+                   else ")"))
+        hls_model = graph()
     fifos = {}
     if settings.fifo_depth == "modeled":
         fifos = fifo_depths.apply(hls_model, latency.model(hls_model))
@@ -117,8 +131,10 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     log.info("hls4ml estimates (modeled): %d cycles = %.1f us per inference at %.0f MHz; LUT %.0f, FF %.0f, BRAM18 %.0f, "
              "DSP %.0f", est["critical_path_cycles"], est["accelerator_latency_us"], 1000 / clock_period_ns, est["lut"],
              est["ff"], est["bram18"], est["dsp"])
-    over = resources.check_fit(est, board, "raise the reuse factors (hls4ml.layers.<name>.ReuseFactor in task.yaml)") \
-        if board is not None else None
+    hint = (f"{', '.join(k.upper() for k in folding['beyond'])} over even with every layer at its largest reuse factor "
+            "(reuse: fit): not the multipliers' (see the layers' estimates)" if folding and folding["beyond"]
+            else "raise the reuse factors (hls4ml.reuse: fit, or hls4ml.layers.<name>.ReuseFactor in task.yaml)")
+    over = resources.check_fit(est, board, hint) if board is not None else None
     if over and settings.fit == "refuse":
         raise FitError(over, est)
     if over:
@@ -196,6 +212,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         "calibration": calibrated or {"source": "none: every type as task.yaml sets it"
                                       + ("" if calibration is None else " (the train stage's calibration set unused)")},
         "fifo_depths": {"source": settings.fifo_depth, "changed": fifos},
+        "reuse": folding or {"source": "layers: every reuse factor as task.yaml gives it (else 1)"},
         "windows_checked": int(inputs.shape[0]),
         "exact_fraction": exact,
         "argmax_agreement": argmax,

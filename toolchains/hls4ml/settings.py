@@ -85,6 +85,11 @@ class Hls4mlSettings(Strict):
     # io_stream FIFO depths: tensor (hls4ml's, every FIFO as deep as its tensor's pixels) or modeled (each chain
     # stream's largest occupancy on the modeled timeline, fifo_depths.py; forks and joins keep hls4ml's)
     fifo_depth: Literal["tensor", "modeled"] = "tensor"
+    # reuse factors: as `layers` and `config` give them (else 1: fully parallel), or fit (toolchains/hls4ml/reuse.py):
+    # every other Dense/convolution on Strategy Resource at the largest valid factor within one cycle target, the
+    # smallest at which the modeled design takes at most reuse_budget of the board's LUT, FF, BRAM18 and DSP
+    reuse: Literal["layers", "fit"] = "layers"
+    reuse_budget: float = Field(1.0, gt=0, le=1)
 
     @model_validator(mode="after")
     def _tolerance_with_close(self):
@@ -136,6 +141,13 @@ class Hls4mlSettings(Strict):
         named = {n for n in names for pattern, keys in self.layers.items()
                  if "result" in keys and fnmatch.fnmatchcase(n, pattern)}
         return named | ({input_name} if self.input else set())
+
+    def given(self, key: str, names) -> set[str]:
+        """Which of the layer names `layers` or `config` (LayerName) give this key (e.g. ReuseFactor): reuse: fit
+        leaves those as given."""
+        named = {n for n in names for pattern, keys in self.layers.items() if key in keys and fnmatch.fnmatchcase(n, pattern)}
+        config = self.config.get("LayerName", {}) or {}
+        return named | {n for n in names if isinstance(config.get(n), dict) and key in config[n]}
 
     def what(self) -> str:
         if self.agreement == "close":
