@@ -11,8 +11,9 @@ A dataflow design is as slow as its slowest layer, so a layer faster than T buys
 for which the resource model (resources.py, with the FIFO depths the settings ask for) puts the design within
 the budget (a fraction of the part's LUT, FF, BRAM18 and DSP); found by bisection, taking resources to fall
 as T grows (fewer multipliers, narrower ROMs). Where even every layer at its largest factor exceeds the budget
-in some resource, that resource is not the multipliers' to save (FIFOs, say): the others alone set T, and the
-result says what is over (`beyond`).
+in some resource, that resource is mostly not the multipliers' (FIFOs, say): T may then keep it only near its
+least (within SLACK of the budget) while the others stay within the budget, and the result says what is over
+(`beyond`).
 
 A layer's work for T is the latency model's (latency.py) for that layer alone, its input arriving a packet a
 cycle: a Resource convolution PIXEL_CYCLES per input pixel and a dense kernel per output pixel, a Latency one
@@ -26,6 +27,7 @@ import math
 from toolchains.hls4ml import fifo_depths, latency, resources
 
 BUDGET_KEYS = ("lut", "ff", "bram18", "dsp")
+SLACK = 0.1  # a resource over the budget whatever the factors may exceed its least by 10 % of the budget
 
 
 def budget(board, fraction: float) -> dict[str, float]:
@@ -115,10 +117,11 @@ def fit(hls_model, limit: dict[str, float], fixed: set[str] = frozenset(), model
         return _estimate(hls_model, modeled_fifos)
 
     smallest = apply(targets[-1])
-    # a resource over the budget even at the largest factors is not the multipliers' (e.g. FIFOs): the reuse
-    # factors cannot bring it down, so the others alone set the target, and the result says what is over
+    # a resource over the budget even at the largest factors is mostly not the multipliers' (e.g. FIFOs): the
+    # factors cannot bring it within the budget, only keep it near its least (within SLACK of the budget, or a
+    # slightly uneven model would push the target to the slowest design), and the result says what is over
     beyond = [k for k in BUDGET_KEYS if smallest[k] > limit[k]]
-    within = {k: math.inf if k in beyond else v for k, v in limit.items()}
+    within = {k: smallest[k] + SLACK * v if k in beyond else v for k, v in limit.items()}
     lo, hi = 0, len(targets) - 1
     while lo < hi:  # the smallest target that fits
         mid = (lo + hi) // 2
