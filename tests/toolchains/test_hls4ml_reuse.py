@@ -122,3 +122,46 @@ def test_the_convert_stage_converts_with_the_chosen_factors(tmp_path):
         assert report["estimates"]["layers"][name]["reuse_factor"] == chosen["reuse_factor"] > 1
         assert f"static const unsigned reuse_factor = {chosen['reuse_factor']};" in parameters
     assert "static const unsigned reuse_factor = 36;" in parameters
+
+
+def test_modeled_branches_keep_only_the_skip_branch_of_a_residual_block_at_full_depth(tmp_path):
+    """fifo_depth: modeled_branches (toolchains/hls4ml/fifo_depths.py behind_branches, which `reuse: fit` sizes
+    with): in a residual block the branch that runs ahead (the skip: its packets wait at the add) keeps hls4ml's
+    depth on every stream; the convolution branch shrinks to its modeled occupancy; `modeled` alone keeps both."""
+    import hls4ml
+
+    from frameworks.keras2 import keras
+    from toolchains.hls4ml import fifo_depths, latency
+
+    L = keras.layers
+    x_in = keras.Input((16, 16, 4), name="x")
+    x = L.Conv2D(16, 3, padding="same", name="c0")(x_in)
+    x = L.Activation("relu", name="r0")(x)
+    y = L.Conv2D(16, 3, padding="same", name="c1")(x)
+    y = L.Activation("relu", name="r1")(y)
+    y = L.Conv2D(16, 3, padding="same", name="c2")(y)
+    x = L.Activation("relu", name="r2")(L.Add(name="add")([x, y]))
+    out = L.Conv2D(8, 1, name="c3")(x)
+    config = hls4ml.utils.config_from_keras_model(keras.Model(x_in, out), granularity="name", backend="Vitis")
+    hls_model = hls4ml.converters.convert_from_keras_model(keras.Model(x_in, out), hls_config=config, backend="Vitis",
+                                                           io_type="io_stream", output_dir=str(tmp_path / "prj"),
+                                                           part="xc7z020clg400-1", clock_period=10)
+    layers = {layer.name: layer for layer in hls_model.get_layers()}
+    clone = next(layer for layer in layers.values() if layer.class_name == "Clone")
+    skip, branch = clone.outputs if clone.outputs[0] in layers["add"].inputs else clone.outputs[::-1]
+    inside = [skip, branch] + [layers[n].outputs[0] for n in ("c1", "r1", "c2")]  # zero padding layers too, if any
+    inside += [layer.outputs[0] for layer in layers.values() if layer.class_name.startswith("ZeroPadding")
+               and layer.inputs[0] in (branch, layers["r1"].outputs[0])]
+
+    def depths():
+        return {name: layer.get_output_variable(name).pragma[1] for layer in layers.values() for name in layer.outputs
+                if name in inside}
+
+    timing = latency.model(hls_model)
+    assert fifo_depths.behind_branches(hls_model, timing) == set(inside) - {skip}
+    fifo_depths.apply(hls_model, timing)
+    assert all(d >= 256 for d in depths().values())  # modeled: the block's streams keep their tensor's depth (padded: 324)
+    changed = fifo_depths.apply(hls_model, timing, branches=True)
+    after = depths()
+    assert after[skip] == 256 and skip not in changed
+    assert all(after[name] < 256 and name in changed for name in inside if name != skip)

@@ -112,7 +112,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     folding = None
     if settings.reuse == "fit":  # chosen on this graph, then converted again with them: hls4ml checks and lays them out
         folding = reuse.fit(hls_model, reuse.budget(board, settings.reuse_budget),
-                            settings.given("ReuseFactor", hls_config["LayerName"]), settings.fifo_depth == "modeled")
+                            settings.given("ReuseFactor", hls_config["LayerName"]), settings.fifo_depth)
         for name, chosen in folding["layers"].items():
             hls_config["LayerName"].setdefault(name, {})["ReuseFactor"] = chosen["reuse_factor"]
         log.info("hls4ml: reuse factors for %.0f%% of the %s at %d cycles a layer (modeled): %s%s",
@@ -123,8 +123,8 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
                    else ")"))
         hls_model = graph()
     fifos = {}
-    if settings.fifo_depth == "modeled":
-        fifos = fifo_depths.apply(hls_model, latency.model(hls_model))
+    if settings.fifo_depth != "tensor":
+        fifos = fifo_depths.apply(hls_model, latency.model(hls_model), branches=settings.fifo_depth == "modeled_branches")
         log.info("hls4ml: %d FIFO depths from the modeled timeline (tensor -> modeled: %s)", len(fifos),
                  ", ".join(f"{d['tensor']}->{d['modeled']}" for d in fifos.values()))
     est = estimates(hls_model, clock_period_ns, board)

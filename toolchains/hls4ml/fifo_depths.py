@@ -12,7 +12,15 @@ its own input). Where two paths of the graph meet again (a residual block's clon
 branch can starve the other, and a modeled depth that is too small would deadlock the design: those
 streams (the ones on a cycle of the undirected layer graph) keep hls4ml's full depth. So do the model's
 own input and output streams, as in hls4ml's pass. Where Vitis HLS exists, hls4ml's co-simulation pass
-is the check of these depths; none ran here."""
+is the check of these depths; none ran here.
+
+`branches` (settings `fifo_depth: modeled_branches`) also shrinks most of a fork/join's streams: where a join's
+two inputs go back, layer by layer, to the same Clone, only the branch that runs ahead on the modeled timeline
+(the more packets waiting at the join: a residual block's skip path) keeps hls4ml's full depth, every stream of
+it; the other branch's streams take their modeled occupancy. That cannot deadlock: a branch whose FIFOs each hold
+a whole tensor never blocks the clone, so the clone waits only on the other branch, a chain that the join drains
+as the full branch delivers (it has every packet the join waits for, as the clone has passed them on both
+sides). A join whose branches do not meet at one Clone keeps the full depths."""
 
 from __future__ import annotations
 
@@ -66,12 +74,46 @@ def _bridges(edges: list[tuple[str, str, str]]) -> set[str]:
     return found
 
 
-def apply(hls_model, timing: dict) -> dict[str, dict[str, int]]:
+def _branch(layers: dict, producer: dict[str, str], stream: str) -> tuple[str | None, list[str]]:
+    """Back from a join's input stream through single-input, single-output layers: (the Clone it starts at, or
+    None, and the streams on the way)."""
+    streams = [stream]
+    while True:
+        layer = layers[producer[stream]] if stream in producer else None
+        if layer is None:
+            return None, streams
+        if layer.class_name == "Clone":
+            return layer.name, streams
+        if len(layer.inputs) != 1 or len(layer.outputs) != 1:
+            return None, streams
+        stream = layer.inputs[0]
+        streams.append(stream)
+
+
+def behind_branches(hls_model, timing: dict) -> set[str]:
+    """The streams of each fork/join's branch that does not run ahead (the module's docstring): those that may
+    take their modeled depth."""
+    layers = {layer.name: layer for layer in hls_model.get_layers()}
+    producer = {out: layer.name for layer in layers.values() for out in layer.outputs}
+    behind: set[str] = set()
+    for join in layers.values():
+        if len(join.inputs) != 2:
+            continue
+        (fork_a, a), (fork_b, b) = (_branch(layers, producer, name) for name in join.inputs)
+        if fork_a is None or fork_a != fork_b or not all(s in timing["reads"] and s in timing["writes"] for s in a + b):
+            continue
+        waiting = [occupancy(timing["writes"][s[0]], timing["reads"][s[0]]) for s in (a, b)]
+        behind |= set(b if waiting[0] >= waiting[1] else a)
+    return behind
+
+
+def apply(hls_model, timing: dict, branches: bool = False) -> dict[str, dict[str, int]]:
     """Set each chain stream's FIFO depth to its modeled occupancy (timing: latency.model's writes and
-    reads); returns {stream: {"tensor": hls4ml's depth, "modeled": the new one}} for the streams changed."""
+    reads), with branches also the streams of a fork/join's branch that does not run ahead; returns
+    {stream: {"tensor": hls4ml's depth, "modeled": the new one}} for the streams changed."""
     producer = {out: layer.name for layer in hls_model.get_layers() for out in layer.outputs}
     edges = [(name, producer[name], layer.name) for layer in hls_model.get_layers() for name in layer.inputs if name in producer]
-    chain = _bridges(edges)
+    chain = _bridges(edges) | (behind_branches(hls_model, timing) if branches else set())
     ends = {v.name for v in hls_model.get_input_variables() + hls_model.get_output_variables()}
     changed: dict[str, dict[str, int]] = {}
     for layer in hls_model.get_layers():

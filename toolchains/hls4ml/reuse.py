@@ -82,14 +82,14 @@ def _largest_within(options: list[tuple[int, int]], target: float) -> int:
     return max(within) if within else min(r for _, r in options)
 
 
-def _estimate(hls_model, modeled_fifos: bool) -> dict:
-    """The resource model of the graph as its reuse factors stand, with modeled FIFO depths if asked (put
-    back afterwards: the convert stage sets them on the final design)."""
+def _estimate(hls_model, fifos: str) -> dict:
+    """The resource model of the graph as its reuse factors stand, with the FIFO depths the settings ask for
+    (fifo_depth; put back afterwards: the convert stage sets them on the final design)."""
     variables = [layer.get_output_variable(name) for layer in hls_model.get_layers() for name in layer.outputs]
     saved = [(var, getattr(var, "pragma", None)) for var in variables]
     try:
-        if modeled_fifos:
-            fifo_depths.apply(hls_model, latency.model(hls_model))
+        if fifos != "tensor":
+            fifo_depths.apply(hls_model, latency.model(hls_model), branches=fifos == "modeled_branches")
         return resources.model(hls_model)
     finally:
         for var, pragma in saved:
@@ -101,11 +101,12 @@ def over(estimate: dict, limit: dict[str, float]) -> list[str]:
     return [f"{k.upper()} {estimate[k]:,.0f} > {limit[k]:,.0f}" for k in BUDGET_KEYS if estimate[k] > limit[k]]
 
 
-def fit(hls_model, limit: dict[str, float], fixed: set[str] = frozenset(), modeled_fifos: bool = False) -> dict:
+def fit(hls_model, limit: dict[str, float], fixed: set[str] = frozenset(), fifos: str = "tensor") -> dict:
     """Choose the reuse factors of the converted graph's MAC layers (all but `fixed`) for the budget `limit`
-    ({lut, ff, bram18, dsp}); sets them on the graph (reuse_factor) and returns {"layers": {name: {reuse_factor,
-    multipliers, cycles, valid}}, "target_cycles", "fits", "over", "beyond": the resources over even at the largest
-    factors, "estimate": {lut, ff, bram18, dsp}, "given": the MAC layers whose factor the recipe gives}."""
+    ({lut, ff, bram18, dsp}), with the FIFO depths `fifos` (settings fifo_depth) gives; sets them on the graph
+    (reuse_factor) and returns {"layers": {name: {reuse_factor, multipliers, cycles, valid}}, "target_cycles",
+    "fits", "over", "beyond": the resources over even at the largest factors, "estimate": {lut, ff, bram18, dsp},
+    "given": the MAC layers whose factor the recipe gives}."""
     free = [layer for layer in hls_model.get_layers() if layer.class_name in resources.MAC_KINDS and layer.name not in fixed]
     options = {layer.name: sorted({(layer_cycles(layer, r), r) for r in valid_factors(layer)}) for layer in free}
     floor = max((min(c for c, _ in opts) for opts in options.values()), default=0)  # the slowest layer at its fastest
@@ -114,7 +115,7 @@ def fit(hls_model, limit: dict[str, float], fixed: set[str] = frozenset(), model
     def apply(target: float) -> dict:
         for layer in free:
             layer.set_attr("reuse_factor", _largest_within(options[layer.name], target))
-        return _estimate(hls_model, modeled_fifos)
+        return _estimate(hls_model, fifos)
 
     smallest = apply(targets[-1])
     # a resource over the budget even at the largest factors is mostly not the multipliers' (e.g. FIFOs): the

@@ -83,8 +83,9 @@ class Hls4mlSettings(Strict):
     # the calibration pass over some layers' result types (needs the train stage's calibration inputs)
     calibrate: CalibrateSettings | None = None
     # io_stream FIFO depths: tensor (hls4ml's, every FIFO as deep as its tensor's pixels) or modeled (each chain
-    # stream's largest occupancy on the modeled timeline, fifo_depths.py; forks and joins keep hls4ml's)
-    fifo_depth: Literal["tensor", "modeled"] = "tensor"
+    # stream's largest occupancy on the modeled timeline, fifo_depths.py; forks and joins keep hls4ml's), or
+    # modeled_branches (a fork/join's streams too, but for the branch that runs ahead, which keeps hls4ml's)
+    fifo_depth: Literal["tensor", "modeled", "modeled_branches"] = "tensor"
     # reuse factors: as `layers` and `config` give them (else 1: fully parallel), or fit (toolchains/hls4ml/reuse.py):
     # every other Dense/convolution on Strategy Resource at the largest valid factor within one cycle target, the
     # smallest at which the modeled design takes at most reuse_budget of the board's LUT, FF, BRAM18 and DSP
@@ -99,8 +100,8 @@ class Hls4mlSettings(Strict):
 
     @model_validator(mode="after")
     def _fifo_depth_in_a_stream(self):
-        if self.fifo_depth == "modeled" and self.io_type != "io_stream":
-            raise ValueError("fifo_depth: modeled is for io_stream (io_parallel has no FIFOs between layers)")
+        if self.fifo_depth != "tensor" and self.io_type != "io_stream":
+            raise ValueError(f"fifo_depth: {self.fifo_depth} is for io_stream (io_parallel has no FIFOs between layers)")
         return self
 
     @model_validator(mode="after")
