@@ -1,10 +1,12 @@
 """model=reference for vww01 (hls4ml): the MLPerf Tiny pretrained MobileNetV1 0.25 (vww_96.h5, float Keras,
 pixel / 255 in, BatchNorm after every convolution, softmax out) rebuilt for hls4ml in the same float
-arithmetic with three changes that keep every result but the last rounding:
+arithmetic with four changes that keep every result but the last rounding:
 * each BatchNorm (inference form: scale gamma / sqrt(var + eps)) folded into its convolution's weights and
   bias, per output channel (hls4ml would keep a BatchNorm after a depthwise conv unfolded, at fixed<16,6>);
 * the input pixel / 256 instead of pixel / 255: the first convolution's weights are multiplied by 256 / 255,
   so the firmware feeds each byte exactly as ufixed<8,0> (as the trained model's input);
+* the 3 x 3 average pool over the 3 x 3 map, and its flatten, as the global average it is: as a 3 x 3 window
+  hls4ml holds the whole map in registers (9 x 256 values), as a global pooling 256 accumulators;
 * the softmax dropped: the accelerator returns the logits (hls4ml's softmax tables break the argmax,
   docs/toolchains.md C.y; the firmware computes the softmax).
 Checked on the test files: the same argmax as the original model (within float rounding), and on real data
@@ -47,7 +49,7 @@ def _layers(original):
 
 
 def rebuild(original):
-    """The folded model: conv0, relu0, (dw<i>, relu_dw<i>, pw<i>, relu_pw<i>) x 13, pool, flatten, logits."""
+    """The folded model: conv0, relu0, (dw<i>, relu_dw<i>, pw<i>, relu_pw<i>) x 13, pool, logits."""
     from frameworks.keras2 import keras
 
     L = keras.layers
@@ -71,8 +73,9 @@ def rebuild(original):
             weights[name] = [kernel.astype(np.float32), ((bias - mean) * scale + beta).astype(np.float32)]
             x = L.Activation("relu", name=f"relu_{name}" if name != "conv0" else "relu0")(x)
         elif kind == "pool":
-            x = L.AveragePooling2D(cfg["pool_size"], name="pool")(x)
-            x = L.Flatten(name="flatten")(x)
+            if tuple(x.shape[1:3]) != tuple(cfg["pool_size"]):
+                raise GateError(f"the MobileNet's last map is {tuple(x.shape[1:3])}, not the {cfg['pool_size']} its pool covers")
+            x = L.GlobalAveragePooling2D(name="pool")(x)
         else:
             x = L.Dense(cfg["units"], name="logits")(x)
             weights["logits"] = layer.get_weights()
