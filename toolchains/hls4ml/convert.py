@@ -4,7 +4,9 @@ simulation and against QKeras.
 Steps: config from the model (granularity 'name'), types fixed where hls4ml 1.3 would silently
 lose exactness (toolchains.md Part C), then the recipe's own types (settings.py: e.g. the reference
 DS-CNN's weights) and those the calibration pass chooses from the Keras model's activation ranges on the
-train stage's calibration inputs (calibration.py; never the test inputs), convert for the board's part and clock, compile() the
+train stage's calibration inputs (calibration.py; never the test inputs), convert for the board's part and clock (with
+`reuse: fit`, the reuse factors chosen on that graph for the board, reuse.py, and converted again with them, so hls4ml
+checks and lays them out), compile() the
 C++ model (hls4ml's C simulation; this also write()s the project), generate the fast emulator from
 the converted ModelGraph (emulator.py) and check it bit for bit against the C simulation on every
 test input, compare the emulation with the Keras model on every test input (bit-identical, or argmax
