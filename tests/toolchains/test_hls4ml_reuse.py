@@ -165,3 +165,24 @@ def test_modeled_branches_keep_only_the_skip_branch_of_a_residual_block_at_full_
     after = depths()
     assert after[skip] == 256 and skip not in changed
     assert all(after[name] < 256 and name in changed for name in inside if name != skip)
+
+
+def test_an_io_parallel_mlp_folds_too(tmp_path):
+    """io_parallel (the MLPs): each Dense layer one kernel of R cycles; 64 -> 32 -> 10 into 8 DSPs."""
+    import hls4ml
+
+    from frameworks.keras2 import keras
+
+    x_in = keras.Input((64,), name="x")
+    model = keras.Model(x_in, keras.layers.Dense(10, name="d1")(keras.layers.Dense(32, name="d0")(x_in)))
+    config = hls4ml.utils.config_from_keras_model(model, granularity="name", backend="Vitis")
+    reuse.resource_strategy(model, config, set())
+    hls_model = hls4ml.converters.convert_from_keras_model(model, hls_config=config, backend="Vitis", io_type="io_parallel",
+                                                           output_dir=str(tmp_path / "prj"), part="xc7z020clg400-1",
+                                                           clock_period=10)
+    result = reuse.fit(hls_model, {**GENEROUS, "dsp": 8})
+    chosen = _factors(hls_model)
+    assert result["fits"] and result["estimate"]["dsp"] <= 8 and set(chosen) == {"d0", "d1"}
+    assert 64 * 32 / chosen["d0"] + 32 * 10 / chosen["d1"] <= 8  # the multipliers, one weight per R cycles each
+    assert result["target_cycles"] == max(reuse.layer_cycles(layer, chosen[layer.name]) for layer in hls_model.get_layers()
+                                          if layer.name in chosen)
