@@ -135,8 +135,9 @@ def test_synthetic_flow_learns_the_shapes(tmp_path):
 
 @pytest.mark.slow
 def test_reference_resnet8_through_hls4ml_agrees_with_keras(tmp_path):
-    """The MLPerf reference ResNet-8 (raw pixels in, BatchNorms folded by hls4ml) on structured
-    synthetic images: the emulation picks the Keras model's class on >= 99 % of them."""
+    """The MLPerf reference ResNet-8 (raw pixels in, BatchNorms folded into its convolutions by
+    tasks/ic/reference.py) on structured synthetic images: the emulation picks the Keras model's class on
+    >= 99 % of them."""
     from pipeline.execute import run_stages
     from pipeline.flow import Flow
 
