@@ -296,3 +296,23 @@ def test_classifier_agreement_counts_a_tie_in_the_int8_logits_as_either_class():
     interpreter = np.array([[5, 9, 9], [1, 2, 3], [7, 0, 0]], dtype=np.int8)  # input 0: classes 1 and 2 tie
     outputs = np.array([[0.0, 1.0, 1.1], [0.0, 2.0, 1.0], [1.0, 0.0, 0.0]])  # 0: class 2 (tied), 1: wrong, 2: right
     assert agreement(outputs, interpreter, Requantization(1.0, 0), classifier=True) == pytest.approx(2 / 3)
+
+
+def test_a_reference_too_large_for_the_part_is_refused_or_with_fit_warn_still_emulated(tmp_path):
+    from common.errors import FitError
+    from pipeline.execute import run_stages
+    from pipeline.flow import Flow
+
+    root, _ = _kws01_subset(tmp_path, 10)
+    too_fast = {"reference.finn.target_fps": 400_000, "reference.finn.check_inputs": 2}
+    flow = Flow(task="kws", board="pynq_z2", flow="finn", model="reference", testset=str(root),
+                build_root=tmp_path / "refuse", overrides=too_fast)
+    with pytest.raises(FitError, match=r"does not fit the pynq_z2 \(.*DSP [0-9,]+ > 220"):
+        run_stages(flow, stop="convert")
+    flow = Flow(task="kws", board="pynq_z2", flow="finn", model="reference", testset=str(root),
+                build_root=tmp_path / "warn", overrides={**too_fast, "reference.finn.fit": "warn"})
+    run_stages(flow, stop="convert")
+    convert = flow.manifest("convert")["outputs"]
+    est = convert["estimates"]
+    assert est["fits"] is False and est["fit_gate"] == "warn" and "DSP" in est["over_budget"] and est["dsp"] > 220
+    assert convert["exact_fraction"] == 1.0 and convert["interpreter_agreement"] >= 0.9  # still emulated, and checked

@@ -242,14 +242,22 @@ def summary(output: Path, board) -> dict:
     }
 
 
-def check_fit(est: dict, board, settings: FinnSettings) -> None:
-    """Fail early, with the numbers, when the estimate exceeds the board's budget."""
+def over_budget(est: dict, board, settings: FinnSettings) -> str | None:
+    """What of the estimate exceeds the board's budget, with the numbers; None when it fits."""
     budget = {"lut": board.resources.lut, "bram18": 2 * board.resources.bram36, "dsp": board.resources.dsp}
     over = [f"{k.upper()} {est[k]:,.0f} > {v:,.0f}{_largest_kind(est, k)}" for k, v in budget.items() if est[k] > v]
+    if not over:
+        return None
+    hint = (f"lower finn.target_fps (now {settings.target_fps:,})" if settings.target_fps
+            else "fold more (lower PE/SIMD in the folding JSON)")
+    return f"the FINN design does not fit the {board.name} ({'; '.join(over)}): {hint}"
+
+
+def check_fit(est: dict, board, settings: FinnSettings) -> None:
+    """Fail early, with the numbers, when the estimate exceeds the board's budget."""
+    over = over_budget(est, board, settings)
     if over:
-        hint = (f"lower finn.target_fps (now {settings.target_fps:,})" if settings.target_fps
-                else "fold more (lower PE/SIMD in the folding JSON)")
-        raise FitError(f"the FINN design does not fit the {board.name} ({'; '.join(over)}): {hint}", est)
+        raise FitError(over, est)
 
 
 def _largest_kind(est: dict, resource: str) -> str:

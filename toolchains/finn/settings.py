@@ -22,6 +22,9 @@ class FinnSettings(Strict):
     # FINN node attributes set over the folding (target_fps's or the JSON's), by layer name after specialisation
     # (MVAU_hls_0, Thresholding_rtl_1, ...): e.g. ram_style, resType, depth_trigger_bram, PE, SIMD
     layers: dict[str, dict[str, int | str]] = {}
+    # the resource-fit gate: refuse stops the convert stage when the estimate exceeds the board; warn logs it and goes
+    # on, so the emulation still measures what a design too large for the part computes (no board can take it)
+    fit: Literal["refuse", "warn"] = "refuse"
     # how many test inputs execute_onnx checks the emulator on (None: all; it runs about 50 inputs/s),
     # evenly spread over the test set
     check_inputs: int | None = Field(None, gt=0)
