@@ -101,7 +101,7 @@ def over(estimate: dict, limit: dict[str, float]) -> list[str]:
     return [f"{k.upper()} {estimate[k]:,.0f} > {limit[k]:,.0f}" for k in BUDGET_KEYS if estimate[k] > limit[k]]
 
 
-def fit(hls_model, limit: dict[str, float], fixed: set[str] = frozenset(), fifos: str = "tensor") -> dict:
+def fit(hls_model, limit: dict[str, float], fixed: frozenset[str] | set[str] = frozenset(), fifos: str = "tensor") -> dict:
     """Choose the reuse factors of the converted graph's MAC layers (all but `fixed`) for the budget `limit`
     ({lut, ff, bram18, dsp}), with the FIFO depths `fifos` (settings fifo_depth) gives; sets them on the graph
     (reuse_factor) and returns {"layers": {name: {reuse_factor, multipliers, cycles, valid}}, "target_cycles",
@@ -143,6 +143,7 @@ def fit(hls_model, limit: dict[str, float], fixed: set[str] = frozenset(), fifos
             "estimate": {k: estimate[k] for k in BUDGET_KEYS},
             "what": "reuse factors chosen by toolchains/hls4ml/reuse.py: the smallest per-layer cycle target at which the "
                     "modeled design fits the budget, each MAC layer at the largest valid factor within it (modeled)"}
+
 
 def _span(factors: list[int]) -> str:
     """hls4ml's valid factors of a layer, shortened: the first few and the largest."""
