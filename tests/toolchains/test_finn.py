@@ -191,3 +191,37 @@ def test_a_recipe_sets_a_layers_implementation_and_attributes_over_the_folding(t
                                               r"\(its layers: .*MVAU_"):
             build.build(path, pynq, FinnSettings(target_fps=100_000, **{key: value}), x[:1], bq.predict(model, x[:1]),
                         tmp_path / key, tmp_path)
+
+
+def test_finns_verification_takes_float_noise_on_an_output_near_zero(tmp_path):
+    """A float model's output near zero differs in relative terms by more than FINN's mean-relative limit
+    (0.1) from the same value computed in another order; with build.VERIFICATION that is no failure, an
+    absolute difference beyond FINN's atol still is."""
+    from onnx import TensorProto, helper
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.util.basic import qonnx_make_model
+
+    from toolchains.finn import build, novivado  # noqa: F401  (before anything from finn.builder)
+
+    # isort: split
+    import finn.builder.build_dataflow_config as fc
+    from finn.builder.build_dataflow_steps import verify_step
+
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    model = ModelWrapper(qonnx_make_model(graph))
+    np.save(tmp_path / "in.npy", np.array([[1.2009878, -6.6975367e-09, 2.0560784, -0.6615]], dtype=np.float32))
+
+    def verified(expected, name: str, **tolerances) -> bool:
+        np.save(tmp_path / "out.npy", np.array([expected], dtype=np.float32))
+        cfg = fc.DataflowBuildConfig(output_dir=str(tmp_path / name), synth_clk_period_ns=10, generate_outputs=[],
+                                     verify_steps=[fc.VerificationStepType.STREAMLINED_PYTHON], verify_input_npy=str(tmp_path / "in.npy"),
+                                     verify_expected_output_npy=str(tmp_path / "out.npy"), **tolerances)
+        verify_step(model, cfg, "check", need_parent=False)
+        return (tmp_path / name / "verification_output" / "verify_check_0_SUCCESS.npy").exists()
+
+    noisy = [1.2009878, 4.6882757e-08, 2.0560787, -0.6615]  # another summation order's float32 results
+    assert not verified(noisy, "finn_default")
+    assert verified(noisy, "ours", **build.VERIFICATION)
+    assert not verified([1.2009878, 0.01, 2.0560787, -0.6615], "off", **build.VERIFICATION)

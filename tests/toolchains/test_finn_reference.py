@@ -132,7 +132,7 @@ def test_the_average_pool_rounds_ties_away_from_the_int8_zero_in_qonnx_and_in_fi
     from qonnx.util.cleanup import cleanup_model
 
     from frameworks.tflite_qonnx import average_pool_rounding, unsigned_activations
-    from toolchains.finn.steps import step_accumulate_global_pools
+    from toolchains.finn.steps import step_project_streamline
 
     scale = 0.1270691454410553  # the ResNet-8's pool
     q = np.random.default_rng(0).integers(-90, 90, (64, 64))  # inside int8 once the first value makes a tie
@@ -153,7 +153,7 @@ def test_the_average_pool_rounds_ties_away_from_the_int8_zero_in_qonnx_and_in_fi
     assert np.array_equal(pooled(m), tflite)
 
     m = cleanup_model(m).transform(ConvertQONNXtoFINN()).transform(Streamline())
-    m = step_accumulate_global_pools(m, fc.DataflowBuildConfig(output_dir=str(tmp_path), synth_clk_period_ns=10,
+    m = step_project_streamline(m, fc.DataflowBuildConfig(output_dir=str(tmp_path), synth_clk_period_ns=10,
                                                                generate_outputs=[], target_fps=1))
     pool = next(n for n in m.graph.node if n.op_type == "GlobalAccPool")
     thresholds = m.get_initializer(m.find_consumer(m.find_consumer(pool.output[0]).output[0]).input[1])

@@ -28,20 +28,25 @@ from toolchains.finn.settings import FinnSettings
 log = logging.getLogger(__name__)
 OUTPUT = "finn_build"
 # the last model before hardware layers (streamlined, with the project's own step after it): the emulator's source
-STREAMLINED = "intermediate_models/step_accumulate_global_pools.onnx"
+STREAMLINED = "intermediate_models/step_project_streamline.onnx"
 CODEGEN_MODEL = "intermediate_models/step_hw_codegen.onnx"
 CODEGEN_DIR = "hw_codegen"  # under OUTPUT: one folder of generated HLS C++ / RTL per layer
 # after code generation, where Vivado and Vitis HLS exist: finn-plus step names
+# FINN's verification after each step compares with the source model's float outputs element-wise (atol 1e-3,
+# rtol 1e-5) and in the mean; its mean *relative* error (limit 0.1) makes float noise on an output near zero a
+# failure (an expected 4.7e-8 against -6.7e-9: a relative error of 1.1 in one of 10 outputs; it failed the
+# random binary CNV test when the machine was busy), so that check is off and the absolute ones stay
+VERIFICATION = {"verification_mean_rtol": math.inf}
 HARDWARE_STEPS = ["step_hw_ipgen", "step_set_fifo_depths", "step_create_stitched_ip"]
 SHELL_STEPS = ["step_synthesize_bitfile", "step_make_driver", "step_deployment_package"]  # a board with a FINN shell
 
 
 def _steps(finn_steps: list) -> list:
     """FINN's own step list with the project's steps (steps.py) after streamlining."""
-    from toolchains.finn.steps import step_accumulate_global_pools
+    from toolchains.finn.steps import step_project_streamline
 
     at = finn_steps.index("step_streamline") + 1
-    return [*finn_steps[:at], step_accumulate_global_pools, *finn_steps[at:]]
+    return [*finn_steps[:at], step_project_streamline, *finn_steps[at:]]
 
 
 def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, verify_out: np.ndarray, out: Path,
@@ -63,7 +68,7 @@ def build(model: Path, board, settings: FinnSettings, verify_in: np.ndarray, ver
                       fc.VerificationStepType.STREAMLINED_PYTHON],
         verify_input_npy=str(out / "verify_in.npy"), verify_expected_output_npy=str(out / "verify_out.npy"),
         standalone_thresholds=settings.standalone_thresholds,
-        console_log_level=fc.LogLevel.WARNING, **folding)  # FINN's full log: finn_build/build_dataflow.log
+        console_log_level=fc.LogLevel.WARNING, **VERIFICATION, **folding)  # FINN's full log: finn_build/build_dataflow.log
     cfg = fc.DataflowBuildConfig.construct_from(cfg)
     log.info("FINN: build up to code generation (streamline, HW layers, folding, estimates, HLS/RTL code) for %s ...",
              board.part)

@@ -8,10 +8,9 @@ from __future__ import annotations
 _RESIDUAL_ROUNDS = 8  # a bound on the rounds; the MLPerf ResNet-8 is done after 2 (a third changes nothing)
 
 
-def step_accumulate_global_pools(model, cfg):
+def step_project_streamline(model, cfg):
     """The streamlining FINN's step_streamline leaves to the project, then FINN's Python verification of
     the result (as after FINN's own streamlining: a failure leaves a *FAIL* file, which build.py reports).
-    (The name is build.py's, from when global pools were all it did.)
 
     - Residual forks and joins (`_streamline_residual`), for a graph that forks.
     - Global average pooling as FINN builds it: an accumulator (GlobalAccPool) and a 1/N scale, then
@@ -20,6 +19,9 @@ def step_accumulate_global_pools(model, cfg):
       the dataflow partition cannot take it (the MLPerf DS-CNN's 25 x 5 average pool).
 
     A graph with neither (an MLP, a plain CNN without a global pool) comes back unchanged."""
+    from toolchains.finn import novivado  # noqa: F401  (before anything from finn.builder)
+
+    # isort: split
     from finn.builder.build_dataflow_config import VerificationStepType
     from finn.builder.build_dataflow_steps import verify_step
 
