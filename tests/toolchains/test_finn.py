@@ -216,7 +216,8 @@ def test_finns_verification_takes_float_noise_on_an_output_near_zero(tmp_path):
     def verified(expected, name: str, **tolerances) -> bool:
         np.save(tmp_path / "out.npy", np.array([expected], dtype=np.float32))
         cfg = fc.DataflowBuildConfig(output_dir=str(tmp_path / name), synth_clk_period_ns=10, generate_outputs=[],
-                                     verify_steps=[fc.VerificationStepType.STREAMLINED_PYTHON], verify_input_npy=str(tmp_path / "in.npy"),
+                                     verify_steps=[fc.VerificationStepType.STREAMLINED_PYTHON],
+                                     verify_input_npy=str(tmp_path / "in.npy"),
                                      verify_expected_output_npy=str(tmp_path / "out.npy"), **tolerances)
         verify_step(model, cfg, "check", need_parent=False)
         return (tmp_path / name / "verification_output" / "verify_check_0_SUCCESS.npy").exists()
