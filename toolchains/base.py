@@ -8,6 +8,7 @@ accel.h (boards/common/firmware/accel.h), with the I/O words described by a gene
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from common.cheader import write_header
+from common.errors import FitError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # only types: a toolchain takes a recipe and a board, and imports neither layer
     from typing import Protocol
@@ -99,6 +103,18 @@ def write_accel_model(path: Path, n_in: int, n_out: int, in_width: int, in_frac:
     if top:
         defines["ACCEL_TOP"] = top
     write_header(path, "ACCEL_MODEL_H", defines)
+
+
+def fit_gate(flow: str, over: str | None, estimates: dict, gate: str, checked: bool = True) -> dict:
+    """A convert stage's resource-fit gate (the recipe's `<flow>.fit`): refuse stops with what is over the
+    board (`over`, with the numbers); warn logs it and goes on, so the emulation still measures what a
+    design too large for the part computes. Returns the estimates with the verdict: fits (None where no
+    board was checked), fit_gate, and over_budget when over."""
+    if over and gate == "refuse":
+        raise FitError(over, estimates)
+    if over:
+        log.warning("%s: %s (%s.fit: warn, so the flow goes on)", flow, over, flow)
+    return {**estimates, "fits": (over is None) if checked else None, "fit_gate": gate, **({"over_budget": over} if over else {})}
 
 
 class ToolchainBase(ABC):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import FitError, GateError
+from common.errors import GateError
 from common.paths import REPO
-from toolchains.base import Accelerator, write_accel_model
+from toolchains.base import Accelerator, fit_gate, write_accel_model
 from toolchains.finn import board_io, build, emulator, export, host_input
 from toolchains.finn.settings import FinnSettings
 
@@ -110,12 +110,7 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path, set
              "%.1f us modeled per inference on the %s), LUT %.0f, BRAM18 %.0f, DSP %.0f", est["accelerator_cycles"],
              est["critical_path_cycles"], est["accelerator_latency_us"], board.fabric_clock_mhz, est["modeled_latency_us"],
              board.name, est["lut"], est["bram18"], est["dsp"])
-    over = build.over_budget(est, board, settings)
-    if over and settings.fit == "refuse":
-        raise FitError(over, est)
-    if over:  # fit: warn: the emulation still measures what the design computes; no board can take it
-        log.warning("FINN: %s (finn.fit: warn, so the flow goes on)", over)
-    est = {**est, "fits": over is None, "fit_gate": settings.fit, **({"over_budget": over} if over else {})}
+    est = fit_gate("finn", build.over_budget(est, board, settings), est, settings.fit)
 
     streamlined = out / build.OUTPUT / build.STREAMLINED
     n_in, n_out = emulator.generate(streamlined, out, src.host_table)
