@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import BuildError, ConfigError, FitError, GateError
+from common.errors import BuildError, ConfigError, GateError
 from frameworks import keras2  # noqa: F401  (Keras 2 aliasing must precede the hls4ml import)
-from toolchains.base import Accelerator, write_accel_model
+from toolchains.base import Accelerator, fit_gate, write_accel_model
 from toolchains.hls4ml import calibration as calibration_pass
 from toolchains.hls4ml import emulator, fifo_depths, latency, resources, reuse
 from toolchains.hls4ml.settings import Hls4mlSettings
@@ -117,19 +117,22 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
                             settings.given("ReuseFactor", hls_config["LayerName"]), settings.fifo_depth)
         for name, chosen in folding["layers"].items():
             hls_config["LayerName"].setdefault(name, {})["ReuseFactor"] = chosen["reuse_factor"]
+        note = ""
+        if not folding["fits"]:
+            what = list(folding["over"])
+            if folding["beyond"]:
+                what.append(f"{', '.join(k.upper() for k in folding['beyond'])} over whatever the reuse factors")
+            note = f"; over the budget ({'; '.join(what)})"
         log.info("hls4ml: reuse factors for %.0f%% of the %s at %d cycles a layer (modeled): %s%s",
                  100 * settings.reuse_budget, board.name, folding["target_cycles"],
-                 ", ".join(f"{n} {c['reuse_factor']}" for n, c in folding["layers"].items()),
-                 "" if folding["fits"] else f"; over the budget ({'; '.join(folding['over'])}"
-                + (f"; {', '.join(k.upper() for k in folding['beyond'])} over whatever the reuse factors)" if folding["beyond"]
-                   else ")"))
+                 ", ".join(f"{n} {c['reuse_factor']}" for n, c in folding["layers"].items()), note)
         hls_model = graph()
-    fifos = {}
-    if settings.fifo_depth != "tensor":
-        fifos = fifo_depths.apply(hls_model, latency.model(hls_model), branches=settings.fifo_depth == "modeled_branches")
+    fifos, timing = {}, latency.model(hls_model)
+    if settings.fifo_depth != "tensor":  # depths the timeline fills: it stays the same with them
+        fifos = fifo_depths.apply(hls_model, timing, branches=settings.fifo_depth == "modeled_branches")
         log.info("hls4ml: %d FIFO depths from the modeled timeline (tensor -> modeled: %s)", len(fifos),
                  ", ".join(f"{d['tensor']}->{d['modeled']}" for d in fifos.values()))
-    est = estimates(hls_model, clock_period_ns, board)
+    est = estimates(hls_model, clock_period_ns, board, timing)
     log.info("hls4ml estimates (modeled): %d cycles = %.1f us per inference at %.0f MHz; LUT %.0f, FF %.0f, BRAM18 %.0f, "
              "DSP %.0f", est["critical_path_cycles"], est["accelerator_latency_us"], 1000 / clock_period_ns, est["lut"],
              est["ff"], est["bram18"], est["dsp"])
@@ -137,10 +140,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
             "(reuse: fit): not the multipliers' (see the layers' estimates)" if folding and folding["beyond"]
             else "raise the reuse factors (hls4ml.reuse: fit, or hls4ml.layers.<name>.ReuseFactor in task.yaml)")
     over = resources.check_fit(est, board, hint) if board is not None else None
-    if over and settings.fit == "refuse":
-        raise FitError(over, est)
-    if over:
-        log.warning("hls4ml: %s (hls4ml.fit: warn, so the flow goes on)", over)
+    est = fit_gate("hls4ml", over, est, settings.fit, checked=board is not None)
     log.info("hls4ml: compiling the C++ model (g++) ...")
     hls_model.compile()  # also write()s the full HLS project
 
@@ -221,8 +221,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
         "exact_what": f"{'the emulator' if emu_report.get('what') else 'hls4ml C simulation'} vs Keras, "
                       f"{inputs.shape[0]} test inputs",
         "emulator": emu_report,
-        "estimates": {**est, "fits": over is None if board is not None else None, "fit_gate": settings.fit,
-                      **({"over_budget": over} if over else {})},
+        "estimates": est,
         "dut_model": "hls4ml C simulation (C++)" if isinstance(emu, str) else "the generated emulator (C)",
         "gate": settings.gate_text(),
         "gate_agreement": agreed,
@@ -236,10 +235,10 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     return report
 
 
-def estimates(hls_model, clock_period_ns: float, board=None) -> dict:
+def estimates(hls_model, clock_period_ns: float, board=None, timing: dict | None = None) -> dict:
     """Modeled latency (latency.py) and resources (resources.py) of the converted design, per layer and
     in total, in the form FINN's estimates take in the report; the board adds its per-call overhead."""
-    timing, res = latency.model(hls_model), resources.model(hls_model)
+    timing, res = timing or latency.model(hls_model), resources.model(hls_model)
     accelerator_us = timing["cycles"] * clock_period_ns / 1000.0
     overhead = board.call_overhead.us if board is not None else 0.0
     cost = {layer["name"]: layer for layer in res["layers"]}
