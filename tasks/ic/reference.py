@@ -73,12 +73,13 @@ def _users(config, name: str) -> list[str]:
 
 
 def _folded(conv, bn) -> list:
-    """The convolution's kernel and bias with the BatchNorm after it folded in."""
-    kernel, *bias = conv.get_weights()
-    gamma, beta, mean, var = bn.get_weights()
-    scale = gamma / np.sqrt(var + bn.epsilon)
-    bias = bias[0] if bias else np.zeros_like(mean)
-    return [(kernel * scale).astype(np.float32), ((bias - mean) * scale + beta).astype(np.float32)]
+    """The convolution's kernel and bias with the BatchNorm after it folded in (keras_import.fold: the
+    kernel's last axis is the output channel's, as a Conv2D's is)."""
+    from frameworks.keras_import import fold
+
+    weights = dict(zip(("kernel", "bias"), conv.get_weights()))
+    weights.update((w.name.split("/")[-1].split(":")[0], w.numpy()) for w in bn.weights)
+    return list(fold(weights, bn.epsilon, bn.center, bn.scale))
 
 
 def calibration_inputs(cfg, samples: np.ndarray) -> np.ndarray:
