@@ -226,3 +226,56 @@ def test_finns_verification_takes_float_noise_on_an_output_near_zero(tmp_path):
     assert not verified(noisy, "finn_default")
     assert verified(noisy, "ours", **build.VERIFICATION)
     assert not verified([1.2009878, 0.01, 2.0560787, -0.6615], "off", **build.VERIFICATION)
+
+
+def _graph(tmp_path, w1: np.ndarray, thresholds: np.ndarray, w2: np.ndarray, in_type: str):
+    """input (in_type) -> MatMul w1 -> MultiThreshold -> MatMul w2, saved as a qonnx model."""
+    from onnx import TensorProto, helper
+    from qonnx.core.datatype import DataType
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.transformation.infer_shapes import InferShapes
+    from qonnx.util.basic import qonnx_make_model
+
+    k, n = w1.shape
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["a"]),
+             helper.make_node("MultiThreshold", ["a", "th"], ["b"], domain="qonnx.custom_op.general", out_dtype="UINT4"),
+             helper.make_node("MatMul", ["b", "w2"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, k])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, w2.shape[1]])])
+    m = ModelWrapper(qonnx_make_model(graph))
+    for name, value in (("w1", w1), ("th", thresholds), ("w2", w2)):
+        m.set_initializer(name, value.astype(np.float32))
+    m.set_tensor_datatype("x", DataType[in_type])
+    m.set_tensor_datatype("b", DataType["UINT4"])
+    m = m.transform(InferShapes())
+    path = tmp_path / "g.onnx"
+    m.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("in_type", ["INT8", "FLOAT32"])  # int32 sums from the datatype's bound; int64 without one
+def test_the_emulators_sparse_weights_and_bisected_thresholds_are_exact(tmp_path, in_type):
+    """A depthwise-like MatMul (one weight per output, as FINN's depthwise Im2Col MatMul) takes the
+    sparse form and ascending thresholds are bisected; both give execute_onnx's values, on inputs
+    that land exactly on thresholds too. Unsorted thresholds keep the counting loop."""
+    rng = np.random.default_rng(3)
+    w1 = np.zeros((24, 8))
+    w1[rng.permutation(24)[:8], np.arange(8)] = rng.integers(-127, 128, 8)
+    w1[0, :] += 1  # a few more non-zero weights, still sparse
+    th = np.sort(rng.integers(-3000, 3000, (8, 15)), axis=1)
+    w2 = rng.integers(-8, 8, (8, 3))
+    x = rng.integers(-128, 128, (200, 24)).astype(np.float32)
+    x[:, 0] = 1  # the first weight row's outputs then sit on thresholds now and then
+    path = _graph(tmp_path, w1, th, w2, in_type)
+    n_in, n_out = emulator.generate(path, tmp_path)
+    source = (tmp_path / emulator.SOURCE).read_text()
+    acc = "int32_t" if in_type == "INT8" else "int64_t"
+    assert f"{acc} acc = 0;\n            for (int p = ws0[j]" in source and "mid" in source
+    emulated = emulator.run(emulator.compile_library(tmp_path), x, n_out)
+    assert np.array_equal(emulated, export.execute(path, x).reshape(emulated.shape))
+
+    unsorted = _graph(tmp_path, w1, th[:, ::-1].copy(), w2, in_type)
+    emulator.generate(unsorted, tmp_path)
+    assert "mid" not in (tmp_path / emulator.SOURCE).read_text()
+    emulated = emulator.run(emulator.compile_library(tmp_path), x, n_out)
+    assert np.array_equal(emulated, export.execute(unsorted, x).reshape(emulated.shape))

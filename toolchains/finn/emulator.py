@@ -6,8 +6,10 @@ accel_finn.c) and, as a shared library, called from Python to check it against q
 execute_onnx on every test input.
 
 Exactness: the graph's tensors are float32 holding integers (execute_onnx's arithmetic). Here a
-MatMul accumulates in int64, equal to float32 as long as every sum stays below 2^24 (else
-execute_onnx itself rounds, and the check says so); thresholds compare the same values; the
+MatMul accumulates in integers (int32 where the input's datatype and the weights bound every sum
+below 2^31, else int64), equal to float32 as long as every sum stays below 2^24 (else execute_onnx
+itself rounds, and the check says so), and skips the zero weights of a mostly-zero (depthwise)
+layer; thresholds compare the same values (bisected where they ascend); the
 Mul/Add (a residual branch's scale and shift, its join, the final ones) are single float32 operations, as numpy does
 them (compiled with -ffp-contract=off).
 Supported: the ops of the KWS/AD MLPs, of CNV-style networks and of the MLPerf int8 DS-CNN and ResNet-8; any other
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common import shared_library
 from common.errors import BuildError
 
 SUPPORTED = ("MatMul", "XnorPopcountMatMul", "MultiThreshold", "Mul", "Add", "Transpose", "Im2Col", "MaxPoolNHWC",
@@ -87,6 +90,7 @@ class _Writer:
 
     def __init__(self, m):
         self.m, self.data, self.body, self.var = m, [], [], {}
+        self.row_ints = 0  # the longest MatMul input row: the size of the shared integer row buffer
 
     def shape(self, name: str) -> list[int]:
         return [int(d) for d in self.m.get_tensor_shape(name)]
@@ -112,11 +116,38 @@ class _Writer:
         if xnor:
             self._xnor_popcount(i, w, rows, src, dst)
             return
-        self.data.append(_c_array(f"w{i}", w.T.astype(np.int64), _int_type(w)))  # row j: output j's weights
-        self.body.append(f"    for (int r = 0; r < {rows}; ++r)\n        for (int j = 0; j < {n}; ++j) {{\n"
-                         f"            int64_t acc = 0;\n"
-                         f"            for (int q = 0; q < {k}; ++q) acc += (int64_t){src}[r * {k} + q] * w{i}[j * {k} + q];\n"
-                         f"            {dst}[r * {n} + j] = (float)acc;\n        }}\n")
+        # Each input row is converted to integers once, not once per product: on a soft-float core
+        # (the Arty's MicroBlaze) every float conversion is a library call.
+        self.row_ints = max(self.row_ints, k)
+        acc = "int32_t" if self._int32_sums(node.input[0], w) else "int64_t"
+        nonzero = np.count_nonzero(w, axis=0)  # per output
+        if nonzero.sum() <= w.size // 2:
+            # Mostly zeros (a depthwise layer's Im2Col MatMul holds 1 of every C weights): each output
+            # keeps only its non-zero weights and their rows. Leaving out zero products changes no sum.
+            start = np.concatenate([[0], np.cumsum(nonzero)])
+            rows_of, cols_of = np.nonzero(w.T)  # output j's non-zero weights in input order
+            self.data.append(_c_array(f"ws{i}", start, _int_type(start)))
+            self.data.append(_c_array(f"wi{i}", cols_of, _int_type(cols_of)))
+            self.data.append(_c_array(f"w{i}", w.T[rows_of, cols_of].astype(np.int64), _int_type(w)))
+            product = f"for (int p = ws{i}[j]; p < ws{i}[j + 1]; ++p) acc += ({acc})row_ints[wi{i}[p]] * w{i}[p];"
+        else:
+            self.data.append(_c_array(f"w{i}", w.T.astype(np.int64), _int_type(w)))  # row j: output j's weights
+            product = f"for (int q = 0; q < {k}; ++q) acc += ({acc})row_ints[q] * w{i}[j * {k} + q];"
+        self.body.append(f"    for (int r = 0; r < {rows}; ++r) {{\n"
+                         f"        for (int q = 0; q < {k}; ++q) row_ints[q] = (int32_t){src}[r * {k} + q];\n"
+                         f"        for (int j = 0; j < {n}; ++j) {{\n"
+                         f"            {acc} acc = 0;\n"
+                         f"            {product}\n"
+                         f"            {dst}[r * {n} + j] = (float)acc;\n        }}\n    }}\n")
+
+    def _int32_sums(self, name: str, w: np.ndarray) -> bool:
+        """Whether every product and sum of this MatMul fits int32, from the input's integer datatype
+        (qonnx's annotation) and the weights; an unannotated (float) input sums in int64."""
+        dt = self.m.get_tensor_datatype(name)
+        if not dt.is_integer():
+            return False
+        largest = max(abs(int(dt.min())), abs(int(dt.max())))
+        return largest * int(np.abs(w.astype(np.int64)).sum(axis=0).max()) < 2 ** 31
 
     def _xnor_popcount(self, i: int, w: np.ndarray, rows: int, src: str, dst: str) -> None:
         """Binary x binary (0/1): the number of equal bits, computed on 64-bit words: pack the input
@@ -150,8 +181,16 @@ class _Writer:
         self.data.append(_c_array(f"th{i}", th.astype(np.float32), "float"))
         src, dst = self.var[node.input[0]], self.buffer(node.output[0])
         row = "0" if channels == 1 else f"((e / {inner}) % {c_dim})"
-        self.body.append(f"    for (int e = 0; e < {int(np.prod(shape))}; ++e) {{\n        int count = 0;\n"
-                         f"        for (int s = 0; s < {steps}; ++s) count += {src}[e] >= th{i}[{row} * {steps} + s];\n"
+        if np.all(np.diff(th, axis=1) >= 0):
+            # Ascending thresholds (as FINN's hardware needs them): the count of thresholds <= x is the
+            # first one above x, found by bisection in log2(steps) comparisons instead of steps.
+            count = (f"int count = 0, hi = {steps};\n        const float *t = &th{i}[{row} * {steps}];\n"
+                     f"        while (count < hi) {{ int mid = (count + hi) >> 1; "
+                     f"if ({src}[e] >= t[mid]) count = mid + 1; else hi = mid; }}\n")
+        else:
+            count = (f"int count = 0;\n"
+                     f"        for (int s = 0; s < {steps}; ++s) count += {src}[e] >= th{i}[{row} * {steps} + s];\n")
+        self.body.append(f"    for (int e = 0; e < {int(np.prod(shape))}; ++e) {{\n        {count}"
                          f"        {dst}[e] = (float)count * {scale!r}f + {bias!r}f;\n    }}\n")
 
     def elementwise(self, i: int, node) -> None:
@@ -276,6 +315,7 @@ def generate(model_path: Path, out: Path, host_table: tuple[int, np.ndarray] | N
     (out / SOURCE).write_text(
         f"/* Generated from {model_path.name} by toolchains/finn/emulator.py: do not edit. */\n"
         "#include <math.h>\n#include <stdint.h>\n\n#include \"finn_model.h\"\n\n" + "".join(wr.data) +
+        (f"static int32_t row_ints[{wr.row_ints}];\n" if wr.row_ints else "") +
         "\nvoid finn_model(const float *in, float *out) {\n" + prologue + "".join(wr.body) +
         f"    for (int j = 0; j < FINN_N_OUT; ++j) out[j] = {wr.var[name_out]}[j];\n}}\n\n"
         "void finn_model_batch(const float *in, float *out, int n) {\n"
@@ -294,7 +334,7 @@ def compile_library(out: Path) -> Path:
 
 def run(lib: Path, inputs: np.ndarray, n_out: int) -> np.ndarray:
     """The emulator on every input (N x n_in float32 integers) -> N x n_out float32."""
-    so = ctypes.CDLL(str(lib))
+    so = shared_library.load(lib)
     x = np.ascontiguousarray(inputs, dtype=np.float32)
     y = np.zeros((len(x), n_out), dtype=np.float32)
     ptr = ctypes.POINTER(ctypes.c_float)

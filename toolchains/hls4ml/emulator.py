@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from common import shared_library
 from common.errors import BuildError
 
 SOURCE, HEADER, LIBRARY = "hls4ml_model.c", "hls4ml_model.h", "libhls4ml_model.so"
@@ -982,7 +983,7 @@ def run(lib: Path, inputs: np.ndarray, n_out: int) -> np.ndarray:
     """The emulator on every input (N x anything, real values) -> N x n_out output integers (int64:
     the output type's value * 2^frac). Float32 inputs go in as they are (a copy into doubles would
     cost about as long as an MLP's emulation), anything else as doubles."""
-    so = ctypes.CDLL(str(lib))
+    so = shared_library.load(lib)
     x = np.asarray(inputs).reshape(len(inputs), -1)
     if x.dtype == np.float32 and hasattr(so, "hls4ml_model_batch_f32"):  # (not in a library from before it)
         x, fn, ptr = np.ascontiguousarray(x), so.hls4ml_model_batch_f32, ctypes.c_float
