@@ -32,9 +32,11 @@ The passes, in order (docs/toolchains.md C.z has the trial behind each):
                             the transposes are absorbed FINN refuses the first thresholds as NCHW in, NHWC out (an
                             input of one channel, reshaped rather than transposed, is NCHW-shaped from the reshape on)
 
-What stays inexact: TF Lite requantizes with a fixed-point multiplier and its own rounding; a Quant
-node rounds the float product, so an output on a rounding tie may differ by one step (measured, not
-assumed: the import reports how often the int8 logits match the interpreter's)."""
+What stays inexact here: the interpreter requantizes in its own float32 steps (XNNPACK's), a Quant node
+rounds the product reached in others, so an output within float error of a rounding boundary may differ
+by one step (measured, not assumed: the import reports how often the int8 logits match the
+interpreter's). The graph carries each layer's requantization in its metadata
+(frameworks/tflite_requantization.py), from which FINN's thresholds are made exact after streamlining."""
 
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import ConfigError
+from frameworks import tflite_requantization as requantization
 
 
 @dataclass(frozen=True)
@@ -298,6 +301,8 @@ def convert(tflite: Path, out: Path) -> Converted:
     shifted_zero_points(m)
     m = m.transform(InferShapes())  # the tensors those two passes added
     input_layout(m)
+    # what FINN's thresholds need to requantize as the interpreter does (toolchains/finn/tflite_thresholds.py)
+    m.set_metadata_prop(requantization.METADATA_KEY, requantization.to_metadata(requantization.layers(tflite)))
     left = sorted({n.op_type for n in m.graph.node} & {"QuantizeLinear", "DequantizeLinear"})
     if left:
         raise ConfigError(f"{Path(tflite).name}: {', '.join(left)} left after QCDQToQuant: a quantizer pair the passes "

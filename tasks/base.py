@@ -9,6 +9,7 @@ folder fills in the hooks marked abstract."""
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
@@ -266,7 +267,17 @@ class RecipeBase(ABC):
 
     def firmware_defines(self, trained: dict[str, Path] | None) -> dict[str, int | str]:
         """The task's parameters for its firmware (task_model.h); `trained` is None for a stub build."""
-        return {"TASK_MODEL_ID": f'"{self.model_id}"', "TASK_INPUT_BYTES": self.input_bytes, **self.task_defines(trained)}
+        return {"TASK_MODEL_ID": f'"{self.model_id}"', "TASK_INPUT_BYTES": self.input_bytes, **self.task_defines(trained),
+                **self._int8_logits(trained)}
+
+    def _int8_logits(self, trained: dict[str, Path] | None) -> dict[str, int | str]:
+        """An int8 TF Lite reference classifier (tasks/reference_int8.py): its logits' int8 quantization, so
+        the firmware (tasks/firmware/classifier.h) reports the interpreter's int8 logits, ties between
+        classes included, rather than the float ones the accelerator's graph ends at."""
+        if not trained or "interpreter" not in trained or self.metric != "top-1 %":
+            return {}
+        output = json.loads(trained["input"].read_text())["output"]
+        return {"TASK_OUTPUT_SCALE": f"{output['scale']!r}f", "TASK_OUTPUT_ZERO_POINT": int(output["zero_point"])}
 
     @abstractmethod
     def task_defines(self, trained: dict[str, Path] | None) -> dict[str, int | str]:

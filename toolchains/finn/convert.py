@@ -17,7 +17,7 @@ import numpy as np
 from common.errors import GateError
 from common.paths import REPO
 from toolchains.base import Accelerator, fit_gate, write_accel_model
-from toolchains.finn import board_io, build, emulator, export, host_input
+from toolchains.finn import board_io, build, emulator, export, host_input, tflite_thresholds
 from toolchains.finn.settings import FinnSettings
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,8 @@ def _interpreter_agreement(metric: str, emulated: np.ndarray, interpreter: tuple
 
 
 def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path, settings: FinnSettings) -> dict:
+    from qonnx.core.modelwrapper import ModelWrapper
+
     src = from_qonnx(recipe, trained, eembc, out) if "qonnx" in trained else from_brevitas(recipe, trained, eembc, out)
     est = build.build(src.onnx, board, settings, src.graph_in[:1], src.reference[:1], out,
                       REPO / "tasks" / recipe.name)  # a relative folding_config is the task folder's
@@ -113,6 +115,10 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path, set
     est = fit_gate("finn", build.over_budget(est, board, settings), est, settings.fit)
 
     streamlined = out / build.OUTPUT / build.STREAMLINED
+    thresholds = tflite_thresholds.applied(ModelWrapper(str(streamlined)))
+    if thresholds is not None:
+        log.info("FINN: thresholds of %d layers put where TF Lite's XNNPACK kernels requantize: %d of %d moved by one or "
+                 "two accumulator steps", thresholds["layers"], thresholds["thresholds_moved"], thresholds["thresholds"])
     n_in, n_out = emulator.generate(streamlined, out, src.host_table)
     emulated = emulator.run(emulator.compile_library(out), src.feed, n_out)
     n = len(src.feed)
@@ -138,6 +144,7 @@ def convert(recipe, trained: dict[str, Path], eembc: Path, board, out: Path, set
         "board_io": board_layout,
         "estimates": est,
         **(_interpreter_agreement(recipe.metric, emulated, src.interpreter) if src.interpreter is not None else {}),
+        **({"interpreter_thresholds": thresholds} if thresholds is not None else {}),
     }
     if exact < 1.0:
         raise GateError(f"the FINN emulator differs from execute_onnx on {1 - exact:.2%} of {len(picked)} test inputs "

@@ -18,23 +18,28 @@ def step_project_streamline(model, cfg):
       same conversion, but after streamlining, so the scale would stay between two hardware layers, where
       the dataflow partition cannot take it (the MLPerf DS-CNN's 25 x 5 average pool).
 
-    A graph with neither (an MLP, a plain CNN without a global pool) comes back unchanged."""
+    - Then, for a graph imported from an int8 TF Lite model, its thresholds put where the interpreter's
+      requantization steps (`tflite_thresholds.py`), after the verification: they are meant to depart
+      from the float graph the verification compares with, by one step where the two arithmetics differ.
+
+    A graph with none of these (an MLP, a plain CNN without a global pool) comes back unchanged."""
     from toolchains.finn import novivado  # noqa: F401  (before anything from finn.builder)
 
     # isort: split
     from finn.builder.build_dataflow_config import VerificationStepType
     from finn.builder.build_dataflow_steps import verify_step
 
+    from toolchains.finn import tflite_thresholds
+
     forks = any(model.is_fork_node(n) for n in model.graph.node)
     pools = any(n.op_type == "GlobalAveragePool" for n in model.graph.node)
-    if not forks and not pools:
-        return model
     if pools:
         model = _accumulate_global_pools(model)
     if forks:
         model = _streamline_residual(model)
-    if cfg.verify_steps and VerificationStepType.STREAMLINED_PYTHON in cfg._resolve_verification_steps():
+    if (forks or pools) and cfg.verify_steps and VerificationStepType.STREAMLINED_PYTHON in cfg._resolve_verification_steps():
         verify_step(model, cfg, "project_streamlined_python", need_parent=False)
+    tflite_thresholds.apply(model)
     return model
 
 
