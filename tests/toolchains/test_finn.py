@@ -270,7 +270,8 @@ def test_the_emulators_sparse_weights_and_bisected_thresholds_are_exact(tmp_path
     n_in, n_out = emulator.generate(path, tmp_path)
     source = (tmp_path / emulator.SOURCE).read_text()
     acc = "int32_t" if in_type == "INT8" else "int64_t"
-    assert f"{acc} acc = 0;\n            for (int p = ws0[j]" in source and "mid" in source
+    assert f"{acc} acc = 0;\n            for (int p = ws0[j]; p < ws0[j + 1]; ++p) acc += row_{acc[:-2]}[" in source
+    assert "mid" in source
     emulated = emulator.run(emulator.compile_library(tmp_path), x, n_out)
     assert np.array_equal(emulated, export.execute(path, x).reshape(emulated.shape))
 

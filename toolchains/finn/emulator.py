@@ -29,6 +29,7 @@ from common.errors import BuildError
 SUPPORTED = ("MatMul", "XnorPopcountMatMul", "MultiThreshold", "Mul", "Add", "Transpose", "Im2Col", "MaxPoolNHWC",
              "GlobalAccPool", "Flatten", "Reshape")
 SOURCE, HEADER, LIBRARY = "finn_model.c", "finn_model.h", "libfinn_model.so"
+_ROW_BUFFER = {"int32_t": "row_int32", "int64_t": "row_int64"}  # a MatMul's input row as the integers it sums
 
 
 def _c_array(name: str, values: np.ndarray, ctype: str) -> str:
@@ -90,7 +91,7 @@ class _Writer:
 
     def __init__(self, m):
         self.m, self.data, self.body, self.var = m, [], [], {}
-        self.row_ints = 0  # the longest MatMul input row: the size of the shared integer row buffer
+        self.row = {"int32_t": 0, "int64_t": 0}  # the longest MatMul input row of each sum type: the shared row buffers
 
     def shape(self, name: str) -> list[int]:
         return [int(d) for d in self.m.get_tensor_shape(name)]
@@ -118,8 +119,9 @@ class _Writer:
             return
         # Each input row is converted to integers once, not once per product: on a soft-float core
         # (the Arty's MicroBlaze) every float conversion is a library call.
-        self.row_ints = max(self.row_ints, k)
         acc = "int32_t" if self._int32_sums(node.input[0], w) else "int64_t"
+        self.row[acc] = max(self.row[acc], k)
+        row = _ROW_BUFFER[acc]
         nonzero = np.count_nonzero(w, axis=0)  # per output
         if nonzero.sum() <= w.size // 2:
             # Mostly zeros (a depthwise layer's Im2Col MatMul holds 1 of every C weights): each output
@@ -129,12 +131,12 @@ class _Writer:
             self.data.append(_c_array(f"ws{i}", start, _int_type(start)))
             self.data.append(_c_array(f"wi{i}", cols_of, _int_type(cols_of)))
             self.data.append(_c_array(f"w{i}", w.T[rows_of, cols_of].astype(np.int64), _int_type(w)))
-            product = f"for (int p = ws{i}[j]; p < ws{i}[j + 1]; ++p) acc += ({acc})row_ints[wi{i}[p]] * w{i}[p];"
+            product = f"for (int p = ws{i}[j]; p < ws{i}[j + 1]; ++p) acc += {row}[wi{i}[p]] * w{i}[p];"
         else:
             self.data.append(_c_array(f"w{i}", w.T.astype(np.int64), _int_type(w)))  # row j: output j's weights
-            product = f"for (int q = 0; q < {k}; ++q) acc += ({acc})row_ints[q] * w{i}[j * {k} + q];"
+            product = f"for (int q = 0; q < {k}; ++q) acc += {row}[q] * w{i}[j * {k} + q];"
         self.body.append(f"    for (int r = 0; r < {rows}; ++r) {{\n"
-                         f"        for (int q = 0; q < {k}; ++q) row_ints[q] = (int32_t){src}[r * {k} + q];\n"
+                         f"        for (int q = 0; q < {k}; ++q) {row}[q] = ({acc}){src}[r * {k} + q];\n"
                          f"        for (int j = 0; j < {n}; ++j) {{\n"
                          f"            {acc} acc = 0;\n"
                          f"            {product}\n"
@@ -315,7 +317,7 @@ def generate(model_path: Path, out: Path, host_table: tuple[int, np.ndarray] | N
     (out / SOURCE).write_text(
         f"/* Generated from {model_path.name} by toolchains/finn/emulator.py: do not edit. */\n"
         "#include <math.h>\n#include <stdint.h>\n\n#include \"finn_model.h\"\n\n" + "".join(wr.data) +
-        (f"static int32_t row_ints[{wr.row_ints}];\n" if wr.row_ints else "") +
+        "".join(f"static {ctype} {_ROW_BUFFER[ctype]}[{n}];\n" for ctype, n in wr.row.items() if n) +
         "\nvoid finn_model(const float *in, float *out) {\n" + prologue + "".join(wr.body) +
         f"    for (int j = 0; j < FINN_N_OUT; ++j) out[j] = {wr.var[name_out]}[j];\n}}\n\n"
         "void finn_model_batch(const float *in, float *out, int n) {\n"
