@@ -52,7 +52,7 @@ class Layer:
     def thresholds(self, levels: np.ndarray) -> np.ndarray:
         """(channels, len(levels)): for each channel and level L, the smallest accumulator acc (without the
         bias) whose q is at least L. q is non-decreasing in acc (every step rounds monotonically), so the
-        transition is bisected for between integers either side of the real-valued boundary: a few steps
+        transition is bisected between integers either side of the real-valued boundary: a few steps
         away, or as far as float32's spacing at that magnitude (beyond 2^24 an int32 sum is rounded to a
         float32 before the multiply), which levels no real accumulator reaches can need."""
         levels = np.broadcast_to(np.asarray(levels, dtype=np.int64)[None, :], (self.channels, len(levels)))
