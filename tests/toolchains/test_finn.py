@@ -11,6 +11,7 @@ import torch
 from common.errors import BuildError, ConfigError, GateError
 from frameworks import brevitas_qat as bq
 from frameworks.schema import BrevitasQuant, Pruning, TrainConfig
+from toolchains.base import fit_gate
 from toolchains.finn import emulator, export
 
 
@@ -60,7 +61,7 @@ def test_estimates_emulator_and_fit(tmp_path):
     assert est["lut"] > 0 and est["estimated_fps"] > 0
     assert sorted(p.name for p in (tmp_path / build.OUTPUT / "verification_output").iterdir()) == [
         "verify_finn_onnx_python_0_SUCCESS.npy", "verify_initial_python_0_SUCCESS.npy", "verify_streamlined_python_0_SUCCESS.npy"]
-    build.check_fit(est, pynq, settings)
+    fit_gate("finn", build.over_budget(est, pynq, settings), est, "refuse")
     with pytest.raises(ConfigError, match="finn.folding_config: no such file .*/nope.json"):
         build.build(path, pynq, FinnSettings(folding_config="nope.json"), x[:1], x[:1], tmp_path, tmp_path)
     (tmp_path / "again").mkdir()
@@ -71,7 +72,7 @@ def test_estimates_emulator_and_fit(tmp_path):
     tiny = pynq.model_copy(update={"resources": pynq.resources.model_copy(update={"lut": 10})})
     with pytest.raises(GateError, match=r"does not fit the pynq_z2 \(LUT [0-9,]+ > 10, of which MVAU_\w+ layers "
                        r"[0-9,]+\): lower finn.target_fps \(now 100,000\)"):
-        build.check_fit(est, tiny, settings)
+        fit_gate("finn", build.over_budget(est, tiny, settings), est, "refuse")
 
     streamlined = tmp_path / build.OUTPUT / build.STREAMLINED
     n_in, n_out = emulator.generate(streamlined, tmp_path)
@@ -164,7 +165,7 @@ def test_a_design_too_large_for_the_pynq_z2_fails_the_fit_check(tmp_path):
     pynq, settings = board.load("pynq_z2"), FinnSettings(target_fps=2_000_000)
     est = build.build(path, pynq, settings, x[:1], bq.predict(model, x[:1]), tmp_path, tmp_path)
     with pytest.raises(GateError, match=r"does not fit the pynq_z2 \(LUT [0-9,]+ > 53,200.*lower finn.target_fps"):
-        build.check_fit(est, pynq, settings)
+        fit_gate("finn", build.over_budget(est, pynq, settings), est, "refuse")
 
 
 def test_a_recipe_sets_a_layers_implementation_and_attributes_over_the_folding(tmp_path):

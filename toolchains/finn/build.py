@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.errors import BuildError, ConfigError, FitError, GateError
+from common.errors import BuildError, ConfigError, GateError
 from toolchains.finn import dataflow_latency, dsp_lanes
 from toolchains.finn.settings import FinnSettings
 
@@ -256,13 +256,6 @@ def over_budget(est: dict, board, settings: FinnSettings) -> str | None:
     hint = (f"lower finn.target_fps (now {settings.target_fps:,})" if settings.target_fps
             else "fold more (lower PE/SIMD in the folding JSON)")
     return f"the FINN design does not fit the {board.name} ({'; '.join(over)}): {hint}"
-
-
-def check_fit(est: dict, board, settings: FinnSettings) -> None:
-    """Fail early, with the numbers, when the estimate exceeds the board's budget."""
-    over = over_budget(est, board, settings)
-    if over:
-        raise FitError(over, est)
 
 
 def _largest_kind(est: dict, resource: str) -> str:
