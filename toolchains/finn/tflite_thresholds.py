@@ -8,9 +8,9 @@ which is the interpreter's but where a product lands within float error of it. T
 in the interpreter's order (a residual block's shortcut convolution can come before or after the branch
 it runs beside, in either graph): the first layer not matched yet with the MultiThreshold's channel count
 whose exact thresholds are within two steps of FINN's nearly everywhere an accumulator can reach (a
-wrong match would be off almost everywhere). Thresholds FINN put far from the layer's arithmetic (a clamp: a ReLU6's never-reached
-levels) or beyond any accumulator stay. MultiThresholds that belong to no such layer (after a pool, a
-residual add) are left as FINN made them."""
+wrong match would be off almost everywhere). Thresholds FINN put far from the layer's arithmetic (a
+clamp: a ReLU6's never-reached levels) or beyond any accumulator stay. MultiThresholds that belong to no
+such layer (after a pool, a residual add) are left as FINN made them."""
 
 from __future__ import annotations
 
@@ -42,13 +42,17 @@ def apply(model) -> dict:
     matched, moved, total = 0, 0, 0
     for node in [n for n in model.graph.node if n.op_type == "MultiThreshold"]:
         finn = model.get_initializer(node.input[1]).astype(np.float64)
-        found = _match(finn, layers)
+        if finn.shape[1] != 255:  # not an 8-bit output (levels -127 .. 127)
+            continue
+        reachable = np.isfinite(finn) & (np.abs(finn) < _REACHABLE)
+        ceiling = np.ceil(np.where(np.isfinite(finn), finn, 0.0))  # FINN's integer thresholds
+        found = _match(ceiling, reachable, layers)
         if found is None:
             continue
         index, exact, near = found
         del layers[index]
-        moved += int(np.sum(near & (exact != np.ceil(_finite(finn)))))
-        total += int(np.sum(_reachable(finn)))
+        moved += int(np.sum(near & (exact != ceiling)))
+        total += int(reachable.sum())
         matched += 1
         model.set_initializer(node.input[1], np.where(near, exact, finn).astype(np.float32))
     done = {"layers": matched, "thresholds_moved": moved, "thresholds": total,
@@ -63,28 +67,16 @@ def applied(model) -> dict | None:
     return None if text is None else json.loads(text)
 
 
-def _finite(finn: np.ndarray) -> np.ndarray:
-    return np.where(np.isfinite(finn), finn, 0.0)
-
-
-def _reachable(finn: np.ndarray) -> np.ndarray:
-    return np.isfinite(finn) & (np.abs(finn) < _REACHABLE)
-
-
-def _match(finn: np.ndarray, candidates: dict[int, tr.Layer]) -> tuple[int, np.ndarray, np.ndarray] | None:
+def _match(ceiling: np.ndarray, reachable: np.ndarray,
+           candidates: dict[int, tr.Layer]) -> tuple[int, np.ndarray, np.ndarray] | None:
     """(key among candidates, exact thresholds, which of FINN's to replace) for the first layer FINN's
-    thresholds belong to."""
-    channels, steps = finn.shape
-    if steps != 255:  # an 8-bit output: levels -127 .. 127
-        return None
-    reachable = _reachable(finn)
+    integer thresholds (`ceiling`, trusted where `reachable`) belong to."""
     if not reachable.any():
         return None
-    ceiling = np.ceil(_finite(finn))
     for i, layer in candidates.items():
-        if layer.channels != channels:
+        if layer.channels != ceiling.shape[0]:
             continue
-        exact = layer.thresholds(np.arange(1, steps + 1) - 128)
+        exact = layer.thresholds(np.arange(1, ceiling.shape[1] + 1) - 128)
         near = reachable & (np.abs(exact - ceiling) <= _NEAR)
         if near.sum() >= NEAR_SHARE * reachable.sum() and np.sum(near & (exact == ceiling)) >= EQUAL_SHARE * reachable.sum():
             return i, exact, near
