@@ -127,10 +127,10 @@ class _Writer:
             # Mostly zeros (a depthwise layer's Im2Col MatMul holds 1 of every C weights): each output
             # keeps only its non-zero weights and their rows. Leaving out zero products changes no sum.
             start = np.concatenate([[0], np.cumsum(nonzero)])
-            rows_of, cols_of = np.nonzero(w.T)  # output j's non-zero weights in input order
+            output_of, input_of = np.nonzero(w.T)  # each non-zero weight's output j and input q, by j then q
             self.data.append(_c_array(f"ws{i}", start, _int_type(start)))
-            self.data.append(_c_array(f"wi{i}", cols_of, _int_type(cols_of)))
-            self.data.append(_c_array(f"w{i}", w.T[rows_of, cols_of].astype(np.int64), _int_type(w)))
+            self.data.append(_c_array(f"wi{i}", input_of, _int_type(input_of)))
+            self.data.append(_c_array(f"w{i}", w.T[output_of, input_of].astype(np.int64), _int_type(w)))
             product = f"for (int p = ws{i}[j]; p < ws{i}[j + 1]; ++p) acc += {row}[wi{i}[p]] * w{i}[p];"
         else:
             self.data.append(_c_array(f"w{i}", w.T.astype(np.int64), _int_type(w)))  # row j: output j's weights
