@@ -113,7 +113,7 @@ def convert(keras_model, part: str, clock_period_ns: float, inputs: np.ndarray, 
     hls_model = graph()
     folding = None
     if settings.reuse == "fit":  # chosen on this graph, then converted again with them: hls4ml checks and lays them out
-        folding = reuse.fit(hls_model, reuse.budget(board, settings.reuse_budget),
+        folding = reuse.fit(hls_model, resources.budget(board, settings.reuse_budget),
                             settings.given("ReuseFactor", hls_config["LayerName"]), settings.fifo_depth)
         for name, chosen in folding["layers"].items():
             hls_config["LayerName"].setdefault(name, {})["ReuseFactor"] = chosen["reuse_factor"]

@@ -135,9 +135,21 @@ def model(hls_model) -> dict:
                      "and ROMs in LUTs or BRAM18)"}
 
 
+BUDGET_KEYS = ("lut", "ff", "bram18", "dsp")  # what a board's device has of what the model estimates
+
+
+def budget(board, fraction: float = 1.0) -> dict[str, float]:
+    """The share of the board's device a design may take."""
+    r = board.resources
+    return {"lut": fraction * r.lut, "ff": fraction * r.ff, "bram18": fraction * 2 * r.bram36, "dsp": fraction * r.dsp}
+
+
+def over(estimate: dict, limit: dict[str, float]) -> list[str]:
+    """What of the estimate exceeds the limit, with the numbers."""
+    return [f"{k.upper()} {estimate[k]:,.0f} > {limit[k]:,.0f}" for k in BUDGET_KEYS if estimate[k] > limit[k]]
+
+
 def check_fit(estimate: dict, board, hint: str) -> str | None:
     """None when the estimate fits the board's device, else what exceeds it (with the numbers)."""
-    budget = {"lut": board.resources.lut, "ff": board.resources.ff, "bram18": 2 * board.resources.bram36,
-              "dsp": board.resources.dsp}
-    over = [f"{k.upper()} {estimate[k]:,.0f} > {v:,.0f}" for k, v in budget.items() if estimate[k] > v]
-    return f"the hls4ml design does not fit the {board.name} ({'; '.join(over)}): {hint}" if over else None
+    exceeded = over(estimate, budget(board))
+    return f"the hls4ml design does not fit the {board.name} ({'; '.join(exceeded)}): {hint}" if exceeded else None

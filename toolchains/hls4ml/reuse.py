@@ -26,14 +26,7 @@ import math
 
 from toolchains.hls4ml import fifo_depths, latency, resources
 
-BUDGET_KEYS = ("lut", "ff", "bram18", "dsp")
 SLACK = 0.1  # a resource over the budget whatever the factors may exceed its least by 10 % of the budget
-
-
-def budget(board, fraction: float) -> dict[str, float]:
-    """The share of the board's device the design may take."""
-    r = board.resources
-    return {"lut": fraction * r.lut, "ff": fraction * r.ff, "bram18": fraction * 2 * r.bram36, "dsp": fraction * r.dsp}
 
 
 def mac_layer_names(keras_model) -> list[str]:
@@ -97,10 +90,6 @@ def _estimate(hls_model, fifos: str) -> dict:
                 var.pragma = pragma
 
 
-def over(estimate: dict, limit: dict[str, float]) -> list[str]:
-    return [f"{k.upper()} {estimate[k]:,.0f} > {limit[k]:,.0f}" for k in BUDGET_KEYS if estimate[k] > limit[k]]
-
-
 def fit(hls_model, limit: dict[str, float], fixed: frozenset[str] | set[str] = frozenset(), fifos: str = "tensor") -> dict:
     """Choose the reuse factors of the converted graph's MAC layers (all but `fixed`) for the budget `limit`
     ({lut, ff, bram18, dsp}), with the FIFO depths `fifos` (settings fifo_depth) gives; sets them on the graph
@@ -121,12 +110,12 @@ def fit(hls_model, limit: dict[str, float], fixed: frozenset[str] | set[str] = f
     # a resource over the budget even at the largest factors is mostly not the multipliers' (e.g. FIFOs): the
     # factors cannot bring it within the budget, only keep it near its least (within SLACK of the budget, or a
     # slightly uneven model would push the target to the slowest design), and the result says what is over
-    beyond = [k for k in BUDGET_KEYS if smallest[k] > limit[k]]
+    beyond = [k for k in resources.BUDGET_KEYS if smallest[k] > limit[k]]
     within = {k: smallest[k] + SLACK * v if k in beyond else v for k, v in limit.items()}
     lo, hi = 0, len(targets) - 1
     while lo < hi:  # the smallest target that fits
         mid = (lo + hi) // 2
-        if over(apply(targets[mid]), within):
+        if resources.over(apply(targets[mid]), within):
             lo = mid + 1
         else:
             hi = mid
@@ -136,11 +125,11 @@ def fit(hls_model, limit: dict[str, float], fixed: frozenset[str] | set[str] = f
                            "multipliers": cost[layer.name].get("multipliers"),
                            "cycles": layer_cycles(layer, int(layer.get_attr("reuse_factor"))),
                            "valid": _span([r for _, r in options[layer.name]])} for layer in free}
-    exceeded = over(estimate, limit)
+    exceeded = resources.over(estimate, limit)
     given = [layer.name for layer in hls_model.get_layers() if layer.class_name in resources.MAC_KINDS and layer.name in fixed]
     return {"layers": layers, "target_cycles": targets[lo], "fits": not exceeded, "over": exceeded, "beyond": beyond,
             "budget": {k: math.floor(v) for k, v in limit.items()}, "given": given,
-            "estimate": {k: estimate[k] for k in BUDGET_KEYS},
+            "estimate": {k: estimate[k] for k in resources.BUDGET_KEYS},
             "what": "reuse factors chosen by toolchains/hls4ml/reuse.py: the smallest per-layer cycle target at which the "
                     "modeled design fits the budget, each MAC layer at the largest valid factor within it (modeled)"}
 
